@@ -1,0 +1,50 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// globalOpts holds flags every subcommand shares.
+type globalOpts struct {
+	logLevel string
+}
+
+func (g *globalOpts) logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalOpts{}
+	root := &cobra.Command{
+		Use:           "ward",
+		Short:         "Passive IoMT security: inventory, vulnerabilities, risk and procurement",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	// Each subcommand lives in its own file as newXxxCmd(g).
+	root.AddCommand(
+		newVersionCmd(),
+	)
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print Ward's version",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.Println("ward", version)
+			return nil
+		},
+	}
+}
+
+var version = "0.1.0-dev"

@@ -1,0 +1,158 @@
+package canon
+
+import "strings"
+
+// vendorAliases maps a canonical manufacturer name to the spellings seen in
+// DICOM tags, HL7, OUI registrations, CSAF vendor branches and CPE vendors.
+// Aliases are compared after Fold, so case, punctuation and legal suffixes don't matter.
+var vendorAliases = map[string][]string{
+	"GE HealthCare": {"GE Healthcare", "GE MEDICAL SYSTEMS", "General Electric (GE)", "General Electric", "gehealthcare", "ge_healthcare", "GE Medical Systems Information Technologies", "GE Medical", "GE Healthcare Japan", "GEMS", "GE Vingmed Ultrasound", "Datex-Ohmeda", "GE"},
+	"Philips": {"Koninklijke Philips", "Koninklijke Philips N.V.", "Philips Healthcare", "Philips Medical Systems", "Philips Medical Systems Nederland", "Philips Electronics", "Philips Electronics Nederland"},
+	"Siemens Healthineers": {"Siemens Healthcare", "Siemens Medical Solutions", "SIEMENS", "Siemens Healthineers AG", "Siemens Medical"},
+	"BD": {"Becton Dickinson", "Becton, Dickinson and Company", "BD (Becton, Dickinson and Company)", "CareFusion", "Cardinal Health (CareFusion)", "Alaris"},
+	"Baxter": {"Baxter International", "Baxter Healthcare", "Hillrom", "Hill-Rom", "Welch Allyn", "Welch-Allyn"},
+	"Medtronic": {"Medtronic plc", "Covidien", "Medtronic MiniMed"},
+	"B. Braun": {"B. Braun Melsungen", "B.Braun", "BBraun", "B Braun Medical", "braun"},
+	"Fresenius Kabi": {"Fresenius", "Fresenius Kabi AG"},
+	"ICU Medical": {"ICU Medical Inc", "Smiths Medical", "Hospira", "Smiths Group"},
+	"Canon Medical Systems": {"Canon Medical", "Toshiba Medical Systems", "TOSHIBA_MEC", "Toshiba", "Canon"},
+	"FUJIFILM": {"FUJIFILM Corporation", "Fujifilm Medical Systems", "FUJI PHOTO FILM", "FUJIFILM Healthcare", "Hitachi Medical", "Hitachi"},
+	"Carestream Health": {"Carestream", "Kodak", "Eastman Kodak"},
+	"Agfa HealthCare": {"Agfa", "AGFA-Gevaert", "Agfa Gevaert"},
+	"Hologic": {"Hologic Inc", "Lorad"},
+	"Dräger": {"Draeger", "Drägerwerk", "Draegerwerk", "Drager", "Dräger Medical", "Draeger Medical"},
+	"Mindray": {"Shenzhen Mindray", "Mindray Medical", "Shenzhen Mindray Bio-Medical Electronics"},
+	"Nihon Kohden": {"NIHON KOHDEN", "Nihon Kohden Corporation"},
+	"Spacelabs Healthcare": {"Spacelabs", "Spacelabs Medical", "OSI Systems"},
+	"Masimo": {"Masimo Corporation"},
+	"Hamilton Medical": {"Hamilton"},
+	"Abbott": {"Abbott Laboratories", "St. Jude Medical", "St Jude Medical", "Abbott Diagnostics"},
+	"Roche": {"Roche Diagnostics", "F. Hoffmann-La Roche", "Hoffmann-La Roche"},
+	"Beckman Coulter": {"Beckman", "Beckman Coulter Inc"},
+	"Sysmex": {"Sysmex Corporation"},
+	"Ortho Clinical Diagnostics": {"Ortho Clinical", "QuidelOrtho"},
+	"Bio-Rad": {"Bio-Rad Laboratories", "BioRad"},
+	"Natus Medical": {"Natus"},
+	"Zoll Medical": {"Zoll", "ZOLL Medical Corporation"},
+	"Stryker": {"Stryker Corporation", "Physio-Control"},
+	"Boston Scientific": {"Boston Scientific Corporation"},
+	"Biotronik": {"BIOTRONIK SE"},
+	"Change Healthcare": {"McKesson", "McKesson Medical Imaging"},
+	"Ziehm Imaging": {"Ziehm"},
+	"Samsung Medison": {"Samsung Healthcare", "Medison"},
+	"Esaote": {"ESAOTE S.p.A."},
+	"Shimadzu": {"Shimadzu Corporation"},
+	"Konica Minolta": {"Konica Minolta Healthcare", "KONICA MINOLTA"},
+	"Vyaire Medical": {"Vyaire", "CareFusion Respiratory"},
+	"Getinge": {"Maquet", "MAQUET Critical Care", "Getinge AB"},
+	"Olympus": {"Olympus Corporation", "Olympus Medical Systems"},
+	"Karl Storz": {"KARL STORZ SE", "Storz"},
+	"Elekta": {"Elekta AB", "IMPAC Medical Systems"},
+	"Varian": {"Varian Medical Systems", "Siemens Healthineers Varian"},
+	"Accuray": {"Accuray Incorporated"},
+	"Illumina": {"Illumina Inc"},
+	"Qualcomm Life": {"Capsule Technologies", "Capsule Tech", "Philips Capsule"},
+	"Moxa": {"Moxa Inc"},
+	"Cisco": {"Cisco Systems", "ciscoSystems"},
+	"Hewlett Packard Enterprise": {"HPE", "Aruba", "Aruba Networks", "Hewlett Packard Enterprise Company"},
+	"HP": {"HP Inc", "Hewlett-Packard", "Hewlett Packard", "HP Inc."},
+	"Microsoft": {"Microsoft Corporation", "Microsoft Corp"},
+	"Dell": {"Dell Inc", "Dell Technologies"},
+	"Lexmark": {"Lexmark International"},
+	"Zebra Technologies": {"Zebra"},
+	"Polycom": {"Polycom Inc", "Poly"},
+	"Avaya": {"Avaya Inc"},
+	"Juniper Networks": {"Juniper"},
+	"Wind River": {"Wind River Systems"},
+	"OFFIS": {"OFFIS e.V.", "DCMTK"},
+	"Orthanc": {"Orthanc Server", "Osimis"},
+	"Withings": {"Withings SA", "Nokia Health"},
+	"Fitbit": {"Fitbit Inc"},
+	"AliveCor": {"AliveCor Inc"},
+	"Apple": {"Apple Inc", "Apple Computer"},
+	"Samsung": {"Samsung Electronics"},
+	"Espressif": {"Espressif Inc", "Espressif Systems"},
+	"Raspberry Pi": {"Raspberry Pi Foundation", "Raspberry Pi Trading"},
+	"Intel": {"Intel Corporate", "Intel Corporation"},
+	"Realtek": {"Realtek Semiconductor"},
+	"VMware": {"VMware Inc"},
+	"Xerox": {"Xerox Corporation"},
+	"Brother": {"Brother Industries"},
+	"Epson": {"Seiko Epson"},
+	"Ricoh": {"Ricoh Company"},
+	"Cerner": {"Oracle Health", "Oracle Cerner"},
+	"Epic": {"Epic Systems"},
+	"Sectra": {"Sectra AB"},
+	"Merge Healthcare": {"Merge", "IBM Watson Health"},
+	"Medical Information Technology (MEDITECH)": {"MEDITECH"},
+	"Silex Technology": {"silex"},
+	"Lantronix": {"Lantronix Inc"},
+	"Digi International": {"Digi"},
+	"Ypsomed": {},
+	"Insulet": {"Insulet Corporation"},
+	"Tandem Diabetes Care": {"Tandem"},
+	"Dexcom": {"DexCom Inc"},
+	"Omron": {"Omron Healthcare"},
+	"ResMed": {"ResMed Inc"},
+	"Sonos": {},
+	"Google": {"Google LLC", "Nest Labs"},
+	"Amazon": {"Amazon Technologies", "Amazon.com"},
+	"Xiaomi": {"Xiaomi Communications"},
+	"TP-Link": {"TP-LINK TECHNOLOGIES", "TP-Link Corporation"},
+}
+
+// Manufacturer returns the canonical manufacturer for a raw spelling, and
+// whether it was recognised. An unrecognised name comes back trimmed, as is:
+// a name we don't know is still better evidence than none.
+func (t *Table) Manufacturer(raw string) (string, bool) {
+	k := Fold(raw)
+	if k == "" {
+		return "", false
+	}
+	if c, ok := t.alias[k]; ok {
+		return c, true
+	}
+	return trimName(raw), false
+}
+
+// Table is an alias index built once and shared read-only.
+type Table struct {
+	alias map[string]string
+}
+
+// NewTable builds the alias index from the default table plus extra
+// alias -> canonical entries (site config), which win over defaults.
+func NewTable(extra map[string]string) *Table {
+	t := &Table{alias: make(map[string]string, 512)}
+	for canon := range vendorAliases {
+		t.alias[Fold(canon)] = canon
+	}
+	// Aliases after canonical names, so an alias that equals another
+	// entry's canonical spelling (Hillrom under Baxter) is decided here.
+	for canon, aliases := range vendorAliases {
+		for _, a := range aliases {
+			t.alias[Fold(a)] = canon
+		}
+	}
+	for a, c := range extra {
+		t.alias[Fold(a)] = c
+	}
+	return t
+}
+
+// Canonicals lists every canonical manufacturer name.
+func (t *Table) Canonicals() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range t.alias {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func trimName(s string) string {
+	return strings.TrimSpace(strings.Trim(s, "\x00 "))
+}
