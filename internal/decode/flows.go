@@ -1,0 +1,313 @@
+package decode
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/wardiomt/ward/internal/dissect"
+)
+
+// flowKey names a TCP conversation independent of direction: lo < hi.
+type flowKey struct {
+	lo, hi netip.AddrPort
+}
+
+func makeKey(a, b netip.AddrPort) (flowKey, bool) {
+	if lessAP(a, b) {
+		return flowKey{a, b}, false
+	}
+	return flowKey{b, a}, true
+}
+
+func lessAP(a, b netip.AddrPort) bool {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c < 0
+	}
+	return a.Port() < b.Port()
+}
+
+type segment struct {
+	seq  uint32
+	data []byte
+}
+
+type direction struct {
+	init      bool
+	next      uint32
+	inspected int
+	pending   []segment
+	pendBytes int
+	detected  bool // detection has been tried on this direction's first payload
+}
+
+type activeStream struct {
+	e    *tcpEntry
+	s    dissect.Stream
+	done bool
+}
+
+type flow struct {
+	key        flowKey
+	lastSeen   time.Time
+	client     netip.AddrPort
+	clientSure bool
+	dir        [2]direction // 0: client -> server, 1: server -> client
+	streams    []activeStream
+	done       bool // inspection finished: later packets are only counted
+	synSeen    bool
+	serviceOut bool
+}
+
+func (f *flow) reset() {
+	streams := f.streams[:0]
+	d0, d1 := f.dir[0].pending[:0], f.dir[1].pending[:0]
+	*f = flow{streams: streams}
+	f.dir[0].pending, f.dir[1].pending = d0, d1
+}
+
+// flowTable is a bounded map with a free list, so steady traffic does not allocate.
+type flowTable struct {
+	m    map[flowKey]*flow
+	free []*flow
+	max  int
+}
+
+func (t *flowTable) init(max int) {
+	t.m = make(map[flowKey]*flow, min(max, 4096))
+	t.max = max
+}
+
+func (t *flowTable) expire(before time.Time) int {
+	n := 0
+	for k, f := range t.m {
+		if f.lastSeen.Before(before) {
+			delete(t.m, k)
+			t.release(f)
+			n++
+		}
+	}
+	return n
+}
+
+func (t *flowTable) release(f *flow) {
+	f.reset()
+	if len(t.free) < 4096 {
+		t.free = append(t.free, f)
+	}
+}
+
+func (t *flowTable) get(k flowKey) *flow { return t.m[k] }
+
+// add creates a flow; nil when the table is full.
+func (t *flowTable) add(k flowKey) *flow {
+	if len(t.m) >= t.max {
+		return nil
+	}
+	var f *flow
+	if n := len(t.free); n > 0 {
+		f = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		f = &flow{}
+	}
+	f.key = k
+	t.m[k] = f
+	return f
+}
+
+func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
+	m.Transport = "tcp"
+	m.SrcPort, m.DstPort = uint16(tcp.SrcPort), uint16(tcp.DstPort)
+	syn, ack := tcp.SYN, tcp.ACK
+	if syn && d.cfg.SynSignatures {
+		d.emitSyn(m, tcp, payload)
+	}
+	src := netip.AddrPortFrom(m.SrcIP, m.SrcPort)
+	dst := netip.AddrPortFrom(m.DstIP, m.DstPort)
+	key, _ := makeKey(src, dst)
+	f := d.flows.get(key)
+	if f == nil {
+		if !syn && len(payload) == 0 {
+			return // a bare ACK/FIN of a flow we never knew: nothing to learn
+		}
+		if len(d.flows.m) >= d.flows.max {
+			d.stats.FlowsExpired += uint64(d.flows.expire(d.now.Add(-d.cfg.FlowIdle)))
+		}
+		f = d.flows.add(key)
+		if f == nil {
+			d.stats.FlowsEvicted++
+			return
+		}
+		d.stats.FlowsCreated++
+		// Who is the client? The SYN sender; else, mid-stream, the higher (ephemeral) port.
+		switch {
+		case syn && !ack:
+			f.client, f.clientSure = src, true
+		case syn && ack:
+			f.client, f.clientSure = dst, true
+		case m.SrcPort > m.DstPort:
+			f.client = src
+		default:
+			f.client = dst
+		}
+	}
+	f.lastSeen = d.now
+	if syn && !ack && !f.clientSure {
+		f.client, f.clientSure = src, true
+	}
+	fromClient := src == f.client
+	di := 1
+	if fromClient {
+		di = 0
+	}
+	if syn {
+		f.synSeen = f.synSeen || !ack
+		ds := &f.dir[di]
+		ds.init, ds.next = true, tcp.Seq+1
+		if ack && d.cfg.Services && !f.serviceOut {
+			// SYN-ACK: the sender listens on its port and the peer connected to it.
+			f.serviceOut = true
+			d.emitService(m, m.SrcPort)
+		}
+	}
+	if len(payload) == 0 {
+		return
+	}
+	if f.done {
+		d.stats.BytesSkipped += uint64(len(payload))
+		return
+	}
+	ds := &f.dir[di]
+	if !ds.detected {
+		ds.detected = true
+		d.detect(f, m, fromClient, payload)
+		if len(f.streams) == 0 && f.dir[0].detected && f.dir[1].detected {
+			f.done = true
+			d.stats.BytesSkipped += uint64(len(payload))
+			return
+		}
+	}
+	if len(f.streams) == 0 {
+		d.stats.BytesSkipped += uint64(len(payload))
+		return
+	}
+	d.reassemble(f, ds, m, fromClient, tcp.Seq, payload)
+}
+
+func (d *Decoder) detect(f *flow, m *dissect.Meta, fromClient bool, payload []byte) {
+	for i := range d.tcps {
+		te := &d.tcps[i]
+		already := false
+		for _, s := range f.streams {
+			if s.e == te {
+				already = true
+				break
+			}
+		}
+		if already || !te.d.MatchTCP(m.SrcPort, m.DstPort, fromClient, payload) {
+			continue
+		}
+		var st dissect.Stream
+		d.safe(te.ps, func() error { st = te.d.NewStream(); return nil })
+		if st != nil {
+			f.streams = append(f.streams, activeStream{e: te, s: st})
+		}
+	}
+}
+
+// reassemble delivers payload in sequence order, buffering (copies of)
+// early segments up to MaxReorderBytes; past that it declares a gap.
+func (d *Decoder) reassemble(f *flow, ds *direction, m *dissect.Meta, fromClient bool, seq uint32, payload []byte) {
+	if !ds.init {
+		ds.init, ds.next = true, seq
+	}
+	diff := int32(seq - ds.next)
+	switch {
+	case diff < 0:
+		if int(-diff) >= len(payload) {
+			return // retransmission of bytes already delivered
+		}
+		payload = payload[-diff:]
+	case diff > 0:
+		if ds.pendBytes+len(payload) <= d.cfg.MaxReorderBytes && len(ds.pending) < 64 {
+			ds.pending = append(ds.pending, segment{seq: seq, data: append([]byte(nil), payload...)})
+			ds.pendBytes += len(payload)
+			return
+		}
+		// Too much missing: give up on the hole and carry on from here.
+		d.gap(f, fromClient)
+		ds.pending, ds.pendBytes = ds.pending[:0], 0
+		ds.next = seq
+	}
+	ds.next += uint32(len(payload))
+	d.deliver(f, ds, m, fromClient, payload)
+	// Drain buffered segments that are now in order.
+	for progress := true; progress && len(ds.pending) > 0 && !f.done; {
+		progress = false
+		for i := 0; i < len(ds.pending); i++ {
+			s := ds.pending[i]
+			off := int32(ds.next - s.seq)
+			if off < 0 {
+				continue
+			}
+			ds.pending = append(ds.pending[:i], ds.pending[i+1:]...)
+			ds.pendBytes -= len(s.data)
+			progress = true
+			if int(off) < len(s.data) {
+				rest := s.data[off:]
+				ds.next += uint32(len(rest))
+				d.deliver(f, ds, m, fromClient, rest)
+			}
+			break
+		}
+	}
+}
+
+func (d *Decoder) gap(f *flow, fromClient bool) {
+	for _, s := range f.streams {
+		if !s.done {
+			s.s.Gap(fromClient)
+		}
+	}
+}
+
+func (d *Decoder) deliver(f *flow, ds *direction, m *dissect.Meta, fromClient bool, data []byte) {
+	room := d.cfg.MaxBytesPerDirection - ds.inspected
+	if room <= 0 {
+		d.stats.BytesSkipped += uint64(len(data))
+		d.checkCutoff(f)
+		return
+	}
+	if len(data) > room {
+		d.stats.BytesSkipped += uint64(len(data) - room)
+		data = data[:room]
+	}
+	ds.inspected += len(data)
+	d.stats.BytesInspected += uint64(len(data))
+	live := 0
+	for i := range f.streams {
+		s := &f.streams[i]
+		if s.done {
+			continue
+		}
+		s.e.ps.Calls++
+		done := true
+		d.safe(s.e.ps, func() error { done = s.s.Data(m, fromClient, data, s.e.e); return nil })
+		s.done = done
+		if !done {
+			live++
+		}
+	}
+	if live == 0 {
+		f.done = true
+	}
+	d.checkCutoff(f)
+}
+
+func (d *Decoder) checkCutoff(f *flow) {
+	if f.dir[0].inspected >= d.cfg.MaxBytesPerDirection && f.dir[1].inspected >= d.cfg.MaxBytesPerDirection {
+		f.done = true
+	}
+}

@@ -1,0 +1,17 @@
+// Package dissectors lists Ward's default dissectors explicitly, in
+// dispatch priority order. Each protocol package stays independent; this is
+// the one place that knows them all.
+package dissectors
+
+import (
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/arp"
+)
+
+// Default returns a fresh set of the default dissectors. Dissectors keep
+// per-instance buffers, so each decoder needs its own set.
+func Default() []dissect.Dissector {
+	return []dissect.Dissector{
+		arp.New(),
+	}
+}
