@@ -20,6 +20,7 @@ type Config struct {
 	FragTimeout          time.Duration
 	SynSignatures        bool // emit tcp.syn_signature for SYN and SYN+ACK
 	Services             bool // emit service.port for SYN/SYN-ACK pairs and UDP servers
+	Flows                bool // emit a flow summary when a conversation ends
 }
 
 // DefaultConfig is tuned for a hospital SPAN port on a small sensor.
@@ -33,6 +34,7 @@ func DefaultConfig() Config {
 		FragTimeout:          30 * time.Second,
 		SynSignatures:        true,
 		Services:             true,
+		Flows:                true,
 	}
 }
 

@@ -303,6 +303,9 @@ func (d *Decoder) handleUDP(m *dissect.Meta, sp, dp layers.UDPPort, payload []by
 			d.emitService(m, m.SrcPort)
 		}
 	}
+	if d.cfg.Flows && m.SrcIP.IsValid() && !m.DstIP.IsMulticast() && !isBroadcast(m.DstIP) {
+		d.udpFlow(m, len(payload))
+	}
 	for i := range d.udps {
 		ue := &d.udps[i]
 		if !ue.d.MatchUDP(m.SrcPort, m.DstPort, payload) {
@@ -350,13 +353,13 @@ func appendUint(b []byte, v uint64) []byte {
 
 func (d *Decoder) sweep() {
 	d.sweepAt = d.now.Add(5 * time.Second)
-	d.stats.FlowsExpired += uint64(d.flows.expire(d.now.Add(-d.cfg.FlowIdle)))
+	d.stats.FlowsExpired += uint64(d.flows.expire(d.now.Add(-d.cfg.FlowIdle), d.endFlow))
 	d.frag.expire(d.now)
 }
 
-// Flush forgets all flows (end of input).
+// Flush ends all flows (end of input), emitting their summaries.
 func (d *Decoder) Flush() {
-	d.flows.expire(time.Time{}.Add(1 << 62))
+	d.flows.expire(time.Unix(1<<40, 0), d.endFlow)
 }
 
 var _ = binary.BigEndian

@@ -12,13 +12,14 @@ import (
 // flowKey names a TCP conversation independent of direction: lo < hi.
 type flowKey struct {
 	lo, hi netip.AddrPort
+	proto  uint8
 }
 
-func makeKey(a, b netip.AddrPort) (flowKey, bool) {
+func makeKey(a, b netip.AddrPort, proto uint8) flowKey {
 	if lessAP(a, b) {
-		return flowKey{a, b}, false
+		return flowKey{a, b, proto}
 	}
-	return flowKey{b, a}, true
+	return flowKey{b, a, proto}
 }
 
 func lessAP(a, b netip.AddrPort) bool {
@@ -50,7 +51,15 @@ type activeStream struct {
 
 type flow struct {
 	key        flowKey
+	start      time.Time
 	lastSeen   time.Time
+	macs       [2][6]byte // client, server
+	hasMAC     bool
+	pkts       [2]uint64 // client->server, server->client
+	bytes      [2]uint64
+	synAck     bool
+	fin        [2]bool
+	app        string
 	client     netip.AddrPort
 	clientSure bool
 	dir        [2]direction // 0: client -> server, 1: server -> client
@@ -79,16 +88,25 @@ func (t *flowTable) init(max int) {
 	t.max = max
 }
 
-func (t *flowTable) expire(before time.Time) int {
+// expire forgets flows idle since before, calling end for each first.
+func (t *flowTable) expire(before time.Time, end func(*flow)) int {
 	n := 0
 	for k, f := range t.m {
 		if f.lastSeen.Before(before) {
+			end(f)
 			delete(t.m, k)
 			t.release(f)
 			n++
 		}
 	}
 	return n
+}
+
+// remove ends one flow now.
+func (t *flowTable) remove(f *flow, end func(*flow)) {
+	end(f)
+	delete(t.m, f.key)
+	t.release(f)
 }
 
 func (t *flowTable) release(f *flow) {
@@ -126,21 +144,16 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	}
 	src := netip.AddrPortFrom(m.SrcIP, m.SrcPort)
 	dst := netip.AddrPortFrom(m.DstIP, m.DstPort)
-	key, _ := makeKey(src, dst)
+	key := makeKey(src, dst, 6)
 	f := d.flows.get(key)
 	if f == nil {
 		if !syn && len(payload) == 0 {
 			return // a bare ACK/FIN of a flow we never knew: nothing to learn
 		}
-		if len(d.flows.m) >= d.flows.max {
-			d.stats.FlowsExpired += uint64(d.flows.expire(d.now.Add(-d.cfg.FlowIdle)))
-		}
-		f = d.flows.add(key)
+		f = d.newFlow(key, m)
 		if f == nil {
-			d.stats.FlowsEvicted++
 			return
 		}
-		d.stats.FlowsCreated++
 		// Who is the client? The SYN sender; else, mid-stream, the higher (ephemeral) port.
 		switch {
 		case syn && !ack:
@@ -162,8 +175,16 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	if fromClient {
 		di = 0
 	}
+	f.count(di, m, len(payload))
+	if tcp.RST || tcp.FIN {
+		f.fin[di] = f.fin[di] || tcp.FIN
+		if tcp.RST || (f.fin[0] && f.fin[1]) {
+			defer d.flows.remove(f, d.endFlow)
+		}
+	}
 	if syn {
 		f.synSeen = f.synSeen || !ack
+		f.synAck = f.synAck || ack
 		ds := &f.dir[di]
 		ds.init, ds.next = true, tcp.Seq+1
 		if ack && d.cfg.Services && !f.serviceOut {
@@ -208,6 +229,9 @@ func (d *Decoder) detect(f *flow, m *dissect.Meta, fromClient bool, payload []by
 		}
 		if already || !te.d.MatchTCP(m.SrcPort, m.DstPort, fromClient, payload) {
 			continue
+		}
+		if f.app == "" {
+			f.app = te.d.Name()
 		}
 		var st dissect.Stream
 		d.safe(te.ps, func() error { st = te.d.NewStream(); return nil })

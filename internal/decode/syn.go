@@ -80,8 +80,13 @@ func (d *Decoder) emitSyn(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 		}
 		switch o.OptionType {
 		case layers.TCPOptionKindEndList:
+			// p0f counts the padding bytes after EOL.
+			used := 0
+			for _, p := range tcp.Options[:i+1] {
+				used += max(int(p.OptionLength), 1)
+			}
 			layout = append(layout, "eol+"...)
-			layout = appendUint(layout, uint64(len(tcp.Options)-i-1))
+			layout = appendUint(layout, uint64(max(int(tcp.DataOffset)*4-20-used, 0)))
 		case layers.TCPOptionKindNop:
 			layout = append(layout, "nop"...)
 		case layers.TCPOptionKindMSS:

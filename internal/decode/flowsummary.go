@@ -1,0 +1,113 @@
+package decode
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/wardiomt/ward/internal/dissect"
+)
+
+// newFlow creates a flow, making room by expiring idle ones; nil when the
+// table is full of live flows (counted, the packet is still counted).
+func (d *Decoder) newFlow(key flowKey, m *dissect.Meta) *flow {
+	if len(d.flows.m) >= d.flows.max {
+		d.stats.FlowsExpired += uint64(d.flows.expire(d.now.Add(-d.cfg.FlowIdle), d.endFlow))
+	}
+	f := d.flows.add(key)
+	if f == nil {
+		d.stats.FlowsEvicted++
+		return nil
+	}
+	d.stats.FlowsCreated++
+	f.start = d.now
+	if len(m.SrcMAC) == 6 && len(m.DstMAC) == 6 {
+		f.hasMAC = true
+		copy(f.macs[0][:], m.SrcMAC) // fixed up below if the sender is the server
+		copy(f.macs[1][:], m.DstMAC)
+	}
+	return f
+}
+
+// count adds a packet to the flow's per-direction counters.
+func (f *flow) count(di int, m *dissect.Meta, n int) {
+	f.pkts[di]++
+	f.bytes[di] += uint64(n)
+	if f.pkts[0]+f.pkts[1] == 1 && di == 1 && f.hasMAC {
+		f.macs[0], f.macs[1] = f.macs[1], f.macs[0]
+	}
+}
+
+// udpFlow tracks a UDP conversation: the first sender is the client.
+func (d *Decoder) udpFlow(m *dissect.Meta, n int) {
+	src := netip.AddrPortFrom(m.SrcIP, m.SrcPort)
+	dst := netip.AddrPortFrom(m.DstIP, m.DstPort)
+	key := makeKey(src, dst, 17)
+	f := d.flows.get(key)
+	if f == nil {
+		if f = d.newFlow(key, m); f == nil {
+			return
+		}
+		f.client, f.clientSure = src, true
+		f.done = true // UDP datagrams are dissected one by one, not as streams
+	}
+	f.lastSeen = d.now
+	di := 1
+	if src == f.client {
+		di = 0
+	}
+	f.count(di, m, n)
+}
+
+func isBroadcast(a netip.Addr) bool {
+	return a.Is4() && a.As4()[3] == 255 && (a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.IsPrivate())
+}
+
+// endFlow emits the conversation summary: who talked to whom, on which
+// port, how much, and what it was. Baselines and exposure use it; it
+// carries no payload.
+func (d *Decoder) endFlow(f *flow) {
+	if !d.cfg.Flows {
+		return
+	}
+	server := f.key.lo
+	if server == f.client {
+		server = f.key.hi
+	}
+	m := dissect.Meta{
+		Time:    f.start,
+		SrcIP:   f.client.Addr(),
+		DstIP:   server.Addr(),
+		SrcPort: f.client.Port(),
+		DstPort: server.Port(),
+	}
+	if f.key.proto == 6 {
+		m.Transport = "tcp"
+	} else {
+		m.Transport = "udp"
+	}
+	if f.hasMAC {
+		m.SrcMAC = net.HardwareAddr(f.macs[0][:])
+		m.DstMAC = net.HardwareAddr(f.macs[1][:])
+	}
+	m.Fill(&d.obs, "flow")
+	d.obs.Add("flow.packets_out", strconv.FormatUint(f.pkts[0], 10))
+	d.obs.Add("flow.bytes_out", strconv.FormatUint(f.bytes[0], 10))
+	d.obs.Add("flow.packets_in", strconv.FormatUint(f.pkts[1], 10))
+	d.obs.Add("flow.bytes_in", strconv.FormatUint(f.bytes[1], 10))
+	d.obs.Add("flow.duration", strconv.FormatFloat(f.lastSeen.Sub(f.start).Seconds(), 'f', 3, 64))
+	d.obs.Add("flow.app", f.app)
+	if f.key.proto == 6 {
+		switch {
+		case f.synSeen && f.synAck:
+			d.obs.Add("flow.state", "established")
+		case f.synSeen && f.pkts[1] == 0:
+			d.obs.Add("flow.state", "unanswered")
+		case f.synSeen:
+			d.obs.Add("flow.state", "rejected")
+		default:
+			d.obs.Add("flow.state", "midstream")
+		}
+	}
+	d.ownE.Emit(&d.obs)
+}
