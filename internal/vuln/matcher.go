@@ -1,0 +1,590 @@
+package vuln
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wardiomt/ward/internal/version"
+)
+
+// Device is what the matcher needs to know about one device. Manufacturer
+// may be canonical or raw; the matcher normalizes it.
+type Device struct {
+	ID           string      `json:"id"`
+	Manufacturer string      `json:"manufacturer"`
+	Model        string      `json:"model"`
+	Version      string      `json:"version,omitempty"`
+	OS           string      `json:"os,omitempty"` // "Windows 7 SP1", "VxWorks 6.9"
+	Type         string      `json:"type,omitempty"`
+	Components   []Component `json:"components,omitempty"`
+}
+
+// Component is software found on a device (an OS, an embedded stack).
+type Component struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	CPE     string `json:"cpe,omitempty"`
+}
+
+// Status is a finding's VEX-style status.
+type Status string
+
+// Statuses.
+const (
+	Affected           Status = "affected"
+	NotAffected        Status = "not_affected"
+	UnderInvestigation Status = "under_investigation"
+)
+
+// Confidence rates how sure a match is (vuls rates NVD exact/rough/vendor-only alike).
+type Confidence string
+
+// Confidences, strongest first.
+const (
+	Exact      Confidence = "exact"       // model matched and version in the range
+	ModelOnly  Confidence = "model_only"  // model matched, version unknown (or platform matched)
+	FamilyOnly Confidence = "family_only" // only the product family matched
+)
+
+// Finding is one advisory that concerns one device.
+type Finding struct {
+	DeviceID     string        `json:"device_id"`
+	Status       Status        `json:"status"`
+	Advisory     string        `json:"advisory"`
+	Source       Source        `json:"source"`
+	Title        string        `json:"title,omitempty"`
+	Published    time.Time     `json:"published"`
+	CVEs         []string      `json:"cves"`
+	Manufacturer string        `json:"manufacturer"`
+	Product      string        `json:"product"`
+	MatchedRange string        `json:"matched_range"`
+	Confidence   Confidence    `json:"confidence"`
+	Reason       string        `json:"reason"`
+	CVSS         []Score       `json:"cvss"`
+	KEV          bool          `json:"kev"`
+	KEVCVEs      []string      `json:"kev_cves,omitempty"`
+	Ransomware   bool          `json:"ransomware,omitempty"`
+	EPSS         *float64      `json:"epss"`
+	CWE          []string      `json:"cwe"`
+	Remediations []Remediation `json:"remediations"`
+	SSVC         []CVESSVC     `json:"ssvc,omitempty"`
+}
+
+// CVESSVC is the Vulnrichment SSVC input of one CVE of a finding.
+type CVESSVC struct {
+	CVE string `json:"cve"`
+	SSVC
+}
+
+// MaxCVSS is the highest base score of a finding, 0 without scores.
+func (f *Finding) MaxCVSS() float64 {
+	m := 0.0
+	for _, s := range f.CVSS {
+		m = max(m, s.Score)
+	}
+	return m
+}
+
+// Matcher matches devices against an in-memory index built once from a
+// Provider; it is safe for concurrent use.
+type Matcher struct {
+	p        Provider
+	norm     *Normalizer
+	log      *slog.Logger
+	byMfr    map[string][]prodRef
+	advs     []*Advisory
+	cveInfo  map[string]*cveAgg
+	platform []PlatformRule
+}
+
+type prodRef struct {
+	adv      int // index into advs
+	prod     int
+	tokens   []string
+	alts     [][]string // model names hidden in the version field ("MMT-512 / MMT-712")
+	rng      version.Constraint
+	rngErr   error
+	cveIdx   []int // indices of Vulns that list this product
+}
+
+type cveAgg struct {
+	scores []Score
+	cwe    []string
+	ssvc   *SSVC
+	pub    time.Time
+}
+
+// Options configure a Matcher.
+type Options struct {
+	Normalizer *Normalizer     // nil: default canon table
+	Logger     *slog.Logger    // nil: discard
+	Platform   []PlatformRule  // nil: DefaultPlatformRules()
+}
+
+// NewMatcher indexes every advisory of p.
+func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
+	m := &Matcher{p: p, norm: o.Normalizer, log: o.Logger, byMfr: map[string][]prodRef{},
+		cveInfo: map[string]*cveAgg{}, platform: o.Platform}
+	if m.norm == nil {
+		m.norm = NewNormalizer(nil)
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.platform == nil {
+		rules, err := DefaultPlatformRules()
+		if err != nil {
+			return nil, err
+		}
+		m.platform = rules
+	}
+	err := p.Advisories(ctx, func(a *Advisory) error {
+		cp := *a
+		m.index(&cp)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("index advisories: %w", err)
+	}
+	return m, nil
+}
+
+// Advisories returns the number of advisories indexed.
+func (m *Matcher) Advisories() int { return len(m.advs) }
+
+func (m *Matcher) index(a *Advisory) {
+	ai := len(m.advs)
+	m.advs = append(m.advs, a)
+	for _, v := range a.Vulns {
+		if v.CVE == "" {
+			continue
+		}
+		agg := m.cveInfo[v.CVE]
+		if agg == nil {
+			agg = &cveAgg{}
+			m.cveInfo[v.CVE] = agg
+		}
+		for _, s := range v.Scores {
+			if !slices.ContainsFunc(agg.scores, func(x Score) bool { return x.Source == s.Source && x.Vector == s.Vector }) {
+				agg.scores = append(agg.scores, s)
+			}
+		}
+		for _, c := range v.CWE {
+			if !slices.Contains(agg.cwe, c) {
+				agg.cwe = append(agg.cwe, c)
+			}
+		}
+		if v.SSVC != nil {
+			agg.ssvc = v.SSVC
+		}
+		if !v.Published.IsZero() && (agg.pub.IsZero() || v.Published.Before(agg.pub)) {
+			agg.pub = v.Published
+		}
+	}
+	for pi := range a.Products {
+		p := &a.Products[pi]
+		if p.Status != "" && p.Status != "known_affected" && p.Status != "affected" && p.Status != "first_affected" && p.Status != "last_affected" {
+			continue
+		}
+		mfr := p.Manufacturer
+		if mfr == "" {
+			mfr = m.norm.Manufacturer(p.Vendor)
+		}
+		vt := vendorTokens(p.Vendor, mfr)
+		ref := prodRef{adv: ai, prod: pi, tokens: ModelTokens(p.Name, vt)}
+		rangeText := p.Range
+		if p.RangeKind == "version" && looksLikeModel(p.Range) {
+			// "24950 | 24952", "MMT-512 / MMT-712 Paradigm x12": models, all versions.
+			for alt := range strings.SplitSeq(p.Range, "|") {
+				if t := ModelTokens(p.Name+" "+alt, vt); len(t) > 0 {
+					ref.alts = append(ref.alts, t)
+				}
+			}
+			rangeText = "*"
+		}
+		if rangeText == "" {
+			rangeText = "*"
+		}
+		ref.rng, ref.rngErr = version.ParseConstraint(rangeText)
+		for vi, v := range a.Vulns {
+			if len(v.ProductIDs) == 0 || slices.Contains(v.ProductIDs, p.ID) {
+				ref.cveIdx = append(ref.cveIdx, vi)
+			}
+		}
+		if len(ref.cveIdx) == 0 && len(a.Vulns) > 0 {
+			continue // listed in the tree but affected by nothing
+		}
+		key := fold(mfr)
+		m.byMfr[key] = append(m.byMfr[key], ref)
+	}
+}
+
+// looksLikeModel tells a model list posing as a version ("24950 | 24952",
+// "MMT-1710", "882160 Gemini Dual", "CR-IR 357") from a real version.
+func looksLikeModel(s string) bool {
+	if strings.HasPrefix(strings.ToLower(s), "vers:") {
+		return false
+	}
+	for _, alt := range strings.Split(s, "|") {
+		alt = strings.TrimSpace(alt)
+		for _, w := range strings.FieldsFunc(alt, func(r rune) bool { return r == ' ' || r == '/' || r == '-' || r == '(' || r == ')' || r == ',' }) {
+			lw := strings.ToLower(w)
+			letters := 0
+			for _, r := range lw {
+				if r >= 'a' && r <= 'z' {
+					letters++
+				}
+			}
+			switch lw {
+			case "build", "service", "pack", "rev", "version", "firmware", "and", "prior", "below", "earlier", "all", "sr", "edition", "release", "mr":
+				continue
+			}
+			if letters >= 3 && !strings.ContainsAny(lw, ".") {
+				return true
+			}
+			if letters == 0 && len(lw) >= 4 && !strings.Contains(lw, ".") && !strings.HasPrefix(lw, "19") && !strings.HasPrefix(lw, "20") {
+				return true // "24950", "3120": a part number, not a year
+			}
+		}
+	}
+	return false
+}
+
+// deviceKey caches results for identical device descriptions; inventories
+// hold many units of one model.
+type deviceKey struct{ mfr, model, version, os, comps string }
+
+// Match returns the findings of every device, in device order, then by
+// advisory. Devices with nothing relevant produce no finding.
+func (m *Matcher) Match(ctx context.Context, devices []Device) ([]Finding, error) {
+	cache := map[deviceKey][]Finding{}
+	var out []Finding
+	for i, d := range devices {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		k := deviceKey{d.Manufacturer, d.Model, d.Version, d.OS, componentsKey(d.Components)}
+		fs, ok := cache[k]
+		if !ok {
+			fs = m.matchOne(d)
+			cache[k] = fs
+		}
+		for _, f := range fs {
+			f.DeviceID = d.ID
+			out = append(out, f)
+		}
+	}
+	if err := m.enrich(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func componentsKey(cs []Component) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(c.Name + "\x00" + c.Version + "\x00" + c.CPE + "\x01")
+	}
+	return b.String()
+}
+
+type candidate struct {
+	ref   *prodRef
+	level ModelLevel
+}
+
+func (m *Matcher) matchOne(d Device) []Finding {
+	var out []Finding
+	mfr := m.norm.Manufacturer(d.Manufacturer)
+	if refs := m.byMfr[fold(mfr)]; len(refs) > 0 && strings.TrimSpace(d.Model) != "" {
+		dt := ModelTokens(d.Model, vendorTokens(d.Manufacturer, mfr))
+		byAdv := map[int][]candidate{}
+		for i := range refs {
+			r := &refs[i]
+			lvl := MatchModel(dt, r.tokens)
+			for _, alt := range r.alts {
+				if l := MatchModel(dt, alt); l > lvl || (l == lvl && l == ModelMatch) {
+					lvl = l
+				}
+			}
+			if len(r.alts) > 0 && lvl == ModelMatch && !slices.ContainsFunc(r.alts, func(a []string) bool { return MatchModel(dt, a) == ModelMatch }) {
+				lvl = FamilyMatch // the product name matched but none of the listed models
+			}
+			if lvl != NoMatch {
+				byAdv[r.adv] = append(byAdv[r.adv], candidate{r, lvl})
+			}
+		}
+		for ai, cands := range byAdv {
+			if f, ok := m.judge(d, mfr, m.advs[ai], cands); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	out = append(out, m.matchPlatform(d)...)
+	return dedupe(out)
+}
+
+// judge decides the status of one advisory for a device from its best
+// matching product entries.
+func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate) (Finding, bool) {
+	best := NoMatch
+	for _, c := range cands {
+		best = max(best, c.level)
+	}
+	var top []candidate
+	for _, c := range cands {
+		if c.level == best {
+			top = append(top, c)
+		}
+	}
+	conf := FamilyOnly
+	if best == ModelMatch {
+		conf = ModelOnly
+	}
+	f := Finding{Advisory: a.ID, Source: a.Source, Title: a.Title, Published: a.Published, Manufacturer: mfr}
+	pick := func(c candidate) {
+		p := a.Products[c.ref.prod]
+		f.Product = strings.TrimSpace(p.Vendor + " " + p.Name)
+		f.MatchedRange = p.Range
+		f.CVEs = nil
+		for _, vi := range c.ref.cveIdx {
+			f.CVEs = append(f.CVEs, a.Vulns[vi].CVE)
+		}
+		m.fillDetails(&f, a, p.ID, c.ref.cveIdx)
+	}
+	v := strings.TrimSpace(d.Version)
+	if v == "" {
+		pick(top[0])
+		f.Status, f.Confidence = UnderInvestigation, conf
+		f.Reason = fmt.Sprintf("%s %q matches %s %q (%s); device version unknown, affected range %q",
+			mfr, d.Model, levelWord(best), f.Product, a.ID, f.MatchedRange)
+		return f, true
+	}
+	dv, err := version.Parse(v)
+	if err != nil {
+		pick(top[0])
+		f.Status, f.Confidence = UnderInvestigation, conf
+		f.Reason = fmt.Sprintf("device version %q is unreadable: %v", v, err)
+		return f, true
+	}
+	var incomparable *candidate
+	for i, c := range top {
+		if c.ref.rngErr != nil {
+			if strings.EqualFold(strings.TrimSpace(a.Products[c.ref.prod].Range), v) {
+				pick(c)
+				f.Status, f.Confidence = Affected, upgrade(conf)
+				f.Reason = fmt.Sprintf("%s %q version %s equals the affected version %q of %s", mfr, d.Model, v, f.MatchedRange, f.Product)
+				return f, true
+			}
+			incomparable = &top[i]
+			continue
+		}
+		in, err := c.ref.rng.Check(dv)
+		if errors.Is(err, version.ErrIncomparable) {
+			incomparable = &top[i]
+			continue
+		}
+		if in {
+			pick(c)
+			f.Status, f.Confidence = Affected, upgrade(conf)
+			what := fmt.Sprintf("is in the affected range %q", f.MatchedRange)
+			if c.ref.rng.All {
+				what = fmt.Sprintf("is affected (all versions: %q)", f.MatchedRange)
+			}
+			f.Reason = fmt.Sprintf("%s %q version %s %s of %s", mfr, d.Model, v, what, f.Product)
+			return f, true
+		}
+	}
+	if incomparable != nil {
+		pick(*incomparable)
+		f.Status, f.Confidence = UnderInvestigation, conf
+		f.Reason = fmt.Sprintf("%s %q version %s cannot be compared with the range %q of %s", mfr, d.Model, v, f.MatchedRange, f.Product)
+		return f, true
+	}
+	pick(top[0])
+	ranges := make([]string, 0, len(top))
+	for _, c := range top {
+		ranges = append(ranges, fmt.Sprintf("%q", a.Products[c.ref.prod].Range))
+	}
+	slices.Sort(ranges)
+	ranges = slices.Compact(ranges)
+	f.Status, f.Confidence = NotAffected, conf
+	f.MatchedRange = strings.Join(ranges, ", ")
+	f.Reason = fmt.Sprintf("%s %q version %s is outside every affected range (%s) of %s", mfr, d.Model, v, f.MatchedRange, f.Product)
+	return f, true
+}
+
+// upgrade turns a model-level match with a version in range into exact.
+func upgrade(c Confidence) Confidence {
+	if c == ModelOnly {
+		return Exact
+	}
+	return c
+}
+
+func levelWord(l ModelLevel) string {
+	if l == ModelMatch {
+		return "the model of"
+	}
+	return "only the product family of"
+}
+
+// fillDetails copies scores, CWEs and remediations of the CVEs that apply.
+func (m *Matcher) fillDetails(f *Finding, a *Advisory, productID string, cveIdx []int) {
+	f.CVSS, f.CWE, f.Remediations, f.SSVC = nil, nil, nil, nil
+	seenRem := map[string]bool{}
+	for _, vi := range cveIdx {
+		v := a.Vulns[vi]
+		f.CVSS = appendScores(f.CVSS, v.Scores)
+		if agg := m.cveInfo[v.CVE]; agg != nil {
+			f.CVSS = appendScores(f.CVSS, agg.scores)
+			for _, c := range agg.cwe {
+				if !slices.Contains(f.CWE, c) {
+					f.CWE = append(f.CWE, c)
+				}
+			}
+			if agg.ssvc != nil {
+				f.SSVC = append(f.SSVC, CVESSVC{CVE: v.CVE, SSVC: *agg.ssvc})
+			}
+		}
+		for _, c := range v.CWE {
+			if !slices.Contains(f.CWE, c) {
+				f.CWE = append(f.CWE, c)
+			}
+		}
+		for _, r := range v.Remediations {
+			if len(r.ProductIDs) > 0 && productID != "" && !slices.Contains(r.ProductIDs, productID) {
+				continue
+			}
+			k := r.Category + "\x00" + r.Text + "\x00" + r.URL
+			if seenRem[k] {
+				continue
+			}
+			seenRem[k] = true
+			f.Remediations = append(f.Remediations, Remediation{Category: r.Category, Text: r.Text, URL: r.URL})
+		}
+	}
+	slices.Sort(f.CWE)
+}
+
+func appendScores(dst, src []Score) []Score {
+	for _, s := range src {
+		if !slices.ContainsFunc(dst, func(x Score) bool { return x.Source == s.Source && x.Vector == s.Vector && x.Version == s.Version }) {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
+
+// dedupe keeps one finding per advisory, and drops CVE-record findings
+// whose CVEs an affected CSAF finding already reports.
+func dedupe(fs []Finding) []Finding {
+	rank := func(f Finding) int {
+		s := map[Status]int{Affected: 30, UnderInvestigation: 20, NotAffected: 10}[f.Status]
+		return s + map[Confidence]int{Exact: 3, ModelOnly: 2, FamilyOnly: 1}[f.Confidence]
+	}
+	byID := map[string]int{}
+	var out []Finding
+	for _, f := range fs {
+		if i, ok := byID[f.Advisory]; ok {
+			if rank(f) > rank(out[i]) {
+				out[i] = f
+			}
+			continue
+		}
+		byID[f.Advisory] = len(out)
+		out = append(out, f)
+	}
+	covered := map[string]Status{}
+	for _, f := range out {
+		if f.Source == SourceCSAF || f.Source == SourcePlatform {
+			for _, c := range f.CVEs {
+				if f.Status == Affected || covered[c] == "" {
+					covered[c] = f.Status
+				}
+			}
+		}
+	}
+	kept := out[:0]
+	for _, f := range out {
+		if (f.Source == SourceNVD || f.Source == SourceCVE5) && len(f.CVEs) > 0 {
+			if st, ok := covered[f.CVEs[0]]; ok && (st == f.Status || st == Affected || f.Status != Affected) {
+				continue
+			}
+		}
+		kept = append(kept, f)
+	}
+	slices.SortFunc(kept, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(rank(b), rank(a)), cmp.Compare(a.Advisory, b.Advisory))
+	})
+	return kept
+}
+
+// enrich adds KEV and EPSS for all findings in two provider calls.
+func (m *Matcher) enrich(ctx context.Context, fs []Finding) error {
+	set := map[string]bool{}
+	for _, f := range fs {
+		for _, c := range f.CVEs {
+			set[c] = true
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	cves := make([]string, 0, len(set))
+	for c := range set {
+		cves = append(cves, c)
+	}
+	slices.Sort(cves)
+	kev, err := m.p.KEV(ctx, cves)
+	if err != nil {
+		return fmt.Errorf("KEV lookup: %w", err)
+	}
+	epss, err := m.p.EPSS(ctx, cves)
+	if err != nil {
+		return fmt.Errorf("EPSS lookup: %w", err)
+	}
+	for i := range fs {
+		f := &fs[i]
+		f.KEVCVEs = nil
+		var best *float64
+		for _, c := range f.CVEs {
+			if k, ok := kev[c]; ok {
+				f.KEV = true
+				f.KEVCVEs = append(f.KEVCVEs, c)
+				if strings.EqualFold(k.RansomwareCampaign, "Known") {
+					f.Ransomware = true
+				}
+			}
+			if e, ok := epss[c]; ok && (best == nil || e.EPSS > *best) {
+				v := e.EPSS
+				best = &v
+			}
+		}
+		f.EPSS = best
+		if f.CVSS == nil {
+			f.CVSS = []Score{}
+		}
+		if f.CWE == nil {
+			f.CWE = []string{}
+		}
+		if f.Remediations == nil {
+			f.Remediations = []Remediation{}
+		}
+		if f.CVEs == nil {
+			f.CVEs = []string{}
+		}
+	}
+	return nil
+}
