@@ -56,7 +56,10 @@ type File struct {
 	link     layers.LinkType
 	count    int
 	snaplen  uint32
-	lastGood int64
+	// next is the byte offset of the next pcap record: 24-byte file header,
+	// then 16-byte record headers each followed by its captured bytes.
+	// (pcapgo buffers its input, so only this arithmetic is exact.)
+	next int64
 }
 
 var (
@@ -110,11 +113,11 @@ func OpenFile(path string) (*File, error) {
 			return nil, &FileError{Path: path, Offset: 0, Err: fmt.Errorf("pcap header: %w", err)}
 		}
 		src.r, src.link, src.snaplen = pr, pr.LinkType(), pr.Snaplen()
+		src.next = 24
 	default:
 		f.Close()
 		return nil, &FileError{Path: path, Err: fmt.Errorf("not a pcap or pcapng file (starts with % x)", head)}
 	}
-	src.lastGood = src.cr.n
 	return src, nil
 }
 
@@ -136,10 +139,14 @@ func (s *File) Count() int { return s.count }
 // ReadPacket returns the next packet, io.EOF at a clean end, or a
 // *FileError naming the offset of the damaged record.
 func (s *File) ReadPacket() (Packet, error) {
-	start := s.cr.n
+	start := s.next
+	if s.ng != nil {
+		start = s.cr.n // block-granular for pcapng
+	}
+	before := s.cr.n
 	data, ci, err := s.r.ZeroCopyReadPacketData()
 	if err != nil {
-		if errors.Is(err, io.EOF) && s.cr.n == start {
+		if errors.Is(err, io.EOF) && s.cr.n == before && (s.ng != nil || !s.partialHeader()) {
 			return Packet{}, io.EOF
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -157,8 +164,23 @@ func (s *File) ReadPacket() (Packet, error) {
 		}
 	}
 	s.count++
-	s.lastGood = s.cr.n
+	s.next += 16 + int64(len(data))
 	return Packet{Data: data, Info: ci, LinkType: link}, nil
+}
+
+// partialHeader reports whether bytes remain after the last full record:
+// pcapgo reads ahead, so a clean EOF is told apart from a cut header by
+// comparing what was consumed with what the records account for.
+func (s *File) partialHeader() bool {
+	return s.gz == nil && s.fileSize() > s.next
+}
+
+func (s *File) fileSize() int64 {
+	st, err := s.f.Stat()
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }
 
 // Close releases the file.
