@@ -1,0 +1,297 @@
+package decode
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// recorder is a TCP dissector that records the bytes each direction delivered.
+type recorder struct {
+	got  [2]bytes.Buffer
+	gaps int
+	stop int // return done once this many bytes arrived in total (0: never)
+}
+
+func (r *recorder) Name() string { return "rec" }
+func (r *recorder) MatchTCP(_, _ uint16, _ bool, _ []byte) bool { return true }
+func (r *recorder) NewStream() dissect.Stream { return r }
+func (r *recorder) Data(_ *dissect.Meta, c2s bool, data []byte, _ observe.Emitter) bool {
+	i := 1
+	if c2s {
+		i = 0
+	}
+	r.got[i].Write(data)
+	return r.stop > 0 && r.got[0].Len()+r.got[1].Len() >= r.stop
+}
+func (r *recorder) Gap(bool) { r.gaps++ }
+
+var (
+	macA = net.HardwareAddr{0x00, 0x09, 0xfb, 0x01, 0x02, 0x03}
+	macB = net.HardwareAddr{0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c}
+	ipA  = net.IP{10, 1, 2, 3}
+	ipB  = net.IP{10, 1, 9, 9}
+)
+
+type pktOpt struct {
+	syn, ack, fin, rst bool
+	seq                uint32
+	fromB              bool
+	payload            []byte
+}
+
+func tcpFrame(t testing.TB, o pktOpt) []byte {
+	t.Helper()
+	eth := &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4}
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: ipA, DstIP: ipB, Flags: layers.IPv4DontFragment, Id: 7}
+	tcp := &layers.TCP{SrcPort: 50000, DstPort: 104, Seq: o.seq, SYN: o.syn, ACK: o.ack, FIN: o.fin, RST: o.rst, Window: 64240}
+	if o.fromB {
+		eth.SrcMAC, eth.DstMAC = macB, macA
+		ip.SrcIP, ip.DstIP = ipB, ipA
+		tcp.SrcPort, tcp.DstPort = 104, 50000
+	}
+	if o.syn {
+		tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{0x05, 0xb4}}}
+	}
+	_ = tcp.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tcp, gopacket.Payload(o.payload)); err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
+}
+
+func newTest(t testing.TB, cfg Config, ds ...dissect.Dissector) (*Decoder, *observe.Collector) {
+	t.Helper()
+	c := &observe.Collector{}
+	d, err := New(cfg, Split(ds...), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, c
+}
+
+func feed(d *Decoder, frames ...[]byte) {
+	ts := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i, f := range frames {
+		d.Packet(f, gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(f), Length: len(f)}, layers.LinkTypeEthernet)
+	}
+}
+
+func TestTCPReassemblyOrder(t *testing.T) {
+	// Client ISN 1000, server ISN 5000; segments arrive out of order, with a
+	// retransmission and an overlapping segment.
+	tests := []struct {
+		name   string
+		frames func(t *testing.T) [][]byte
+		want   [2]string
+	}{
+		{"in order", func(t *testing.T) [][]byte {
+			return [][]byte{
+				tcpFrame(t, pktOpt{syn: true, seq: 1000}),
+				tcpFrame(t, pktOpt{syn: true, ack: true, seq: 5000, fromB: true}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1001, payload: []byte("hello ")}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1007, payload: []byte("world")}),
+				tcpFrame(t, pktOpt{ack: true, seq: 5001, fromB: true, payload: []byte("ok")}),
+			}
+		}, [2]string{"hello world", "ok"}},
+		{"out of order and retransmitted", func(t *testing.T) [][]byte {
+			return [][]byte{
+				tcpFrame(t, pktOpt{syn: true, seq: 1000}),
+				tcpFrame(t, pktOpt{syn: true, ack: true, seq: 5000, fromB: true}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1007, payload: []byte("world")}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1012, payload: []byte("!")}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1001, payload: []byte("hello ")}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1001, payload: []byte("hello ")}),   // retransmission
+				tcpFrame(t, pktOpt{ack: true, seq: 1004, payload: []byte("lo world!")}), // overlap, nothing new
+			}
+		}, [2]string{"hello world!", ""}},
+		{"mid-stream start", func(t *testing.T) [][]byte {
+			return [][]byte{
+				tcpFrame(t, pktOpt{ack: true, seq: 777, payload: []byte("abc")}),
+				tcpFrame(t, pktOpt{ack: true, seq: 780, payload: []byte("def")}),
+			}
+		}, [2]string{"abcdef", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recorder{}
+			d, _ := newTest(t, DefaultConfig(), r)
+			feed(d, tt.frames(t)...)
+			for i := range 2 {
+				if got := r.got[i].String(); got != tt.want[i] {
+					t.Errorf("direction %d = %q, want %q", i, got, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestTCPGapAndCutoff(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxReorderBytes = 8
+	cfg.MaxBytesPerDirection = 10
+	r := &recorder{}
+	d, _ := newTest(t, cfg, r)
+	feed(d,
+		tcpFrame(t, pktOpt{syn: true, seq: 0}),
+		tcpFrame(t, pktOpt{ack: true, seq: 1, payload: []byte("abc")}),
+		// bytes 4..99 never arrive; this segment is too big to buffer: gap.
+		tcpFrame(t, pktOpt{ack: true, seq: 100, payload: []byte("0123456789xyz")}),
+		tcpFrame(t, pktOpt{ack: true, seq: 113, payload: []byte("more")}),
+	)
+	if r.gaps != 1 {
+		t.Errorf("gaps = %d, want 1", r.gaps)
+	}
+	// Cutoff at 10 bytes per direction: "abc" + 7 of the next segment.
+	if got := r.got[0].String(); got != "abc0123456" {
+		t.Errorf("delivered %q, want %q", got, "abc0123456")
+	}
+	st := d.Stats()
+	if st.BytesInspected != 10 || st.BytesSkipped != 10 {
+		t.Errorf("inspected %d skipped %d, want 10 and 10", st.BytesInspected, st.BytesSkipped)
+	}
+}
+
+func TestDoneStopsInspection(t *testing.T) {
+	r := &recorder{stop: 3}
+	d, _ := newTest(t, DefaultConfig(), r)
+	frames := [][]byte{tcpFrame(t, pktOpt{syn: true, seq: 0})}
+	seq := uint32(1)
+	for range 100 {
+		frames = append(frames, tcpFrame(t, pktOpt{ack: true, seq: seq, payload: bytes.Repeat([]byte{'x'}, 1000)}))
+		seq += 1000
+	}
+	feed(d, frames...)
+	if r.got[0].Len() != 1000 {
+		t.Errorf("dissector saw %d bytes after saying done, want 1000", r.got[0].Len())
+	}
+	if d.Stats().BytesSkipped != 99*1000 {
+		t.Errorf("skipped = %d, want %d", d.Stats().BytesSkipped, 99*1000)
+	}
+}
+
+func TestServiceSynSignatureAndFlow(t *testing.T) {
+	d, c := newTest(t, DefaultConfig())
+	feed(d,
+		tcpFrame(t, pktOpt{syn: true, seq: 1000}),
+		tcpFrame(t, pktOpt{syn: true, ack: true, seq: 5000, fromB: true}),
+		tcpFrame(t, pktOpt{ack: true, seq: 1001, payload: []byte("x")}),
+		tcpFrame(t, pktOpt{ack: true, fin: true, seq: 1002}),
+		tcpFrame(t, pktOpt{ack: true, fin: true, seq: 5001, fromB: true}),
+	)
+	var protos []string
+	for _, o := range c.Obs {
+		protos = append(protos, o.Protocol)
+	}
+	want := []string{"tcp", "tcp", "service", "flow"}
+	if len(protos) != len(want) {
+		t.Fatalf("observations %v, want %v", protos, want)
+	}
+	for i := range want {
+		if protos[i] != want[i] {
+			t.Fatalf("observations %v, want %v", protos, want)
+		}
+	}
+	if sig, _ := c.Obs[0].Get("tcp.syn_signature"); sig != "4:64+0:0:1460:mss*44,0:mss:df,id+:0" {
+		t.Errorf("syn signature = %q", sig)
+	}
+	svc := c.Obs[2]
+	if p, _ := svc.Get("service.port"); p != "104" || svc.SrcIP != netip.MustParseAddr("10.1.9.9") || svc.DstIP != netip.MustParseAddr("10.1.2.3") {
+		t.Errorf("service observation = %+v", svc)
+	}
+	fl := c.Obs[3]
+	if st, _ := fl.Get("flow.state"); st != "established" {
+		t.Errorf("flow.state = %q", st)
+	}
+	if b, _ := fl.Get("flow.bytes_out"); b != "1" || fl.SrcPort != 50000 || fl.DstPort != 104 || fl.SrcMAC.String() != macA.String() {
+		t.Errorf("flow summary = %+v", fl)
+	}
+}
+
+func TestIPv4Fragments(t *testing.T) {
+	// A UDP datagram split in two fragments, delivered in reverse order.
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 8) // 128 bytes
+	udp := &layers.UDP{SrcPort: 68, DstPort: 67}
+	ipFull := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: ipA, DstIP: ipB, Id: 99}
+	_ = udp.SetNetworkLayerForChecksum(ipFull)
+	ub := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(ub, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, udp, gopacket.Payload(payload)); err != nil {
+		t.Fatal(err)
+	}
+	whole := ub.Bytes() // 8-byte UDP header + 128
+	frag := func(off int, data []byte, more bool) []byte {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: ipA, DstIP: ipB, Id: 99, FragOffset: uint16(off / 8)}
+		if more {
+			ip.Flags = layers.IPv4MoreFragments
+		}
+		b := gopacket.NewSerializeBuffer()
+		eth := &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4}
+		if err := gopacket.SerializeLayers(b, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, gopacket.Payload(data)); err != nil {
+			t.Fatal(err)
+		}
+		return append([]byte(nil), b.Bytes()...)
+	}
+	u := &udpRec{}
+	d, _ := newTest(t, DefaultConfig(), u)
+	feed(d, frag(64, whole[64:], false), frag(0, whole[:64], true))
+	if !bytes.Equal(u.got, payload) {
+		t.Fatalf("reassembled payload %q, want %q", u.got, payload)
+	}
+}
+
+type udpRec struct{ got []byte }
+
+func (u *udpRec) Name() string                           { return "udprec" }
+func (u *udpRec) MatchUDP(_, dp uint16, _ []byte) bool { return dp == 67 }
+func (u *udpRec) DissectUDP(_ *dissect.Meta, p []byte, _ observe.Emitter) error {
+	u.got = append(u.got[:0], p...)
+	return nil
+}
+
+func TestConfigValidate(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxFlows = 0
+	if _, err := New(cfg, Dissectors{}, &observe.Collector{}); err == nil {
+		t.Fatal("a zero flow bound must be refused")
+	}
+}
+
+// TestNoAllocSteadyState proves the hot path: packets of a flow whose
+// inspection is over cost no allocation.
+func TestNoAllocSteadyState(t *testing.T) {
+	r := &recorder{stop: 1}
+	cfg := DefaultConfig()
+	cfg.Flows = false
+	d, _ := newTest(t, cfg, r)
+	feed(d, tcpFrame(t, pktOpt{syn: true, seq: 0}), tcpFrame(t, pktOpt{ack: true, seq: 1, payload: []byte("x")}))
+	frame := tcpFrame(t, pktOpt{ack: true, seq: 2, payload: bytes.Repeat([]byte{'y'}, 1400)})
+	ci := gopacket.CaptureInfo{Timestamp: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), CaptureLength: len(frame), Length: len(frame)}
+	allocs := testing.AllocsPerRun(1000, func() { d.Packet(frame, ci, layers.LinkTypeEthernet) })
+	if allocs != 0 {
+		t.Fatalf("steady-state packet allocates %.1f times, want 0", allocs)
+	}
+}
+
+func BenchmarkDecodeBulkTCP(b *testing.B) {
+	r := &recorder{stop: 1}
+	cfg := DefaultConfig()
+	cfg.Flows = false
+	d, _ := newTest(b, cfg, r)
+	feed(d, tcpFrame(b, pktOpt{syn: true, seq: 0}), tcpFrame(b, pktOpt{ack: true, seq: 1, payload: []byte("x")}))
+	frame := tcpFrame(b, pktOpt{ack: true, seq: 2, payload: bytes.Repeat([]byte{'y'}, 1400)})
+	ci := gopacket.CaptureInfo{Timestamp: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), CaptureLength: len(frame), Length: len(frame)}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		d.Packet(frame, ci, layers.LinkTypeEthernet)
+	}
+}

@@ -1,0 +1,30 @@
+package decode
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// FuzzDecoder feeds arbitrary frames (as Ethernet and raw IP) through the
+// decoder and a recording dissector: no input may panic or hang.
+func FuzzDecoder(f *testing.F) {
+	f.Add(tcpFrame(f, pktOpt{syn: true, seq: 1}))
+	f.Add(tcpFrame(f, pktOpt{ack: true, seq: 1, payload: []byte("GET / HTTP/1.1\r\n")}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := New(DefaultConfig(), Split(&recorder{}, &udpRec{}), &observe.Collector{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(data), Length: len(data)}
+		d.Packet(data, ci, layers.LinkTypeEthernet)
+		d.Packet(data, ci, layers.LinkTypeRaw)
+		d.Packet(data, ci, layers.LinkTypeLinuxSLL)
+		d.Flush()
+	})
+}
