@@ -6,6 +6,8 @@ package dissectors
 import (
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/arp"
+	"github.com/wardiomt/ward/internal/dissect/cdp"
+	"github.com/wardiomt/ward/internal/dissect/lldp"
 )
 
 // Default returns a fresh set of the default dissectors. Dissectors keep
@@ -13,5 +15,7 @@ import (
 func Default() []dissect.Dissector {
 	return []dissect.Dissector{
 		arp.New(),
+		lldp.New(),
+		cdp.New(),
 	}
 }
