@@ -24,6 +24,10 @@ func Decode(r io.Reader, norm *vuln.Normalizer) (*vuln.Advisory, error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err = fixAcknowledgments(b)
+	if err != nil {
+		return nil, fmt.Errorf("CSAF JSON: %w", err)
+	}
 	var adv gocsaf.Advisory
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -37,6 +41,44 @@ func Decode(r io.Reader, norm *vuln.Normalizer) (*vuln.Advisory, error) {
 		return nil, fmt.Errorf("CSAF document invalid: %w", err)
 	}
 	return Convert(&adv, norm)
+}
+
+// fixAcknowledgments renames CSAF 2.0's "acknowledgments" (the schema's
+// spelling) to "acknowledgements", the JSON tag gocsaf v3.6 uses, so that
+// strict decoding can still reject every other unknown field.
+func fixAcknowledgments(b []byte) ([]byte, error) {
+	if !bytes.Contains(b, []byte(`"acknowledgments"`)) {
+		return b, nil
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	rename := func(m map[string]json.RawMessage) {
+		if v, ok := m["acknowledgments"]; ok {
+			m["acknowledgements"] = v
+			delete(m, "acknowledgments")
+		}
+	}
+	if raw, ok := doc["document"]; ok {
+		var d map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, fmt.Errorf("document: %w", err)
+		}
+		rename(d)
+		doc["document"], _ = json.Marshal(d)
+	}
+	if raw, ok := doc["vulnerabilities"]; ok {
+		var vs []map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &vs); err != nil {
+			return nil, fmt.Errorf("vulnerabilities: %w", err)
+		}
+		for _, v := range vs {
+			rename(v)
+		}
+		doc["vulnerabilities"], _ = json.Marshal(vs)
+	}
+	return json.Marshal(doc)
 }
 
 func str(p *string) string {
