@@ -53,7 +53,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	}
 	h, err := afpacket.NewTPacket(
 		afpacket.OptInterface(cfg.Interface),
-		afpacket.OptTPacketVersion(3), // TPACKET_V3: block-based ring, fewer wakeups
+		afpacket.TPacketVersion3, // block-based ring, fewer wakeups
 		afpacket.OptBlockSize(cfg.BlockSize),
 		afpacket.OptNumBlocks(cfg.NumBlocks),
 		afpacket.OptFrameSize(afpacket.DefaultFrameSize),
