@@ -7,6 +7,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/arp"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
+	"github.com/wardiomt/ward/internal/dissect/dicom"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 )
 
@@ -17,5 +18,6 @@ func Default() []dissect.Dissector {
 		arp.New(),
 		lldp.New(),
 		cdp.New(),
+		dicom.New(), // TCP, detected by content on any port
 	}
 }
