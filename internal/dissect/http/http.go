@@ -1,0 +1,664 @@
+// Package http reads HTTP/1.x request and response headers on any TCP port:
+// Host, User-Agent and Server banners name software and firmware, and
+// authentication headers reveal devices that send credentials in the clear.
+// Bodies are stepped over, never read; credentials are never kept.
+package http
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// Dissector recognises HTTP/1.x conversations by their first bytes.
+type Dissector struct {
+	cfg config
+}
+
+// New returns an HTTP dissector with the default bounds.
+func New() *Dissector { return &Dissector{cfg: defaultConfig()} }
+
+var _ dissect.TCPDissector = (*Dissector)(nil)
+
+// Name is "http".
+func (*Dissector) Name() string { return "http" }
+
+// MatchTCP accepts a payload that starts with a request line or an
+// "HTTP/1." status line, whatever the ports.
+func (*Dissector) MatchTCP(_, _ uint16, _ bool, payload []byte) bool {
+	return isStartLine(skipCRLF(payload))
+}
+
+// NewStream returns the per-connection state.
+func (d *Dissector) NewStream() dissect.Stream { return newStream(d.cfg) }
+
+// knownMethods are accepted even when the request line is cut by a segment
+// boundary before its "HTTP/1.x".
+var knownMethods = [...]string{"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+	"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH",
+	"NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "M-SEARCH"}
+
+func skipCRLF(p []byte) []byte {
+	for len(p) > 0 && (p[0] == '\r' || p[0] == '\n') {
+		p = p[1:]
+	}
+	return p
+}
+
+// isStartLine reports whether p begins with an HTTP/1.x status line or
+// request line.
+func isStartLine(p []byte) bool {
+	if bytes.HasPrefix(p, []byte("HTTP/1.")) {
+		return true
+	}
+	sp := methodLen(p)
+	if sp == 0 {
+		return false
+	}
+	if len(p) <= sp+1 || p[sp+1] == ' ' {
+		return false
+	}
+	line := p
+	if i := bytes.IndexByte(p, '\n'); i >= 0 {
+		line = p[:i]
+	} else {
+		// The line continues in the next segment: trust a known method.
+		for _, m := range knownMethods {
+			if string(p[:sp]) == m {
+				return true
+			}
+		}
+		return false
+	}
+	return bytes.Contains(line, []byte(" HTTP/1."))
+}
+
+// methodLen returns the length of an upper-case method token followed by a
+// space, or 0.
+func methodLen(p []byte) int {
+	for i := 0; i < len(p) && i <= 20; i++ {
+		c := p[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c == '-' || c == '_':
+		case c == ' ' && i > 0:
+			return i
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+// Parsing states of one direction.
+const (
+	stStart     = iota // the next message must start here
+	stResync           // after a gap: drop bytes until one starts with a message
+	stHeaders          // inside a header block
+	stBody             // stepping over remain body bytes
+	stChunkSize        // reading a chunk-size line
+	stChunkData        // stepping over remain chunk bytes
+	stChunkEnd         // the CRLF after chunk data
+	stTrailers         // trailer lines after the last chunk
+	stDone             // nothing more to read in this direction
+)
+
+type direction struct {
+	state   int
+	buf     []byte // partial header block or chunk line, reused
+	remain  int64
+	skipped int64 // body bytes stepped over in the current message
+	msgs    int
+	bulk    bool // ended by a body too large to step over
+}
+
+type stream struct {
+	cfg     config
+	dir     [2]direction
+	obs     observe.Observation
+	val     []byte // folded header value
+	reqDir  int    // index of the direction carrying requests, -1 until seen
+	reqs    int
+	resps   int
+	tunnel  bool
+	pending [16]byte // methods awaiting a response: 'H' HEAD, 'C' CONNECT, 'O' other
+	pHead   int
+	pLen    int
+}
+
+func newStream(cfg config) *stream {
+	return &stream{cfg: cfg, reqDir: -1}
+}
+
+func idx(clientToServer bool) int {
+	if clientToServer {
+		return 0
+	}
+	return 1
+}
+
+// Gap makes the direction wait for the next message start.
+func (s *stream) Gap(clientToServer bool) {
+	d := &s.dir[idx(clientToServer)]
+	if d.state != stDone {
+		d.state, d.buf = stResync, d.buf[:0]
+	}
+}
+
+// Data parses what arrived and reports done once both sides have given
+// their headers up to the message bound, or bulk data or a tunnel follows.
+func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
+	di := idx(clientToServer)
+	d := &s.dir[di]
+	for len(data) > 0 && d.state != stDone && !s.tunnel {
+		data = s.step(m, di, data, e)
+	}
+	return s.finished()
+}
+
+func (s *stream) finished() bool {
+	if s.tunnel || (s.dir[0].state == stDone && s.dir[1].state == stDone) {
+		return true
+	}
+	if s.reqDir < 0 {
+		return false
+	}
+	req, resp := &s.dir[s.reqDir], &s.dir[1-s.reqDir]
+	if resp.state == stDone && (resp.bulk || resp.msgs > 0) {
+		return true
+	}
+	return req.state == stDone && s.resps >= s.reqs
+}
+
+// step consumes a prefix of data according to the state and returns the rest.
+func (s *stream) step(m *dissect.Meta, di int, data []byte, e observe.Emitter) []byte {
+	d := &s.dir[di]
+	switch d.state {
+	case stStart, stResync:
+		p := skipCRLF(data)
+		if len(p) == 0 {
+			return nil
+		}
+		if isStartLine(p) || (d.state == stStart && len(p) < 8 && bytes.HasPrefix([]byte("HTTP/1."), p)) {
+			d.state = stHeaders
+			return p
+		}
+		if d.state == stStart {
+			d.state = stDone // not HTTP (any more)
+		}
+		return nil
+	case stHeaders:
+		return s.headers(m, di, data, e)
+	case stBody, stChunkData:
+		n := int64(len(data))
+		if n > d.remain {
+			n = d.remain
+		}
+		d.remain -= n
+		if d.remain == 0 {
+			if d.state == stBody {
+				s.endMessage(d)
+			} else {
+				d.state = stChunkEnd
+			}
+		}
+		return data[n:]
+	case stChunkEnd:
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return nil
+		}
+		d.state = stChunkSize
+		return data[i+1:]
+	case stChunkSize, stTrailers:
+		return s.chunkLine(d, data)
+	}
+	return nil
+}
+
+// chunkLine reads one line of chunked framing (size or trailer).
+func (s *stream) chunkLine(d *direction, data []byte) []byte {
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		if len(d.buf)+len(data) > 1024 {
+			d.state = stDone
+			return nil
+		}
+		d.buf = append(d.buf, data...)
+		return nil
+	}
+	line := data[:i]
+	if len(d.buf) > 0 {
+		if len(d.buf)+i > 1024 {
+			d.state = stDone
+			return nil
+		}
+		d.buf = append(d.buf, line...)
+		line = d.buf
+	}
+	line = bytes.TrimRight(line, "\r")
+	rest := data[i+1:]
+	if d.state == stTrailers {
+		d.buf = d.buf[:0]
+		if len(line) == 0 {
+			s.endMessage(d)
+		}
+		return rest
+	}
+	size, ok := parseHex(line)
+	d.buf = d.buf[:0]
+	switch {
+	case !ok:
+		d.state = stDone
+	case size == 0:
+		d.state = stTrailers
+	default:
+		d.skipped += size
+		if d.skipped > s.cfg.MaxBodySkip {
+			d.state, d.bulk = stDone, true
+			return nil
+		}
+		d.state, d.remain = stChunkData, size
+	}
+	return rest
+}
+
+func parseHex(b []byte) (int64, bool) {
+	b = bytes.TrimSpace(b)
+	var v int64
+	n := 0
+	for _, c := range b {
+		var x byte
+		switch {
+		case c >= '0' && c <= '9':
+			x = c - '0'
+		case c >= 'a' && c <= 'f':
+			x = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			x = c - 'A' + 10
+		case c == ';' || c == ' ' || c == '\t':
+			return v, n > 0
+		default:
+			return 0, false
+		}
+		if n >= 15 {
+			return 0, false
+		}
+		v = v<<4 | int64(x)
+		n++
+	}
+	return v, n > 0
+}
+
+// endMessage readies the direction for the next message, or ends it at the bound.
+func (s *stream) endMessage(d *direction) {
+	d.skipped = 0
+	if d.msgs >= s.cfg.MaxMessages {
+		d.state = stDone
+		return
+	}
+	d.state = stStart
+}
+
+// headerEnd returns the offset just past the blank line ending a header
+// block, or -1.
+func headerEnd(b []byte, from int) int {
+	for i := from; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+1 < len(b) && b[i+1] == '\n' {
+			return i + 2
+		}
+		if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+			return i + 3
+		}
+		i++
+	}
+	return -1
+}
+
+func (s *stream) headers(m *dissect.Meta, di int, data []byte, e observe.Emitter) []byte {
+	d := &s.dir[di]
+	if len(d.buf) == 0 {
+		if end := headerEnd(data, 0); end >= 0 {
+			s.message(m, di, data[:end], e)
+			return data[end:]
+		}
+	}
+	old := len(d.buf)
+	take := data
+	if room := s.cfg.MaxHeaderBytes - old; len(take) > room {
+		take = take[:max(room, 0)]
+	}
+	d.buf = append(d.buf, take...)
+	if end := headerEnd(d.buf, max(old-3, 0)); end >= 0 {
+		consumed := end - old
+		s.message(m, di, d.buf[:end], e)
+		d.buf = d.buf[:0]
+		return data[consumed:]
+	}
+	if len(d.buf) >= s.cfg.MaxHeaderBytes {
+		// An oversized header block: read what we have and stop here.
+		s.message(m, di, d.buf, e)
+		d.buf = d.buf[:0]
+		d.state = stDone
+		return nil
+	}
+	return nil
+}
+
+// msgInfo gathers what decides the body framing.
+type msgInfo struct {
+	request   bool
+	head      bool // request method HEAD, or a response to one
+	connect   bool
+	status    int
+	length    int64 // -1 unknown
+	chunked   bool
+	upgrade   bool
+	badLength bool
+}
+
+// message parses one complete header block, emits its observation and
+// sets the direction up for the body.
+func (s *stream) message(m *dissect.Meta, di int, block []byte, e observe.Emitter) {
+	d := &s.dir[di]
+	d.msgs++
+	first, rest := nextLine(skipCRLF(block))
+	mi := msgInfo{length: -1}
+	m.Fill(&s.obs, "http")
+	o := &s.obs
+	if bytes.HasPrefix(first, []byte("HTTP/1.")) {
+		mi.status = parseStatus(first)
+		if mi.status >= 200 || mi.status == 0 {
+			s.resps++ // an interim 1xx answers nothing yet
+		}
+		o.Add("http.version", text(first[5:min(8, len(first))], 8))
+		if mi.status > 0 {
+			o.Add("http.status", text(first[9:12], 3))
+		}
+		if mi.status >= 200 || mi.status == 0 {
+			kind := s.popPending()
+			mi.head, mi.connect = kind == 'H', kind == 'C'
+		}
+	} else {
+		mi.request = true
+		s.reqs++
+		if s.reqDir < 0 {
+			s.reqDir = di
+		}
+		s.requestLine(o, first, &mi)
+	}
+	s.eachHeader(rest, func(name, value []byte) { s.header(o, &mi, name, value) })
+	e.Emit(o)
+	s.frame(d, &mi)
+}
+
+func (s *stream) requestLine(o *observe.Observation, line []byte, mi *msgInfo) {
+	sp := bytes.IndexByte(line, ' ')
+	if sp <= 0 {
+		return
+	}
+	method := line[:sp]
+	target := bytes.TrimLeft(line[sp+1:], " ")
+	version := []byte(nil)
+	if i := bytes.LastIndex(target, []byte(" HTTP/")); i >= 0 {
+		version = target[i+6:]
+		target = target[:i]
+	}
+	target = bytes.TrimSpace(target)
+	if i := bytes.IndexAny(target, "?#"); i >= 0 {
+		target = target[:i] // the query may carry identifiers or tokens
+	}
+	mi.head = string(method) == "HEAD"
+	mi.connect = string(method) == "CONNECT"
+	kind := byte('O')
+	if mi.head {
+		kind = 'H'
+	} else if mi.connect {
+		kind = 'C'
+	}
+	s.pushPending(kind)
+	o.Add("http.method", text(method, 20))
+	o.Add("http.uri", text(target, s.cfg.MaxValue))
+	o.Add("http.version", text(version, 8))
+}
+
+func parseStatus(line []byte) int {
+	if len(line) < 12 || line[8] != ' ' {
+		return 0
+	}
+	v := 0
+	for _, c := range line[9:12] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v
+}
+
+func (s *stream) pushPending(kind byte) {
+	if s.pLen == len(s.pending) {
+		return
+	}
+	s.pending[(s.pHead+s.pLen)%len(s.pending)] = kind
+	s.pLen++
+}
+
+func (s *stream) popPending() byte {
+	if s.pLen == 0 {
+		return 'O'
+	}
+	k := s.pending[s.pHead]
+	s.pHead = (s.pHead + 1) % len(s.pending)
+	s.pLen--
+	return k
+}
+
+// frame sets the direction's state for the body that follows the headers.
+func (s *stream) frame(d *direction, mi *msgInfo) {
+	d.skipped = 0
+	if !mi.request && (mi.status == 101 || (mi.connect && mi.status >= 200 && mi.status < 300) || mi.upgrade && mi.status == 101) {
+		s.tunnel = true // the connection now speaks something else
+		return
+	}
+	if d.msgs >= s.cfg.MaxMessages {
+		d.state = stDone
+		return
+	}
+	noBody := mi.request && !mi.chunked && mi.length <= 0
+	if !mi.request && (mi.head || mi.status/100 == 1 || mi.status == 204 || mi.status == 304) {
+		noBody = true
+	}
+	switch {
+	case noBody:
+		d.state = stStart
+	case mi.chunked:
+		d.state = stChunkSize
+	case mi.length >= 0 && !mi.badLength:
+		if mi.length > s.cfg.MaxBodySkip {
+			d.state, d.bulk = stDone, true
+			return
+		}
+		d.state, d.remain = stBody, mi.length
+		if mi.length == 0 {
+			s.endMessage(d)
+		}
+	default:
+		// A response delimited by the connection closing: nothing follows.
+		d.state, d.bulk = stDone, true
+	}
+}
+
+func nextLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return bytes.TrimRight(b, "\r"), nil
+	}
+	return bytes.TrimRight(b[:i], "\r"), b[i+1:]
+}
+
+// eachHeader calls fn for every header with obs-fold continuation lines
+// joined by one space. The value slice is only valid during the call.
+func (s *stream) eachHeader(b []byte, fn func(name, value []byte)) {
+	var name []byte
+	s.val = s.val[:0]
+	flush := func() {
+		if name != nil {
+			fn(name, bytes.TrimSpace(s.val))
+		}
+		name, s.val = nil, s.val[:0]
+	}
+	for n := 0; len(b) > 0 && n < 512; n++ {
+		var line []byte
+		line, b = nextLine(b)
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if name != nil {
+				s.val = append(s.val, ' ')
+				s.val = append(s.val, bytes.TrimSpace(line)...)
+			}
+			continue
+		}
+		flush()
+		c := bytes.IndexByte(line, ':')
+		if c <= 0 {
+			continue // not a header; tolerated
+		}
+		name = bytes.TrimRight(line[:c], " \t")
+		s.val = append(s.val, bytes.TrimSpace(line[c+1:])...)
+	}
+	flush()
+}
+
+func (s *stream) header(o *observe.Observation, mi *msgInfo, name, value []byte) {
+	max := s.cfg.MaxValue
+	switch {
+	case eq(name, "content-length"):
+		v, ok := parseDec(value)
+		if !ok {
+			mi.badLength = true
+		}
+		mi.length = v
+	case eq(name, "transfer-encoding"):
+		if containsFold(value, "chunked") {
+			mi.chunked = true
+		}
+	case eq(name, "upgrade"):
+		mi.upgrade = true
+	case eq(name, "content-type"):
+		o.Add("http.content_type", text(value, max))
+	case mi.request && eq(name, "host"):
+		o.Add("http.host", text(value, max))
+	case mi.request && eq(name, "user-agent"):
+		o.Add("http.user_agent", text(value, max))
+	case mi.request && (eq(name, "authorization") || eq(name, "proxy-authorization")):
+		scheme := value
+		if i := bytes.IndexAny(value, " \t"); i >= 0 {
+			scheme = value[:i]
+		}
+		sc := strings.ToLower(text(scheme, 32))
+		o.Add("http.auth_scheme", sc)
+		if sc == "basic" {
+			o.Add("http.cleartext_credentials", "basic")
+		}
+	case !mi.request && eq(name, "server"):
+		o.Add("http.server", text(value, max))
+	case !mi.request && eq(name, "x-powered-by"):
+		o.Add("http.x_powered_by", text(value, max))
+	case !mi.request && eq(name, "location"):
+		o.Add("http.location", text(value, max))
+	case !mi.request && (eq(name, "www-authenticate") || eq(name, "proxy-authenticate")):
+		if _, ok := o.Get("http.auth_scheme"); ok {
+			return // the first challenge names the scheme
+		}
+		scheme := value
+		if i := bytes.IndexAny(value, " \t,"); i >= 0 {
+			scheme = value[:i]
+		}
+		o.Add("http.auth_scheme", strings.ToLower(text(scheme, 32)))
+		o.Add("http.www_authenticate_realm", text(realm(value), max))
+	}
+}
+
+// realm returns the realm parameter of an authentication challenge.
+func realm(v []byte) []byte {
+	for i := 0; i+5 <= len(v); i++ {
+		if !bytes.EqualFold(v[i:i+5], []byte("realm")) {
+			continue
+		}
+		if i > 0 && v[i-1] != ' ' && v[i-1] != ',' && v[i-1] != '\t' {
+			continue
+		}
+		p := bytes.TrimLeft(v[i+5:], " \t")
+		if len(p) == 0 || p[0] != '=' {
+			continue
+		}
+		p = bytes.TrimLeft(p[1:], " \t")
+		if len(p) > 0 && p[0] == '"' {
+			p = p[1:]
+			if j := bytes.IndexByte(p, '"'); j >= 0 {
+				return p[:j]
+			}
+			return p
+		}
+		if j := bytes.IndexAny(p, ", \t"); j >= 0 {
+			return p[:j]
+		}
+		return p
+	}
+	return nil
+}
+
+func eq(name []byte, lower string) bool { return bytes.EqualFold(name, []byte(lower)) }
+
+func containsFold(b []byte, lower string) bool {
+	for i := 0; i+len(lower) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(lower)], []byte(lower)) {
+			return true
+		}
+	}
+	return false
+}
+
+func parseDec(b []byte) (int64, bool) {
+	if i := bytes.IndexByte(b, ','); i >= 0 {
+		b = bytes.TrimSpace(b[:i]) // repeated identical values are allowed
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return -1, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return -1, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+// text makes wire bytes a printable value: trimmed, capped at max bytes on
+// a rune boundary, valid UTF-8.
+func text(b []byte, max int) string {
+	b = bytes.Trim(b, " \t\r\n\x00")
+	if len(b) > max {
+		b = b[:max]
+		// Drop a rune the cut split (at most 3 bytes of it).
+		for i := 0; i < 3 && len(b) > 0; i++ {
+			if r, _ := utf8.DecodeLastRune(b); r != utf8.RuneError {
+				break
+			}
+			b = b[:len(b)-1]
+		}
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}

@@ -1,0 +1,287 @@
+package http
+
+import (
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+	"github.com/wardiomt/ward/internal/testutil"
+)
+
+var _ dissect.TCPDissector = (*Dissector)(nil)
+
+func meta() *dissect.Meta {
+	return &dissect.Meta{
+		Time:  time.Unix(1700000000, 0),
+		SrcIP: netip.MustParseAddr("10.0.0.2"), DstIP: netip.MustParseAddr("10.0.0.1"),
+		SrcPort: 40000, DstPort: 80, Transport: "tcp",
+	}
+}
+
+// seg is one in-order delivery: direction and bytes.
+type seg struct {
+	c2s  bool
+	data string
+}
+
+// feed delivers segs to a fresh stream and returns the observations as
+// field lists and whether the stream reported done after the last one.
+func feed(segs []seg) ([][]observe.Field, bool) {
+	s := New().NewStream()
+	var c observe.Collector
+	done := false
+	for _, g := range segs {
+		m := meta()
+		if !g.c2s {
+			r := m.Reverse()
+			m = &r
+		}
+		done = s.Data(m, g.c2s, []byte(g.data), &c)
+		if done {
+			break
+		}
+	}
+	var out [][]observe.Field
+	for _, o := range c.Obs {
+		out = append(out, o.Fields)
+	}
+	return out, done
+}
+
+func f(kv ...string) []observe.Field {
+	var out []observe.Field
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, observe.Field{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+func TestStream(t *testing.T) {
+	tests := []struct {
+		name     string
+		segs     []seg
+		want     [][]observe.Field
+		wantDone bool
+	}{
+		{
+			name: "request and response, headers split across segments, query dropped",
+			segs: []seg{
+				{true, "GET /cgi-bin/status?serial=PUMP123&tok"},
+				{true, "en=x HTTP/1.1\r\nHo"},
+				{true, "st: pump-01.local\r\nUser-Agent: Alaris/9.1\r\n\r"},
+				{true, "\n"},
+				{false, "HTTP/1.1 302 Found\r\nServer: GoAhead-Webs\r\nLocation: /login.asp\r\nContent-Length: 0\r\n\r\n"},
+			},
+			want: [][]observe.Field{
+				f("http.method", "GET", "http.uri", "/cgi-bin/status", "http.version", "1.1", "http.host", "pump-01.local", "http.user_agent", "Alaris/9.1"),
+				f("http.version", "1.1", "http.status", "302", "http.server", "GoAhead-Webs", "http.location", "/login.asp"),
+			},
+			wantDone: false,
+		},
+		{
+			name: "case-insensitive names, odd whitespace, folded value, bare LF",
+			segs: []seg{
+				{true, "GET / HTTP/1.0\nhOsT :   monitor-3  \nUSER-AGENT: Philips\n  IntelliVue/M.01\n\n"},
+			},
+			want: [][]observe.Field{
+				f("http.method", "GET", "http.uri", "/", "http.version", "1.0", "http.host", "monitor-3", "http.user_agent", "Philips IntelliVue/M.01"),
+			},
+		},
+		{
+			name: "basic credentials are flagged, never kept; challenge realm",
+			segs: []seg{
+				{true, "GET /admin HTTP/1.1\r\nHost: h\r\n\r\n"},
+				{false, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"Infusion Admin\", charset=\"UTF-8\"\r\nX-Powered-By: PHP/5.2\r\nContent-Length: 5\r\n\r\nnope!"},
+				{true, "GET /admin HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YWRtaW46c2VjcmV0\r\n\r\n"},
+				{false, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok"},
+			},
+			want: [][]observe.Field{
+				f("http.method", "GET", "http.uri", "/admin", "http.version", "1.1", "http.host", "h"),
+				f("http.version", "1.1", "http.status", "401", "http.auth_scheme", "basic", "http.www_authenticate_realm", "Infusion Admin", "http.x_powered_by", "PHP/5.2"),
+				f("http.method", "GET", "http.uri", "/admin", "http.version", "1.1", "http.host", "h", "http.auth_scheme", "basic", "http.cleartext_credentials", "basic"),
+				f("http.version", "1.1", "http.status", "200", "http.content_type", "text/html"),
+			},
+		},
+		{
+			name: "digest scheme",
+			segs: []seg{{true, "GET / HTTP/1.1\r\nAuthorization: Digest username=\"u\", realm=\"r\"\r\n\r\n"}},
+			want: [][]observe.Field{f("http.method", "GET", "http.uri", "/", "http.version", "1.1", "http.auth_scheme", "digest")},
+		},
+		{
+			name: "keep-alive with chunked body, then the message bound ends the stream",
+			segs: []seg{
+				{true, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"},
+				{false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+				{false, "HTTP/1.1 200 OK\r\nServer: s2\r\nContent-Length: 3\r\n\r\nabc"},
+				{true, "GET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\nGET /e HTTP/1.1\r\n\r\n"},
+				{false, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\n\r\n"},
+			},
+			want: [][]observe.Field{
+				f("http.method", "GET", "http.uri", "/a", "http.version", "1.1"),
+				f("http.method", "GET", "http.uri", "/b", "http.version", "1.1"),
+				f("http.version", "1.1", "http.status", "200"),
+				f("http.version", "1.1", "http.status", "200", "http.server", "s2"),
+				f("http.method", "GET", "http.uri", "/c", "http.version", "1.1"),
+				f("http.method", "GET", "http.uri", "/d", "http.version", "1.1"),
+				f("http.version", "1.1", "http.status", "204"),
+				f("http.version", "1.1", "http.status", "304"),
+			},
+			wantDone: true,
+		},
+		{
+			name: "a large body is bulk transfer: done after the response headers",
+			segs: []seg{
+				{true, "GET /fw.bin HTTP/1.1\r\nHost: h\r\n\r\n"},
+				{false, "HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("x", 100)},
+			},
+			want: [][]observe.Field{
+				f("http.method", "GET", "http.uri", "/fw.bin", "http.version", "1.1", "http.host", "h"),
+				f("http.version", "1.1", "http.status", "200"),
+			},
+			wantDone: true,
+		},
+		{
+			name: "HEAD response has no body",
+			segs: []seg{
+				{true, "HEAD / HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"},
+				{false, "HTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"},
+			},
+			want: [][]observe.Field{
+				f("http.method", "HEAD", "http.uri", "/", "http.version", "1.1"),
+				f("http.method", "GET", "http.uri", "/x", "http.version", "1.1"),
+				f("http.version", "1.1", "http.status", "200"),
+				f("http.version", "1.1", "http.status", "404"),
+			},
+		},
+		{
+			name: "upgrade to websocket ends inspection",
+			segs: []seg{
+				{true, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"},
+				{false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"},
+			},
+			want: [][]observe.Field{
+				f("http.method", "GET", "http.uri", "/ws", "http.version", "1.1"),
+				f("http.version", "1.1", "http.status", "101"),
+			},
+			wantDone: true,
+		},
+		{
+			name:     "not HTTP after all",
+			segs:     []seg{{true, "\x16\x03\x01\x00\x05hello"}, {false, "garbage"}},
+			wantDone: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, done := feed(tt.segs)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("observations (-want +got):\n%s", diff)
+			}
+			if done != tt.wantDone {
+				t.Errorf("done = %v, want %v", done, tt.wantDone)
+			}
+		})
+	}
+}
+
+func TestCredentialNeverEmitted(t *testing.T) {
+	got, _ := feed([]seg{{true, "GET / HTTP/1.1\r\nAuthorization: Basic YWRtaW46c2VjcmV0\r\nProxy-Authorization: Basic cHJveHk6cHc=\r\n\r\n"}})
+	for _, o := range got {
+		for _, fl := range o {
+			if strings.Contains(fl.Value, "YWRt") || strings.Contains(fl.Value, "cHJveH") {
+				t.Fatalf("credential leaked in %s=%q", fl.Key, fl.Value)
+			}
+		}
+	}
+}
+
+func TestMatchTCP(t *testing.T) {
+	d := New()
+	tests := []struct {
+		payload string
+		want    bool
+	}{
+		{"GET / HTTP/1.1\r\n", true},
+		{"\r\nPOST /x HTTP/1.0\r\n", true},
+		{"GET /very/long/path/cut", true},
+		{"HTTP/1.1 200 OK\r\n", true},
+		{"PROPFIND /dav HTTP/1.1\r\n", true},
+		{"FOO /x HTTP/1.1\r\n", true},
+		{"FOO /x", false},
+		{"GET  / HTTP/1.1\r\n", false},
+		{"SSH-2.0-OpenSSH\r\n", false},
+		{"\x16\x03\x01\x02\x00\x01", false},
+		{"get / HTTP/1.1\r\n", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := d.MatchTCP(40000, 8080, true, []byte(tt.payload)); got != tt.want {
+			t.Errorf("MatchTCP(%q) = %v, want %v", tt.payload, got, tt.want)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, name := range []string{"http_auth.pcap", "http-simple-get.pcap", "http.pcapng"} {
+		t.Run(name, func(t *testing.T) {
+			var obs []observe.Observation
+			for _, fo := range runCapture(t, filepath.Join("testdata", name), New()) {
+				obs = append(obs, fo.Obs)
+			}
+			if len(obs) == 0 {
+				t.Fatal("no observations")
+			}
+			testutil.Golden(t, "TestGolden_"+name, obs)
+		})
+	}
+}
+
+// bodySegments is a response body stream delivered after the headers.
+func bodyStream(t testing.TB) (*stream, *dissect.Meta, []byte) {
+	s := newStream(defaultConfig())
+	m := meta()
+	var c observe.Collector
+	s.Data(m, true, []byte("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 60000\r\n\r\n"), &c)
+	if len(c.Obs) != 1 {
+		t.Fatalf("want 1 observation, got %d", len(c.Obs))
+	}
+	return s, m, []byte(strings.Repeat("z", 10))
+}
+
+func TestBodyAllocatesNothing(t *testing.T) {
+	s, m, body := bodyStream(t)
+	var e observe.EmitterFunc = func(*observe.Observation) { t.Fatal("unexpected observation") }
+	allocs := testing.AllocsPerRun(1000, func() {
+		s.Data(m, true, body, e)
+	})
+	if allocs != 0 {
+		t.Fatalf("body bytes allocate %v times per call", allocs)
+	}
+}
+
+func BenchmarkBody(b *testing.B) {
+	s, m, body := bodyStream(b)
+	e := observe.EmitterFunc(func(*observe.Observation) {})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		s.Data(m, true, body, e)
+	}
+}
+
+func BenchmarkRequest(b *testing.B) {
+	req := []byte("GET /index.html?x=1 HTTP/1.1\r\nHost: example\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\n\r\n")
+	e := observe.EmitterFunc(func(*observe.Observation) {})
+	m := meta()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := newStream(defaultConfig())
+		s.Data(m, true, req, e)
+	}
+}
