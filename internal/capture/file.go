@@ -47,15 +47,15 @@ type packetReader interface {
 
 // File reads one pcap or pcapng file, optionally gzip-compressed.
 type File struct {
-	path     string
-	f        *os.File
-	gz       *gzip.Reader
-	cr       *countingReader
-	r        packetReader
-	ng       *pcapgo.NgReader
-	link     layers.LinkType
-	count    int
-	snaplen  uint32
+	path    string
+	f       *os.File
+	gz      *gzip.Reader
+	cr      *countingReader
+	r       packetReader
+	ng      *pcapgo.NgReader
+	link    layers.LinkType
+	count   int
+	snaplen uint32
 	// next is the byte offset of the next pcap record: 24-byte file header,
 	// then 16-byte record headers each followed by its captured bytes.
 	// (pcapgo buffers its input, so only this arithmetic is exact.)

@@ -118,7 +118,7 @@ func TestFileFormats(t *testing.T) {
 
 func TestMergeOrderAndDamage(t *testing.T) {
 	base := time.Unix(1700000000, 0)
-	a := writeFile(t, "a.pcap", writePcap(t, 3, base))                        // t=0,1,2
+	a := writeFile(t, "a.pcap", writePcap(t, 3, base))                           // t=0,1,2
 	b := writeFile(t, "b.pcap", writePcap(t, 3, base.Add(500*time.Millisecond))) // t=.5,1.5,2.5
 	bad := writePcap(t, 3, base.Add(250*time.Millisecond))
 	c := writeFile(t, "c.pcap", bad[:len(bad)-5]) // t=.25,1.25 then damage

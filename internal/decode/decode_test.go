@@ -21,9 +21,9 @@ type recorder struct {
 	stop int // return done once this many bytes arrived in total (0: never)
 }
 
-func (r *recorder) Name() string { return "rec" }
+func (r *recorder) Name() string                                { return "rec" }
 func (r *recorder) MatchTCP(_, _ uint16, _ bool, _ []byte) bool { return true }
-func (r *recorder) NewStream() dissect.Stream { return r }
+func (r *recorder) NewStream() dissect.Stream                   { return r }
 func (r *recorder) Data(_ *dissect.Meta, c2s bool, data []byte, _ observe.Emitter) bool {
 	i := 1
 	if c2s {
@@ -110,7 +110,7 @@ func TestTCPReassemblyOrder(t *testing.T) {
 				tcpFrame(t, pktOpt{ack: true, seq: 1007, payload: []byte("world")}),
 				tcpFrame(t, pktOpt{ack: true, seq: 1012, payload: []byte("!")}),
 				tcpFrame(t, pktOpt{ack: true, seq: 1001, payload: []byte("hello ")}),
-				tcpFrame(t, pktOpt{ack: true, seq: 1001, payload: []byte("hello ")}),   // retransmission
+				tcpFrame(t, pktOpt{ack: true, seq: 1001, payload: []byte("hello ")}),    // retransmission
 				tcpFrame(t, pktOpt{ack: true, seq: 1004, payload: []byte("lo world!")}), // overlap, nothing new
 			}
 		}, [2]string{"hello world!", ""}},
@@ -250,7 +250,7 @@ func TestIPv4Fragments(t *testing.T) {
 
 type udpRec struct{ got []byte }
 
-func (u *udpRec) Name() string                           { return "udprec" }
+func (u *udpRec) Name() string                         { return "udprec" }
 func (u *udpRec) MatchUDP(_, dp uint16, _ []byte) bool { return dp == 67 }
 func (u *udpRec) DissectUDP(_ *dissect.Meta, p []byte, _ observe.Emitter) error {
 	u.got = append(u.got[:0], p...)

@@ -116,10 +116,10 @@ func TestDecideAndVector(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	for name, js := range map[string]string{
-		"not json":        `{`,
-		"no outcome":      `{"key":"X","decision_points":{},"outcome":"a:B:1","mapping":[]}`,
-		"incomplete":      `{"key":"X","decision_points":{"a:I:1":{"namespace":"a","key":"I","version":"1","values":[{"key":"Y"},{"key":"N"}]},"a:O:1":{"namespace":"a","key":"O","version":"1","values":[{"key":"Z"}]}},"outcome":"a:O:1","mapping":[{"a:I:1":"Y","a:O:1":"Z"}]}`,
-		"unknown value":   `{"key":"X","decision_points":{"a:I:1":{"namespace":"a","key":"I","version":"1","values":[{"key":"Y"}]},"a:O:1":{"namespace":"a","key":"O","version":"1","values":[{"key":"Z"}]}},"outcome":"a:O:1","mapping":[{"a:I:1":"Q","a:O:1":"Z"}]}`,
+		"not json":      `{`,
+		"no outcome":    `{"key":"X","decision_points":{},"outcome":"a:B:1","mapping":[]}`,
+		"incomplete":    `{"key":"X","decision_points":{"a:I:1":{"namespace":"a","key":"I","version":"1","values":[{"key":"Y"},{"key":"N"}]},"a:O:1":{"namespace":"a","key":"O","version":"1","values":[{"key":"Z"}]}},"outcome":"a:O:1","mapping":[{"a:I:1":"Y","a:O:1":"Z"}]}`,
+		"unknown value": `{"key":"X","decision_points":{"a:I:1":{"namespace":"a","key":"I","version":"1","values":[{"key":"Y"}]},"a:O:1":{"namespace":"a","key":"O","version":"1","values":[{"key":"Z"}]}},"outcome":"a:O:1","mapping":[{"a:I:1":"Q","a:O:1":"Z"}]}`,
 	} {
 		if _, err := Parse([]byte(js)); err == nil {
 			t.Errorf("%s: accepted", name)
