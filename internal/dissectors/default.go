@@ -9,6 +9,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/cdp"
 	"github.com/wardiomt/ward/internal/dissect/dicom"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
+	"github.com/wardiomt/ward/internal/dissect/snmp"
 )
 
 // Default returns a fresh set of the default dissectors. Dissectors keep
@@ -18,6 +19,7 @@ func Default() []dissect.Dissector {
 		arp.New(),
 		lldp.New(),
 		cdp.New(),
+		snmp.New(),
 		dicom.New(), // TCP, detected by content on any port
 	}
 }

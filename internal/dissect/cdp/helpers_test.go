@@ -36,8 +36,15 @@ func runCapture(t testing.TB, path string, ds ...dissect.Dissector) []framed {
 	defer src.Close()
 	var out []framed
 	frame := 0
+	names := map[string]bool{}
+	for _, d := range ds {
+		names[d.Name()] = true
+	}
+	// The decoder has observations of its own (flows, services): keep only ours.
 	emit := observe.EmitterFunc(func(o *observe.Observation) {
-		out = append(out, framed{frame, o.Clone()})
+		if names[o.Protocol] {
+			out = append(out, framed{frame, o.Clone()})
+		}
 	})
 	cfg := decode.DefaultConfig()
 	cfg.SynSignatures, cfg.Services = false, false
