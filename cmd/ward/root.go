@@ -32,6 +32,8 @@ func newRootCmd() *cobra.Command {
 	// Each subcommand lives in its own file as newXxxCmd(g).
 	root.AddCommand(
 		newVersionCmd(),
+		newFeedsCmd(g),
+		newLookupCmd(g),
 		newObserveCmd(g),
 		newCaptureCmd(g),
 	)
