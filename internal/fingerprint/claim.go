@@ -16,6 +16,10 @@ const (
 	DeviceType   Attribute = "type"
 	OS           Attribute = "os"
 	Hostname     Attribute = "hostname"
+	// Software names a software stack the device runs that is not its own
+	// product identity (a DICOM toolkit, a web server). It must not be read
+	// as the device's model or manufacturer.
+	Software Attribute = "software"
 )
 
 // Claim is one rule's assertion about the observation's subject, with the
@@ -28,4 +32,17 @@ type Claim struct {
 	Protocol   string  // observation protocol the evidence came from
 	Field      string  // observation field key, e.g. "dicom.manufacturer"
 	Observed   string  // the field's value as heard
+	// Note qualifies the claim for whoever merges claims, e.g. "nic" when
+	// an OUI names the network-module maker rather than the device's.
+	Note string
 }
+
+// Notes a claim may carry.
+const (
+	// NoteNIC marks an OUI manufacturer claim whose registrant mostly makes
+	// network modules embedded in other vendors' devices.
+	NoteNIC = "nic"
+	// NoteToolkit marks a claim about a software toolkit (dcmtk) that many
+	// products embed: evidence of the stack, not of the product.
+	NoteToolkit = "toolkit"
+)

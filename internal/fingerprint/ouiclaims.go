@@ -1,0 +1,164 @@
+package fingerprint
+
+import (
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+const (
+	ouiRule = "oui"
+	// An OUI says who bought the prefix, which is often the maker of a
+	// network module or of the OEM board: weak evidence on its own.
+	ouiConfidence = 0.3
+	nicConfidence = 0.1
+)
+
+// nicMakers are registrants whose prefixes mostly sit on modules, Wi-Fi
+// chips and serial-to-Ethernet servers built into other vendors' products
+// (canonical names where canon knows them, registrant spelling otherwise).
+var nicMakers = map[string]bool{
+	"Intel": true, "Espressif": true, "Silex Technology": true, "Lantronix": true,
+	"Digi International": true, "Moxa": true, "Realtek": true, "Raspberry Pi": true,
+	"Murata Manufacturing Co., Ltd.": true, "AzureWave Technology Inc.": true,
+	"Texas Instruments": true, "Microchip Technology Inc.": true, "u-blox AG": true,
+	"Broadcom": true, "Qualcomm Inc.": true, "Atheros Communications Inc.": true,
+	"Hon Hai Precision Ind. Co.,Ltd.": true, "Liteon Technology Corporation": true,
+	"Universal Global Scientific Industrial Co., Ltd.": true, "Laird Connectivity": true,
+	"Advantech Co., Ltd.": true, "WIZnet Co., Ltd.": true, "Sierra Wireless": true,
+	"Telit Communication S.p.A.": true, "Quectel Wireless Solutions Co.,Ltd.": true,
+	"CHONGQING FUGUI ELECTRONICS CO.,LTD.": true, "Wistron Neweb Corporation": true,
+	"Gainspan Corp.": true, "Redpine Signals, Inc.": true, "Connect One Ltd.": true,
+}
+
+// macExtractor finds the subject's hardware address in a field value.
+type macExtractor func(v string, buf *[8]byte) []byte
+
+// macFields are the observation fields whose value is (or embeds) the MAC
+// of the device the observation is about. The packet's source MAC is not
+// used: routed traffic carries the router's.
+var macFields = map[string]macExtractor{
+	"arp.sender_mac":  parseHexAddr,
+	"dhcp.client_mac": parseHexAddr,
+	"lldp.chassis_id": parseHexAddr,
+	"dhcpv6.duid":     duidMAC,
+	// IHE PCD equipment identifiers are EUI-64s derived from the vendor's OUI.
+	"hl7.equipment_id": eui64Prefix,
+}
+
+// parseHexAddr reads a 6- or 8-byte address written as hex with optional
+// ':', '-' or '.' separators, without allocating.
+func parseHexAddr(v string, buf *[8]byte) []byte {
+	n, half := 0, false
+	var cur byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		case c == ':' || c == '-' || c == '.':
+			continue
+		default:
+			return nil
+		}
+		if n >= len(buf) {
+			return nil
+		}
+		if half {
+			buf[n] = cur<<4 | d
+			n++
+		} else {
+			cur = d
+		}
+		half = !half
+	}
+	if half || (n != 6 && n != 8) {
+		return nil
+	}
+	return buf[:n]
+}
+
+// duidMAC extracts the link-layer address of a DUID-LLT (type 1) or DUID-LL
+// (type 3) with Ethernet hardware type.
+func duidMAC(v string, buf *[8]byte) []byte {
+	var raw [20]byte
+	n, half := 0, false
+	var cur byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		case c == ':' || c == '-':
+			continue
+		default:
+			return nil
+		}
+		if n >= len(raw) {
+			return nil
+		}
+		if half {
+			raw[n] = cur<<4 | d
+			n++
+		} else {
+			cur = d
+		}
+		half = !half
+	}
+	if n < 4 || raw[2] != 0 || raw[3] != 1 { // hardware type 1 = Ethernet
+		return nil
+	}
+	var mac []byte
+	switch {
+	case raw[0] == 0 && raw[1] == 1 && n == 14:
+		mac = raw[8:14]
+	case raw[0] == 0 && raw[1] == 3 && n == 10:
+		mac = raw[4:10]
+	default:
+		return nil
+	}
+	copy(buf[:], mac)
+	return buf[:6]
+}
+
+// eui64Prefix reads the EUI-64 that leads an HL7 equipment identifier
+// ("0009FB00001A2B3C^Philips^...").
+func eui64Prefix(v string, buf *[8]byte) []byte {
+	end := len(v)
+	for i := 0; i < len(v); i++ {
+		if v[i] == '^' || v[i] == ' ' {
+			end = i
+			break
+		}
+	}
+	if end != 16 {
+		return nil
+	}
+	return parseHexAddr(v[:end], buf)
+}
+
+func (e *Engine) ouiClaim(proto string, f *observe.Field, ex macExtractor, out []Claim) []Claim {
+	var buf [8]byte
+	mac := ex(f.Value, &buf)
+	if mac == nil {
+		return out
+	}
+	v, ok := e.OUIVendor(mac)
+	if !ok {
+		return out
+	}
+	conf, note := ouiConfidence, ""
+	if nicMakers[v] {
+		conf, note = nicConfidence, NoteNIC
+	}
+	return append(out, Claim{Attribute: Manufacturer, Value: v, Confidence: conf, Rule: ouiRule,
+		Protocol: proto, Field: f.Key, Observed: f.Value, Note: note})
+}
