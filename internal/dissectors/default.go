@@ -8,8 +8,10 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/arp"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
 	"github.com/wardiomt/ward/internal/dissect/dicom"
+	"github.com/wardiomt/ward/internal/dissect/hl7"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
+	"github.com/wardiomt/ward/internal/dissect/ssdp"
 )
 
 // Default returns a fresh set of the default dissectors. Dissectors keep
@@ -20,6 +22,8 @@ func Default() []dissect.Dissector {
 		lldp.New(),
 		cdp.New(),
 		snmp.New(),
+		ssdp.New(), // UDP 1900, and NOTIFY/M-SEARCH by content on any port
 		dicom.New(), // TCP, detected by content on any port
+		hl7.New(),   // MLLP, detected by content on any port
 	}
 }
