@@ -7,7 +7,9 @@ import (
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/arp"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
+	"github.com/wardiomt/ward/internal/dissect/dhcp"
 	"github.com/wardiomt/ward/internal/dissect/dicom"
+	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
@@ -22,6 +24,9 @@ func Default() []dissect.Dissector {
 		lldp.New(),
 		cdp.New(),
 		snmp.New(),
+		dhcp.New(),
+		dns.New(),      // unicast DNS, port 53
+		dns.NewLLMNR(), // LLMNR, port 5355
 		ssdp.New(), // UDP 1900, and NOTIFY/M-SEARCH by content on any port
 		dicom.New(), // TCP, detected by content on any port
 		hl7.New(),   // MLLP, detected by content on any port

@@ -1,0 +1,298 @@
+// Package hl7 reads HL7 v2 messages framed by MLLP (0x0B ... 0x1C 0x0D) on
+// any TCP port. It reports who talks (MSH sending/receiving application and
+// facility, message type, version, acknowledgement code), and, for IHE
+// PCD-01 device observation reports, the devices described: OBX-18
+// equipment identifiers (EUI-64), PRT device identifiers and the device
+// attribute rows (model, serial, software/firmware/hardware revisions,
+// manufacturer).
+//
+// PHI: only MSH, MSA, PRT and the device-attribute OBX rows are ever turned
+// into strings. PID, PD1, NK1, PV1, IN1, GT1, OBR, NTE and every clinical
+// OBX-5 value stay in the parser's buffer; observations leave through the
+// PHI guard (internal/dissect/phi).
+package hl7
+
+import (
+	"bytes"
+	"hash/fnv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/phi"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// MLLP framing bytes.
+const (
+	startBlock = 0x0B
+	endBlock   = 0x1C
+)
+
+// maxValue caps any single string taken from the wire.
+const maxValue = 256
+
+// Dissector reads HL7 v2 over MLLP.
+type Dissector struct {
+	cfg   Config
+	guard phi.Guard
+	obs   observe.Observation
+	msg   message
+	norm  []byte // scratch for normalised values
+	codes []byte // scratch for the joined observation codes
+}
+
+// New returns an HL7 dissector with the default bounds.
+func New() *Dissector {
+	d, _ := NewWithConfig(defaultConfig())
+	return d
+}
+
+// NewWithConfig returns an HL7 dissector with cfg.
+func NewWithConfig(cfg Config) (*Dissector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Dissector{cfg: cfg}, nil
+}
+
+var _ dissect.TCPDissector = (*Dissector)(nil)
+
+// Name is "hl7".
+func (*Dissector) Name() string { return "hl7" }
+
+// MatchTCP recognises MLLP by content on any port: the start block followed
+// by a message (MSH) or batch/file header (BHS, FHS).
+func (*Dissector) MatchTCP(_, _ uint16, _ bool, p []byte) bool {
+	return len(p) >= 4 && p[0] == startBlock && isHeader(p[1:4])
+}
+
+func isHeader(b []byte) bool {
+	return len(b) >= 3 && (string(b[:3]) == "MSH" || string(b[:3]) == "BHS" || string(b[:3]) == "FHS")
+}
+
+// NewStream starts one MLLP connection.
+func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
+
+type side struct {
+	buf    []byte // an incomplete frame (starting at its start block)
+	inside bool   // buf holds a frame in progress
+}
+
+type stream struct {
+	d        *Dissector
+	dir      [2]side
+	messages int
+	devices  []uint64 // hashes of device observations already emitted
+}
+
+// Data splits the bytes into MLLP frames. Complete frames are parsed in
+// place; only a trailing partial frame is copied, up to MaxMessage bytes.
+func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
+	sd := &s.dir[0]
+	if !clientToServer {
+		sd = &s.dir[1]
+	}
+	for len(data) > 0 && s.messages < s.d.cfg.MaxMessages {
+		if !sd.inside {
+			i := bytes.IndexByte(data, startBlock)
+			if i < 0 {
+				return false // garbage between frames: resync on the next start block
+			}
+			data = data[i+1:]
+			sd.inside, sd.buf = true, sd.buf[:0]
+		}
+		j := bytes.IndexByte(data, endBlock)
+		if j < 0 {
+			if len(sd.buf)+len(data) > s.d.cfg.MaxMessage {
+				sd.inside, sd.buf = false, sd.buf[:0] // too big: drop and resync
+				continue
+			}
+			sd.buf = append(sd.buf, data...)
+			return false
+		}
+		frame := data[:j]
+		if len(sd.buf) > 0 {
+			if len(sd.buf)+j <= s.d.cfg.MaxMessage {
+				sd.buf = append(sd.buf, frame...)
+				frame = sd.buf
+			} else {
+				frame = nil
+			}
+		}
+		data = data[j+1:]
+		if len(data) > 0 && data[0] == '\r' {
+			data = data[1:]
+		}
+		sd.inside = false
+		if len(frame) > 0 {
+			s.frame(m, frame, e)
+		}
+		sd.buf = sd.buf[:0]
+	}
+	return s.messages >= s.d.cfg.MaxMessages
+}
+
+// Gap drops a partial frame; the next start block resynchronises.
+func (s *stream) Gap(clientToServer bool) {
+	sd := &s.dir[0]
+	if !clientToServer {
+		sd = &s.dir[1]
+	}
+	sd.inside, sd.buf = false, sd.buf[:0]
+}
+
+// delims are the separators declared in MSH-1/MSH-2 (or FHS/BHS).
+type delims struct {
+	field, comp, rep, esc, sub byte
+}
+
+var standard = delims{'|', '^', '~', '\\', '&'}
+
+// parseDelims reads the field separator and encoding characters of a
+// header segment ("MSH|^~\&|...").
+func parseDelims(seg []byte) (delims, bool) {
+	if len(seg) < 8 {
+		return delims{}, false
+	}
+	d := delims{field: seg[3], comp: seg[4], rep: seg[5], esc: seg[6], sub: seg[7]}
+	if d.sub == d.field { // only three encoding characters declared
+		d.sub = 0
+	}
+	if d.field == 0 || d.field == '\r' || d.field == '\n' {
+		return delims{}, false
+	}
+	return d, true
+}
+
+// nextSegment returns the segment at the start of b and the rest, tolerating
+// CR, LF and CRLF terminators.
+func nextSegment(b []byte) (seg, rest []byte) {
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			return b[:i], b[i+1:]
+		}
+	}
+	return b, nil
+}
+
+// field returns field n of a segment (MSH numbering: MSH-1 is the separator
+// itself, so MSH-n is at split index n-1; other segments at index n).
+func field(seg []byte, d delims, n int) []byte {
+	idx := n
+	if len(seg) >= 3 && isHeader(seg) {
+		idx = n - 1
+	}
+	if idx < 0 {
+		return nil
+	}
+	for i := 0; i < idx; i++ {
+		j := bytes.IndexByte(seg, d.field)
+		if j < 0 {
+			return nil
+		}
+		seg = seg[j+1:]
+	}
+	if j := bytes.IndexByte(seg, d.field); j >= 0 {
+		return seg[:j]
+	}
+	return seg
+}
+
+// component returns component n (1-based) of a field's first repetition.
+func component(f []byte, d delims, n int) []byte {
+	f = repetition(f, d, 0)
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(f, d.comp)
+		if j < 0 {
+			return nil
+		}
+		f = f[j+1:]
+	}
+	if j := bytes.IndexByte(f, d.comp); j >= 0 {
+		return f[:j]
+	}
+	return f
+}
+
+// repetition returns repetition n (0-based) of a field, or nil.
+func repetition(f []byte, d delims, n int) []byte {
+	for i := 0; i < n; i++ {
+		j := bytes.IndexByte(f, d.rep)
+		if j < 0 {
+			return nil
+		}
+		f = f[j+1:]
+	}
+	if j := bytes.IndexByte(f, d.rep); j >= 0 {
+		return f[:j]
+	}
+	return f
+}
+
+// normalize appends v with the declared delimiters rewritten to the
+// standard ones (components '^', repetitions '~', subcomponents '&') and
+// the escape sequences \F\ \S\ \T\ \R\ \E\ decoded, so that values compare
+// equal whatever encoding characters the sender declared.
+func normalize(dst, v []byte, d delims) []byte {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == d.esc && d.esc != 0:
+			end := bytes.IndexByte(v[i+1:], d.esc)
+			if end < 0 {
+				dst = append(dst, c)
+				continue
+			}
+			seq := v[i+1 : i+1+end]
+			i += end + 1
+			switch string(seq) {
+			case "F":
+				dst = append(dst, d.field)
+			case "S":
+				dst = append(dst, d.comp)
+			case "T":
+				dst = append(dst, d.sub)
+			case "R":
+				dst = append(dst, d.rep)
+			case "E":
+				dst = append(dst, d.esc)
+			default: // formatting (\H\, \.br\) and hex/charset escapes: dropped
+			}
+		case c == d.comp:
+			dst = append(dst, '^')
+		case c == d.rep:
+			dst = append(dst, '~')
+		case c == d.sub && d.sub != 0:
+			dst = append(dst, '&')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// text normalises v and turns it into a bounded, valid UTF-8 string. Only
+// ever called on fields Ward is allowed to emit.
+func (dd *Dissector) text(v []byte, d delims) string {
+	dd.norm = normalize(dd.norm[:0], v, d)
+	b := bytes.TrimSpace(dd.norm)
+	if len(b) > maxValue {
+		b = b[:maxValue]
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+func hashFields(fs []observe.Field) uint64 {
+	h := fnv.New64a()
+	for _, f := range fs {
+		h.Write([]byte(f.Key))
+		h.Write([]byte{0})
+		h.Write([]byte(f.Value))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}

@@ -1,0 +1,387 @@
+package hl7
+
+import (
+	"bytes"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// Device attributes of IHE PCD-01 device-description rows.
+const (
+	attrNone = iota
+	attrModel
+	attrSerial
+	attrSoftware
+	attrFirmware
+	attrHardware
+	attrManufacturer
+	attrUnspecified // MDC_ID_PROD_SPEC_UNSPECIFIED: only labelled parts are used
+	attrSysID       // MDC_ATTR_SYS_ID: the EUI-64 of the system
+	numAttr
+)
+
+var attrKeys = [numAttr]string{
+	attrModel:        "hl7.device_model",
+	attrSerial:       "hl7.device_serial",
+	attrSoftware:     "hl7.device_software",
+	attrFirmware:     "hl7.device_firmware",
+	attrHardware:     "hl7.device_hardware",
+	attrManufacturer: "hl7.device_manufacturer",
+}
+
+// attrByCode maps IEEE 11073-10101 term codes to attributes. The production
+// specification rows are MDC_ID_PROD_SPEC_* = 531968 + ProdSpecEntry
+// spec-type (unspecified 0, serial 1, part 2, hw 3, sw 4, fw 5, protocol 6).
+var attrByCode = map[string]int{
+	"67880":  attrModel,       // MDC_ATTR_ID_MODEL
+	"531968": attrUnspecified, // MDC_ID_PROD_SPEC_UNSPECIFIED
+	"531969": attrSerial,      // MDC_ID_PROD_SPEC_SERIAL
+	"531971": attrHardware,    // MDC_ID_PROD_SPEC_HW
+	"531972": attrSoftware,    // MDC_ID_PROD_SPEC_SW
+	"531973": attrFirmware,    // MDC_ID_PROD_SPEC_FW
+	"67972":  attrSysID,       // MDC_ATTR_SYS_ID
+}
+
+// attrByName is used when the code is absent or unknown: OBX-3 text.
+var attrByName = []struct {
+	name string
+	attr int
+}{
+	{"MDC_ATTR_ID_MODEL", attrModel},
+	{"MDC_ID_PROD_SPEC_SERIAL", attrSerial},
+	{"MDC_ID_PROD_SPEC_SW", attrSoftware},
+	{"MDC_ID_PROD_SPEC_FW", attrFirmware},
+	{"MDC_ID_PROD_SPEC_HW", attrHardware},
+	{"MDC_ID_PROD_SPEC_UNSPECIFIED", attrUnspecified},
+	{"MDC_ATTR_ID_MANUF", attrManufacturer},
+	{"MDC_ID_MANUF", attrManufacturer},
+	{"MDC_ATTR_SYS_ID", attrSysID},
+}
+
+func attrOf(code, name []byte) int {
+	if a, ok := attrByCode[string(code)]; ok {
+		return a
+	}
+	for _, n := range attrByName {
+		if bytes.Equal(name, []byte(n.name)) {
+			return n.attr
+		}
+	}
+	return attrNone
+}
+
+// labels are the prefixes vendors use inside one free-text product string,
+// e.g. "MX800 SN:1234 SW:M.00.03".
+var labels = []struct {
+	prefix string
+	attr   int
+}{
+	{"SN:", attrSerial}, {"S/N:", attrSerial}, {"SERIAL:", attrSerial},
+	{"SW:", attrSoftware}, {"FW:", attrFirmware}, {"HW:", attrHardware},
+	{"MODEL:", attrModel}, {"MFR:", attrManufacturer}, {"MANUFACTURER:", attrManufacturer},
+}
+
+// device is one device described in a message (an MDS and its rows).
+// Values are slices of the frame, converted only when emitted.
+type device struct {
+	mds   []byte // OBX-4 first sub-id
+	equip []byte // OBX-18 first repetition
+	typ   []byte // OBX-3 of its MDS row
+	vals  [numAttr][]byte
+}
+
+// message is what Ward keeps of one HL7 message while parsing it.
+type message struct {
+	d       delims
+	msh     []byte
+	msa     []byte
+	codes   [][]byte
+	devices []device
+	prt     [][]byte
+}
+
+func (m *message) reset() {
+	m.msh, m.msa = nil, nil
+	m.codes, m.devices, m.prt = m.codes[:0], m.devices[:0], m.prt[:0]
+}
+
+// frame parses one MLLP frame: a message, or a batch of them (FHS/BHS).
+func (s *stream) frame(m *dissect.Meta, frame []byte, e observe.Emitter) {
+	msg := &s.d.msg
+	msg.reset()
+	msg.d = standard
+	for rest := frame; len(rest) > 0; {
+		var seg []byte
+		seg, rest = nextSegment(rest)
+		if len(seg) < 3 {
+			continue
+		}
+		switch string(seg[:3]) {
+		case "MSH":
+			if msg.msh != nil {
+				s.emit(m, msg, e)
+				msg.reset()
+			}
+			if d, ok := parseDelims(seg); ok {
+				msg.d, msg.msh = d, seg
+			}
+		case "FHS", "BHS":
+			if d, ok := parseDelims(seg); ok && msg.msh == nil {
+				msg.d = d
+			}
+		case "MSA":
+			if msg.msh != nil {
+				msg.msa = seg
+			}
+		case "OBX":
+			if msg.msh != nil {
+				s.obx(msg, seg)
+			}
+		case "PRT":
+			if msg.msh != nil {
+				for _, n := range []int{10, 16} {
+					f := field(seg, msg.d, n)
+					for r := 0; r < 8; r++ {
+						v := repetition(f, msg.d, r)
+						if v == nil {
+							break
+						}
+						if len(v) > 0 && len(msg.prt) < 32 {
+							msg.prt = append(msg.prt, v)
+						}
+					}
+				}
+			}
+		default:
+			// PID, PD1, NK1, PV1, IN1, GT1, OBR, NTE...: patient and order
+			// data. Never parsed, never copied.
+		}
+	}
+	if msg.msh != nil {
+		s.emit(m, msg, e)
+	}
+}
+
+// obx reads the parts of an OBX row that describe devices. OBX-5 is read
+// only for device-attribute rows; measurement values are never touched.
+func (s *stream) obx(msg *message, seg []byte) {
+	d := msg.d
+	id := repetition(field(seg, d, 3), d, 0)
+	code, name, system := component(id, d, 1), component(id, d, 2), component(id, d, 3)
+	if len(code) > 0 && (string(system) == "MDC" || bytes.HasPrefix(name, []byte("MDC_"))) {
+		dup := false
+		for _, c := range msg.codes {
+			if bytes.Equal(c, id) {
+				dup = true
+				break
+			}
+		}
+		if !dup && len(msg.codes) < 128 {
+			msg.codes = append(msg.codes, id)
+		}
+	}
+	sub := field(seg, d, 4)
+	if i := bytes.IndexByte(sub, '.'); i >= 0 {
+		sub = sub[:i]
+	}
+	equip := repetition(field(seg, d, 18), d, 0)
+	attr := attrOf(code, name)
+	isMDS := bytes.HasPrefix(name, []byte("MDC_DEV_")) && bytes.HasSuffix(name, []byte("_MDS"))
+	if len(equip) == 0 && attr == attrNone && !isMDS {
+		return
+	}
+	dev := msg.device(sub, equip)
+	if dev == nil {
+		return
+	}
+	if isMDS && dev.typ == nil {
+		dev.typ = id
+	}
+	if attr != attrNone {
+		applyAttr(dev, attr, field(seg, d, 5), d)
+	}
+}
+
+// device finds the device an OBX row belongs to: by equipment identifier
+// when the row has one, else by its MDS sub-id.
+func (msg *message) device(mds, equip []byte) *device {
+	for i := range msg.devices {
+		dv := &msg.devices[i]
+		if len(equip) > 0 && bytes.Equal(dv.equip, equip) {
+			if dv.mds == nil {
+				dv.mds = mds
+			}
+			return dv
+		}
+	}
+	for i := range msg.devices {
+		dv := &msg.devices[i]
+		if len(mds) > 0 && bytes.Equal(dv.mds, mds) && (len(equip) == 0 || len(dv.equip) == 0) {
+			if len(dv.equip) == 0 {
+				dv.equip = equip
+			}
+			return dv
+		}
+	}
+	if len(msg.devices) >= 32 {
+		return nil
+	}
+	msg.devices = append(msg.devices, device{mds: mds, equip: equip})
+	return &msg.devices[len(msg.devices)-1]
+}
+
+// applyAttr stores a device attribute value. A value with labelled parts
+// ("8015 SN:123 SW:1.2") is split: each label fills its attribute and the
+// unlabelled lead fills the row's own attribute, or the model when the
+// row's attribute is labelled too. A model value with components is an
+// 11073 SystemModel: manufacturer^model-number.
+func applyAttr(dev *device, attr int, v []byte, d delims) {
+	if attr == attrSysID {
+		if len(dev.equip) == 0 {
+			dev.equip = v
+		}
+		return
+	}
+	lead, labelled := v, false
+	rest := v
+	for len(rest) > 0 {
+		tok := rest
+		next := []byte(nil)
+		if i := bytes.IndexByte(rest, ' '); i >= 0 {
+			tok, next = rest[:i], rest[i+1:]
+		}
+		matched := false
+		for _, l := range labels {
+			if len(tok) >= len(l.prefix) && bytes.EqualFold(tok[:len(l.prefix)], []byte(l.prefix)) {
+				val := tok[len(l.prefix):]
+				if len(val) == 0 && len(next) > 0 { // "SN: 1234"
+					val = next
+					if i := bytes.IndexByte(next, ' '); i >= 0 {
+						val, next = next[:i], next[i+1:]
+					} else {
+						next = nil
+					}
+				}
+				if !labelled {
+					lead = bytes.TrimSpace(v[:len(v)-len(rest)])
+				}
+				labelled, matched = true, true
+				if len(val) > 0 {
+					dev.vals[l.attr] = val
+				}
+				break
+			}
+		}
+		_ = matched
+		rest = next
+	}
+	if labelled {
+		if len(lead) > 0 {
+			switch {
+			case attr != attrUnspecified && len(dev.vals[attr]) == 0:
+				dev.vals[attr] = lead
+			case len(dev.vals[attrModel]) == 0:
+				dev.vals[attrModel] = lead
+			}
+		}
+		return
+	}
+	if attr == attrUnspecified {
+		return
+	}
+	if attr == attrModel {
+		if i := bytes.IndexByte(v, d.comp); i >= 0 {
+			manuf, model := v[:i], component(v, d, 2)
+			if len(manuf) > 0 {
+				dev.vals[attrManufacturer] = manuf
+			}
+			if len(model) > 0 {
+				dev.vals[attrModel] = model
+			}
+			return
+		}
+	}
+	dev.vals[attr] = v
+}
+
+// emit sends the message-level observation (about the sender) and one
+// observation per described device.
+func (s *stream) emit(m *dissect.Meta, msg *message, e observe.Emitter) {
+	s.messages++
+	dd := s.d
+	d := msg.d
+	o := &dd.obs
+	m.Fill(o, "hl7")
+	o.Add("hl7.sending_application", dd.text(field(msg.msh, d, 3), d))
+	o.Add("hl7.sending_facility", dd.text(field(msg.msh, d, 4), d))
+	o.Add("hl7.receiving_application", dd.text(field(msg.msh, d, 5), d))
+	o.Add("hl7.receiving_facility", dd.text(field(msg.msh, d, 6), d))
+	mt := field(msg.msh, d, 9)
+	typ, trig := component(mt, d, 1), component(mt, d, 2)
+	if len(typ) > 0 {
+		v := dd.text(typ, d)
+		if len(trig) > 0 {
+			v += "^" + dd.text(trig, d)
+		}
+		o.Add("hl7.message_type", v)
+	}
+	o.Add("hl7.version", dd.text(component(field(msg.msh, d, 12), d, 1), d))
+	o.Add("hl7.profile", dd.text(repetition(field(msg.msh, d, 21), d, 0), d))
+	if msg.msa != nil {
+		o.Add("hl7.ack_code", dd.text(field(msg.msa, d, 1), d))
+	}
+	if len(msg.codes) > 0 {
+		dd.codes = dd.codes[:0]
+		for i, c := range msg.codes {
+			if len(dd.codes) > 4096 {
+				break
+			}
+			if i > 0 {
+				dd.codes = append(dd.codes, ',')
+			}
+			dd.codes = normalize(dd.codes, c, d)
+		}
+		o.Add("hl7.observation_codes", string(dd.codes))
+	}
+	if string(typ) == "ORU" {
+		o.Add("hl7.results", "1")
+	}
+	dd.guard.Emit(e, o)
+
+	for i := range msg.devices {
+		dv := &msg.devices[i]
+		m.Fill(o, "hl7")
+		o.Add("hl7.equipment_id", dd.text(dv.equip, d))
+		o.Add("hl7.device_type", dd.text(dv.typ, d))
+		for a, v := range dv.vals {
+			if attrKeys[a] != "" && len(v) > 0 {
+				o.Add(attrKeys[a], dd.text(v, d))
+			}
+		}
+		s.emitDevice(o, e)
+	}
+	for _, p := range msg.prt {
+		m.Fill(o, "hl7")
+		o.Add("hl7.device", dd.text(p, d))
+		s.emitDevice(o, e)
+	}
+}
+
+// emitDevice emits a device observation unless the same one was already
+// emitted on this connection (monitors repeat it in every message).
+func (s *stream) emitDevice(o *observe.Observation, e observe.Emitter) {
+	if len(o.Fields) == 0 {
+		return
+	}
+	h := hashFields(o.Fields)
+	for _, x := range s.devices {
+		if x == h {
+			return
+		}
+	}
+	if len(s.devices) < 64 {
+		s.devices = append(s.devices, h)
+	}
+	s.d.guard.Emit(e, o)
+}
