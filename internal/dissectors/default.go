@@ -8,7 +8,9 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/arp"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
 	"github.com/wardiomt/ward/internal/dissect/dhcp"
+	"github.com/wardiomt/ward/internal/dissect/dhcp"
 	"github.com/wardiomt/ward/internal/dissect/dicom"
+	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
@@ -24,6 +26,9 @@ func Default() []dissect.Dissector {
 		lldp.New(),
 		cdp.New(),
 		snmp.New(),
+		dhcp.New(),
+		dns.New(),
+		dns.NewLLMNR(),
 		dhcp.New(),
 		dns.New(),      // unicast DNS, port 53
 		dns.NewLLMNR(), // LLMNR, port 5355

@@ -1,0 +1,174 @@
+// Package dns reads unicast DNS (port 53) and LLMNR (port 5355) datagrams.
+// Queries tell which names a device looks up (cloud endpoints identify
+// vendors and apps); responses tell what those names resolved to. The wire
+// parser in wire.go is shared with the mDNS dissector.
+package dns
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// keys are the field names of one protocol flavour ("dns" or "llmnr"),
+// built once so emitting costs no string concatenation.
+type keys struct {
+	proto, query, qtype, response, rcode, answerName, answer, answerType string
+}
+
+func keysFor(proto string) keys {
+	return keys{
+		proto:      proto,
+		query:      proto + ".query",
+		qtype:      proto + ".qtype",
+		response:   proto + ".response",
+		rcode:      proto + ".rcode",
+		answerName: proto + ".answer_name",
+		answer:     proto + ".answer",
+		answerType: proto + ".answer_type",
+	}
+}
+
+// Dissector reads DNS-format datagrams on its configured port.
+type Dissector struct {
+	cfg  Config
+	k    keys
+	msg  Message
+	obs  observe.Observation
+	name []byte
+	val  []byte
+}
+
+// New returns the unicast DNS dissector (protocol "dns", port 53).
+func New() *Dissector { return newDissector(defaultConfig()) }
+
+// NewLLMNR returns the LLMNR dissector (protocol "llmnr", port 5355): the
+// same wire format, used by Windows hosts to resolve each other's names.
+func NewLLMNR() *Dissector { return newDissector(llmnrConfig()) }
+
+// NewWithConfig returns a dissector for cfg, e.g. DNS on a non-standard port.
+func NewWithConfig(cfg Config) (*Dissector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return newDissector(cfg), nil
+}
+
+func newDissector(cfg Config) *Dissector {
+	return &Dissector{cfg: cfg, k: keysFor(cfg.Protocol)}
+}
+
+var _ dissect.UDPDissector = (*Dissector)(nil)
+
+// Name is the configured protocol, "dns" or "llmnr".
+func (d *Dissector) Name() string { return d.k.proto }
+
+// MatchUDP accepts datagrams to or from the configured port that can hold a
+// DNS header.
+func (d *Dissector) MatchUDP(srcPort, dstPort uint16, payload []byte) bool {
+	return (srcPort == d.cfg.Port || dstPort == d.cfg.Port) && len(payload) >= 12
+}
+
+// DissectUDP emits one observation per question (<p>.query, <p>.qtype, and
+// for responses <p>.response=1 and <p>.rcode) and, for responses, one per
+// answer-section A/AAAA/CNAME/PTR record (<p>.answer_name, <p>.answer,
+// <p>.answer_type).
+func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) error {
+	if err := d.msg.Parse(p); err != nil {
+		return fmt.Errorf("%s: %w", d.k.proto, err)
+	}
+	if op := d.msg.Opcode(); op != 0 {
+		// Only standard queries carry questions worth reporting; NOTIFY and
+		// UPDATE reuse the sections for other meanings.
+		return nil
+	}
+	resp := d.msg.Response()
+	for _, q := range d.msg.Questions {
+		var err error
+		d.name, err = AppendName(d.name[:0], p, q.Name)
+		if err != nil || len(d.name) == 0 {
+			continue
+		}
+		m.Fill(&d.obs, d.k.proto)
+		d.obs.Add(d.k.query, Text(d.name, MaxText))
+		d.val = TypeName(d.val[:0], q.Type)
+		d.obs.Add(d.k.qtype, string(d.val))
+		if resp {
+			d.obs.Add(d.k.response, "1")
+			d.obs.Add(d.k.rcode, rcodeName(d.msg.RCode()))
+		}
+		e.Emit(&d.obs)
+	}
+	if !resp {
+		return nil
+	}
+	for i := range d.msg.Records {
+		r := &d.msg.Records[i]
+		if r.Section != Answer {
+			break
+		}
+		if !d.answerValue(p, r) {
+			continue
+		}
+		var err error
+		d.name, err = AppendName(d.name[:0], p, r.Name)
+		if err != nil || len(d.name) == 0 {
+			continue
+		}
+		m.Fill(&d.obs, d.k.proto)
+		d.obs.Add(d.k.response, "1")
+		d.obs.Add(d.k.answerName, Text(d.name, MaxText))
+		d.obs.Add(d.k.answer, Text(d.val, MaxText))
+		d.obs.Add(d.k.answerType, TypeString(r.Type))
+		e.Emit(&d.obs)
+	}
+	return nil
+}
+
+// answerValue formats r's data into d.val when r is a type Ward reports.
+func (d *Dissector) answerValue(p []byte, r *Record) bool {
+	rd := r.RData(p)
+	d.val = d.val[:0]
+	switch r.Type {
+	case TypeA:
+		if len(rd) != 4 {
+			return false
+		}
+		d.val = netip.AddrFrom4([4]byte(rd)).AppendTo(d.val)
+	case TypeAAAA:
+		if len(rd) != 16 {
+			return false
+		}
+		d.val = netip.AddrFrom16([16]byte(rd)).AppendTo(d.val)
+	case TypeCNAME, TypePTR:
+		var err error
+		d.val, err = AppendName(d.val, p, r.Data)
+		if err != nil {
+			return false
+		}
+	default:
+		return false
+	}
+	return len(d.val) > 0
+}
+
+func rcodeName(c uint8) string {
+	switch c {
+	case 0:
+		return "NOERROR"
+	case 1:
+		return "FORMERR"
+	case 2:
+		return "SERVFAIL"
+	case 3:
+		return "NXDOMAIN"
+	case 4:
+		return "NOTIMP"
+	case 5:
+		return "REFUSED"
+	default:
+		return "RCODE" + fmt.Sprint(c)
+	}
+}
