@@ -73,7 +73,7 @@ func TestDissectUDP(t *testing.T) {
 				opt(61, append([]byte{1}, mac...)...),
 				opt(50, 10, 1, 2, 3),
 				opt(12, []byte("INFUSION-07\x00")...),
-				opt(81, append([]byte{0x04, 0, 0, 4, 'p', 'u', 'm', 'p', 4, 'h', 'o', 's', 'p', 0})...),
+				opt(81, 0x04, 0, 0, 4, 'p', 'u', 'm', 'p', 4, 'h', 'o', 's', 'p', 0),
 				opt(60, []byte("MSFT 5.0")...),
 				opt(77, []byte("RRAS.Microsoft")...),
 				opt(55, 1, 3, 6, 15, 31, 33, 43, 44, 46, 47, 119, 121, 249, 252),
