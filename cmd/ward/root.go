@@ -34,6 +34,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newFeedsCmd(g),
 		newLookupCmd(g),
+		newSimulateCmd(g),
 		newObserveCmd(g),
 		newCaptureCmd(g),
 	)
