@@ -128,8 +128,19 @@ func (p *Policy) Apply(id Identity, c fingerprint.Claim, t time.Time) (Change, b
 		a = &Attribute{}
 		id[c.Attribute] = a
 	}
+	conf := clamp01(c.Confidence)
+	switch c.Note {
+	case fingerprint.NoteNIC:
+		// The OUI names the network module's maker, often not the device's.
+		conf *= 0.5
+	case fingerprint.NoteToolkit:
+		// A toolkit many products embed says little about the product.
+		if c.Attribute != fingerprint.Software {
+			conf *= 0.3
+		}
+	}
 	p.add(a, v, Evidence{Protocol: c.Protocol, Field: c.Field, Value: c.Observed, Rule: c.Rule,
-		Confidence: clamp01(c.Confidence), First: t, Last: t, Count: 1})
+		Confidence: conf, First: t, Last: t, Count: 1})
 	before := a.Value
 	p.Decide(a)
 	if !sameValue(before, a.Value) {

@@ -1,0 +1,398 @@
+package inventory_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wardiomt/ward/internal/db"
+	"github.com/wardiomt/ward/internal/db/dbtest"
+	"github.com/wardiomt/ward/internal/fingerprint"
+	"github.com/wardiomt/ward/internal/inventory"
+	"github.com/wardiomt/ward/internal/inventory/sqlstore"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+const (
+	monMAC  = "00:09:fb:12:34:56"
+	srvMAC  = "00:50:56:aa:bb:cc"
+	pacsMAC = "00:50:56:00:01:04"
+)
+
+func locations() []inventory.Prefix {
+	return []inventory.Prefix{
+		{Prefix: netip.MustParsePrefix("10.1.2.0/24"), Name: "ICU-3"},
+		{Prefix: netip.MustParsePrefix("10.1.3.0/24"), Name: "ICU-4"},
+	}
+}
+
+func dhcpAck(at time.Time, yip, circuit string) observe.Observation {
+	return ob(at, "dhcp", srvMAC, "10.1.2.1", monMAC, "10.1.2.50", 67, 68,
+		"dhcp.message_type", "ack", "dhcp.client_mac", monMAC, "dhcp.your_ip", yip,
+		"dhcp.relay_circuit_id", circuit, "dhcp.relay_remote_id", "sw-icu3")
+}
+
+func dicomStore(at time.Time, srcIP, version string) observe.Observation {
+	return ob(at, "dicom", monMAC, srcIP, pacsMAC, "10.1.9.10", 50000, 104,
+		"dicom.calling_ae", "EPIQ1", "dicom.called_ae", "PACS",
+		"dicom.manufacturer", "Philips", "dicom.model", "EPIQ 7G", "dicom.software_versions", version,
+		"dicom.serial", "SYN-US-004567", "dicom.modality", "ultrasound", "dicom.stores", "2")
+}
+
+// lifecycle is a monitor that gets an address, stores images, updates its
+// software, opens telnet, moves to another switch port and subnet, and
+// goes silent, in four batches.
+func lifecycle() [][]observe.Observation {
+	return [][]observe.Observation{
+		{
+			ob(t0, "dhcp", monMAC, "0.0.0.0", "ff:ff:ff:ff:ff:ff", "255.255.255.255", 68, 67,
+				"dhcp.message_type", "discover", "dhcp.client_mac", monMAC, "dhcp.hostname", "MON-01"),
+			dhcpAck(t0.Add(time.Second), "10.1.2.50", "Gi1/0/17"),
+			dicomStore(t0.Add(10*time.Second), "10.1.2.50", "5.0.2"),
+			ob(t0.Add(11*time.Second), "service", pacsMAC, "10.1.9.10", monMAC, "10.1.2.50", 104, 50000, "service.port", "104"),
+		},
+		{
+			dicomStore(t0.Add(2*time.Hour), "10.1.2.50", "5.0.3"),
+			dicomStore(t0.Add(2*time.Hour+time.Minute), "10.1.2.50", "5.0.3"),
+			dicomStore(t0.Add(2*time.Hour+2*time.Minute), "10.1.2.50", "5.0.3"),
+			ob(t0.Add(3*time.Hour), "service", monMAC, "10.1.2.50", pacsMAC, "10.1.9.10", 23, 40000, "service.port", "23"),
+			ob(t0.Add(3*time.Hour+time.Minute), "flow", monMAC, "10.1.2.50", pacsMAC, "93.184.216.34", 41000, 443,
+				"flow.bytes", "1200", "flow.packets", "9", "flow.app", "tls"),
+		},
+		{
+			dhcpAck(t0.Add(4*time.Hour), "10.1.3.77", "Gi1/0/18"),
+		},
+		{
+			ob(t0.Add(11*24*time.Hour), "dicom", monMAC, "10.1.3.77", pacsMAC, "10.1.9.10", 50001, 104, "dicom.calling_ae", "EPIQ1"),
+		},
+	}
+}
+
+type evKey struct {
+	Type            inventory.EventType
+	Attr, Bef, Aftr string
+	At              time.Time
+}
+
+func eventsOf(evs []inventory.Event, id string) []evKey {
+	var out []evKey
+	for _, e := range evs {
+		if e.DeviceID == id {
+			out = append(out, evKey{e.Type, e.Attribute, e.Before, e.After, e.Time})
+		}
+	}
+	return out
+}
+
+func runLifecycle(t *testing.T, s *inventory.Service) {
+	t.Helper()
+	b := lifecycle()
+	for _, batch := range b[:3] {
+		ingest(t, s, "", batch...)
+	}
+	if _, err := s.CheckSilent(context.Background(), "", t0.Add(10*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, s, "", b[3]...)
+}
+
+func TestLifecycleEvents(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d, func(o *inventory.Options) { o.Locations = locations() })
+		runLifecycle(t, s)
+		mon := byMAC(t, s, "default", monMAC)
+		want := []evKey{
+			{Type: inventory.EventNew, At: t0},
+			{Type: inventory.EventSoftware, Attr: "version", Bef: "5.0.2", Aftr: "5.0.3", At: t0.Add(2*time.Hour + time.Minute)},
+			{Type: inventory.EventConfiguration, Attr: "service", Aftr: "tcp/23", At: t0.Add(3 * time.Hour)},
+			{Type: inventory.EventConfiguration, Attr: "external_destination", Aftr: "93.184.216.34:443", At: t0.Add(3*time.Hour + time.Minute)},
+			{Type: inventory.EventMoved, Attr: "subnet", Bef: "10.1.2.0/24", Aftr: "10.1.3.0/24", At: t0.Add(4 * time.Hour)},
+			{Type: inventory.EventMoved, Attr: "location", Bef: "ICU-3", Aftr: "ICU-4", At: t0.Add(4 * time.Hour)},
+			{Type: inventory.EventMoved, Attr: "switch_port", Bef: "sw-icu3/Gi1/0/17", Aftr: "sw-icu3/Gi1/0/18", At: t0.Add(4 * time.Hour)},
+			{Type: inventory.EventSilent, At: t0.Add(4*time.Hour + 7*24*time.Hour)},
+			{Type: inventory.EventReturned, At: t0.Add(11 * 24 * time.Hour)},
+		}
+		if diff := cmp.Diff(want, eventsOf(events(t, s), mon.ID)); diff != "" {
+			t.Errorf("monitor events (-want +got):\n%s", diff)
+		}
+
+		// What the device looks like after all that.
+		if got, want := mon.Attr(fingerprint.Version), "5.0.3"; got != want {
+			t.Errorf("version %q, want %q", got, want)
+		}
+		if got := mon.Attr(fingerprint.Hostname); got != "MON-01" {
+			t.Errorf("hostname %q", got)
+		}
+		if mon.IP() != "10.1.3.77" || mon.IPs[1].IP != "10.1.2.50" || mon.IPs[0].Source != "dhcp-ack" {
+			t.Errorf("IP history %+v", mon.IPs)
+		}
+		if mon.Location != "ICU-4" || mon.SwitchPort != "sw-icu3/Gi1/0/18" {
+			t.Errorf("location %q switch port %q", mon.Location, mon.SwitchPort)
+		}
+		if mon.Criticality() != "diagnostic" {
+			t.Errorf("criticality of %q = %q, want diagnostic", mon.Attr(fingerprint.DeviceType), mon.Criticality())
+		}
+		if !slices.ContainsFunc(mon.Signals, func(s inventory.Signal) bool { return s.Name == "telnet" }) {
+			t.Errorf("telnet signal missing: %+v", mon.Signals)
+		}
+		if len(mon.External) != 1 || mon.External[0].IP != "93.184.216.34" || len(mon.Contacts) != 1 || mon.Contacts[0].Bytes != 1200 {
+			t.Errorf("contacts %+v external %+v", mon.Contacts, mon.External)
+		}
+		if len(mon.Utilization) != 2 || mon.Utilization[0].Stores != 8 || mon.Utilization[0].ActiveHours() != 2 {
+			t.Errorf("utilization %+v", mon.Utilization)
+		}
+		if !slices.Equal(mon.AETitles, []string{"EPIQ1"}) {
+			t.Errorf("AE titles %v", mon.AETitles)
+		}
+
+		// The DHCP server reported on the monitor; it learned nothing about itself.
+		srv := byMAC(t, s, "default", srvMAC)
+		if len(srv.Identity) != 0 || srv.IP() != "10.1.2.1" {
+			t.Errorf("server got identity %+v / ip %q", srv.Identity, srv.IP())
+		}
+		// The PACS listens on 104 and knows the monitor as a peer.
+		pacs := byMAC(t, s, "default", pacsMAC)
+		if len(pacs.Services) != 1 || pacs.Services[0].Port != 104 || pacs.Services[0].Peers[0].IP != "10.1.2.50" {
+			t.Errorf("PACS services %+v", pacs.Services)
+		}
+		if !slices.Equal(pacs.AETitles, []string{"PACS"}) {
+			t.Errorf("PACS AE titles %v", pacs.AETitles)
+		}
+	})
+}
+
+func snapshot(t *testing.T, s *inventory.Service) string {
+	t.Helper()
+	devs := allDevices(t, s, "")
+	b, err := json.MarshalIndent(struct {
+		Devices []*inventory.Device
+		Events  []inventory.Event
+	}{devs, events(t, s)}, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestIdempotentAndSameOnBothStores(t *testing.T) {
+	var mu sync.Mutex
+	snaps := map[string]string{}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d, func(o *inventory.Options) { o.Locations = locations() })
+		runLifecycle(t, s)
+		first := snapshot(t, s)
+		// Re-ingesting every batch changes nothing.
+		for _, batch := range lifecycle() {
+			if res := ingest(t, s, "", batch...); !res.Skipped {
+				t.Errorf("batch at %s re-applied", batch[0].Time)
+			}
+		}
+		if diff := cmp.Diff(first, snapshot(t, s)); diff != "" {
+			t.Errorf("re-ingest changed the inventory:\n%s", diff)
+		}
+		mu.Lock()
+		snaps[d.Dialect.String()] = first
+		mu.Unlock()
+	})
+	if len(snaps) == 2 {
+		if diff := cmp.Diff(snaps["sqlite"], snaps["postgres"]); diff != "" {
+			t.Errorf("SQLite and PostgreSQL inventories differ (-sqlite +postgres):\n%s", diff)
+		}
+	}
+}
+
+func TestHL7BehindGateway(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d, nil)
+		gw := "00:50:56:00:00:01"
+		ingest(t, s, "",
+			ob(t0, "hl7", gw, "10.1.2.5", "", "10.1.9.20", 40000, 2575,
+				"hl7.equipment_id", "00-09-FB-FF-FE-12-34-56", "hl7.device_model", "MX800",
+				"hl7.device_serial", "SYN-PM-7788", "hl7.device_manufacturer", "Philips", "hl7.results", "4"),
+			ob(t0.Add(time.Second), "hl7", gw, "10.1.2.5", "", "10.1.9.20", 40000, 2575,
+				"hl7.equipment_id", "00B0940000C0FFEE^BD^00B0940000C0FFEE^EUI-64", "hl7.device_model", "8015",
+				"hl7.device_serial", "SYN-IP-12345"),
+		)
+		bedside := byMAC(t, s, "default", "00:09:fb:12:34:56")
+		if bedside.Attr(fingerprint.Model) != "MX800" || bedside.Attr(fingerprint.Serial) != "SYN-PM-7788" || bedside.BehindGateway {
+			t.Errorf("EUI-64 with FF-FE should become the MAC device: %+v", bedside)
+		}
+		if bedside.Utilization[0].Results != 4 {
+			t.Errorf("results not counted on the bedside device: %+v", bedside.Utilization)
+		}
+		g := byMAC(t, s, "default", gw)
+		if len(g.Identity) != 0 {
+			t.Errorf("gateway got identity claims meant for its devices: %+v", g.Identity)
+		}
+		var pump *inventory.Device
+		for _, d := range allDevices(t, s, "default") {
+			if d.EUI64 == "00B0940000C0FFEE" {
+				pump = d
+			}
+		}
+		if pump == nil || !pump.BehindGateway || pump.MAC != "" || pump.Attr(fingerprint.Model) != "8015" || !slices.Equal(pump.Gateways, []string{g.ID}) {
+			t.Fatalf("pump behind gateway: %+v", pump)
+		}
+	})
+}
+
+func TestResolution(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d, nil)
+		ctx := context.Background()
+
+		t.Run("sites keep overlapping addresses apart", func(t *testing.T) {
+			ingest(t, s, "a", ob(t0, "arp", "", "10.0.0.5", "", "", 0, 0, "arp.operation", "request"))
+			ingest(t, s, "b", ob(t0, "arp", "", "10.0.0.5", "", "", 0, 0, "arp.operation", "request"))
+			if len(allDevices(t, s, "a")) != 1 || len(allDevices(t, s, "b")) != 1 {
+				t.Fatal("want one device per site")
+			}
+			// A MAC later seen with that address adopts the IP-only device.
+			ingest(t, s, "a", ob(t0.Add(time.Minute), "arp", "00:1b:21:00:00:05", "10.0.0.5", "", "", 0, 0, "arp.operation", "reply"))
+			devs := allDevices(t, s, "a")
+			if len(devs) != 1 || devs[0].MAC != "00:1b:21:00:00:05" {
+				t.Fatalf("IP-only device not adopted: %+v", devs)
+			}
+		})
+
+		t.Run("random MAC after a long gap is a new device unless the client id matches", func(t *testing.T) {
+			r := "02:11:22:33:44:55"
+			ingest(t, s, "r", ob(t0, "mdns", r, "10.2.0.9", "", "", 0, 0, "mdns.name", "phone"))
+			ingest(t, s, "r", ob(t0.Add(48*time.Hour), "mdns", r, "10.2.0.9", "", "", 0, 0, "mdns.name", "phone"))
+			if n := len(allDevices(t, s, "r")); n != 2 {
+				t.Errorf("random MAC merged across a 48h gap: %d devices", n)
+			}
+			// Rotating random MACs with the same DHCP client id are one device.
+			for i, m := range []string{"06:00:00:00:00:01", "0a:00:00:00:00:02"} {
+				ingest(t, s, "cid", ob(t0.Add(time.Duration(i)*72*time.Hour), "dhcp", m, "0.0.0.0", "", "", 68, 67,
+					"dhcp.message_type", "request", "dhcp.client_mac", m, "dhcp.client_id", "01:aa:bb"))
+			}
+			devs := allDevices(t, s, "cid")
+			if len(devs) != 1 || len(devs[0].MACs) != 2 {
+				t.Errorf("client id did not join rotating MACs: %+v", devs)
+			}
+		})
+
+		t.Run("two NICs with one serial merge", func(t *testing.T) {
+			ingest(t, s, "n", ob(t0, "dicom", "00:1b:21:00:00:0a", "10.3.0.10", "", "10.3.0.1", 50000, 104, "dicom.serial", "SN-77"))
+			ingest(t, s, "n", ob(t0.Add(time.Minute), "dicom", "00:1b:21:00:00:0b", "10.4.0.10", "", "10.3.0.1", 50000, 104, "dicom.serial", "SN-77"))
+			devs := allDevices(t, s, "n")
+			if len(devs) != 1 || len(devs[0].MACs) != 2 || len(devs[0].IPs) != 2 {
+				t.Fatalf("NICs not merged: %+v", devs)
+			}
+			evs, err := s.Events(ctx, inventory.EventFilter{Site: "n"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if e.DeviceID != devs[0].ID {
+					t.Errorf("event of merged-away device kept its id: %+v", e)
+				}
+			}
+		})
+
+		t.Run("routed traffic behind one router MAC becomes IP-only devices", func(t *testing.T) {
+			var obs []observe.Observation
+			for i := 1; i <= 20; i++ {
+				obs = append(obs, ob(t0.Add(time.Duration(i)*time.Second), "tcp", "00:1b:21:00:00:01", fmt.Sprintf("10.50.0.%d", i), "", "10.1.0.1", 40000, 443))
+			}
+			ingest(t, s, "routed", obs...)
+			devs := allDevices(t, s, "routed")
+			var router *inventory.Device
+			for _, d := range devs {
+				if d.Router {
+					router = d
+				}
+			}
+			if router == nil || len(router.IPs) > 9 || len(devs) < 10 {
+				t.Errorf("router not recognised: %d devices, router %+v", len(devs), router)
+			}
+		})
+
+		t.Run("public sources are not devices", func(t *testing.T) {
+			ingest(t, s, "pub", ob(t0, "tcp", "", "93.184.216.34", "", "10.0.0.1", 443, 40000))
+			if n := len(allDevices(t, s, "pub")); n != 0 {
+				t.Errorf("%d devices from a public address", n)
+			}
+		})
+	})
+}
+
+func TestListPagingAndFilter(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d, nil)
+		var obs []observe.Observation
+		for i := range 25 {
+			obs = append(obs, ob(t0.Add(time.Duration(i)*time.Second), "dicom", fmt.Sprintf("00:1b:21:00:01:%02x", i), fmt.Sprintf("10.9.0.%d", i+1), "", "", 50000, 104,
+				"dicom.manufacturer", []string{"Philips", "Siemens"}[i%2]))
+		}
+		ingest(t, s, "", obs...)
+		ctx := context.Background()
+		page, total, err := s.Devices(ctx, inventory.DeviceFilter{Manufacturer: "Siemens", Sort: "-last_seen", Limit: 5, Offset: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 12 || len(page) != 5 || page[0].LastSeen != t0.Add(13*time.Second) {
+			t.Errorf("total %d, page %d, first %v", total, len(page), page[0].LastSeen)
+		}
+		found, _, err := s.Devices(ctx, inventory.DeviceFilter{Query: "00:1B:21:00:01:0a"})
+		if err != nil || len(found) != 1 {
+			t.Errorf("query by MAC: %d devices, %v", len(found), err)
+		}
+		if _, _, err := s.Devices(ctx, inventory.DeviceFilter{Sort: "doc; DROP TABLE x"}); err == nil {
+			t.Error("unknown sort column accepted")
+		}
+		if _, err := s.Device(ctx, "nope"); !errors.Is(err, inventory.ErrNotFound) {
+			t.Errorf("missing device: %v", err)
+		}
+	})
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := sqlstore.Open(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, d.Rebind(`UPDATE ward_schema SET version = ? WHERE component = ?`), len(sqlstore.Migrations)+1, sqlstore.Component); err != nil {
+			t.Fatal(err)
+		}
+		_, err := sqlstore.Open(ctx, d)
+		if !errors.Is(err, db.ErrNewerSchema) {
+			t.Fatalf("newer schema: got %v, want ErrNewerSchema", err)
+		}
+	})
+}
+
+func TestLoadLocations(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []inventory.Prefix
+		wantErr  bool
+	}{
+		{name: "list", in: "other: {x: 1}\nlocations:\n  - subnet: 10.1.2.7/24\n    name: ICU-3\n",
+			want: []inventory.Prefix{{Prefix: netip.MustParsePrefix("10.1.2.0/24"), Name: "ICU-3"}}},
+		{name: "none", in: "sensor: {}\n"},
+		{name: "unknown field", in: "locations:\n  - subnet: 10.0.0.0/8\n    nme: x\n", wantErr: true},
+		{name: "bad subnet", in: "locations:\n  - subnet: 10.0.0.0/33\n    name: x\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := inventory.LoadLocations(stringsReader(tt.in))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" && !tt.wantErr {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
