@@ -8,12 +8,11 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/arp"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
 	"github.com/wardiomt/ward/internal/dissect/dhcp"
-	"github.com/wardiomt/ward/internal/dissect/dhcp"
 	"github.com/wardiomt/ward/internal/dissect/dicom"
-	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
+	"github.com/wardiomt/ward/internal/dissect/nbns"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
 )
@@ -29,10 +28,11 @@ func Default() []dissect.Dissector {
 		dhcp.New(),
 		dns.New(),
 		dns.NewLLMNR(),
-		dhcp.New(),
-		dns.New(),      // unicast DNS, port 53
-		dns.NewLLMNR(), // LLMNR, port 5355
-		ssdp.New(), // UDP 1900, and NOTIFY/M-SEARCH by content on any port
+		// ssdp: UDP 1900, and NOTIFY/M-SEARCH by content on any port;
+		// nbns: UDP 137; browser: UDP 138 and NetBEUI frames.
+		ssdp.New(),
+		nbns.New(),
+		nbns.NewBrowser(),
 		dicom.New(), // TCP, detected by content on any port
 		hl7.New(),   // MLLP, detected by content on any port
 	}
