@@ -37,6 +37,10 @@ func newRootCmd() *cobra.Command {
 		newSimulateCmd(g),
 		newObserveCmd(g),
 		newCaptureCmd(g),
+		newIngestCmd(g),
+		newDevicesCmd(g),
+		newDeviceCmd(g),
+		newEventsCmd(g),
 	)
 	return root
 }

@@ -114,7 +114,9 @@ type Change struct {
 	After     string
 }
 
-func sameValue(a, b string) bool { return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b)) }
+func sameValue(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
 
 // Apply adds one claim heard at time t to id and reports whether the
 // established value of the claim's attribute changed.

@@ -40,9 +40,9 @@ func TestApply(t *testing.T) {
 			attr:  fingerprint.Manufacturer, want: "GE HealthCare", minConf: 0.6, maxConf: 0.7, wantCands: 1,
 		},
 		{
-			name: "repeated evidence raises confidence",
+			name:  "repeated evidence raises confidence",
 			steps: []step{{c: claim(fingerprint.Manufacturer, "GE HealthCare", 0.9, "dicom-mfr", "dicom"), n: 5}},
-			attr: fingerprint.Manufacturer, want: "GE HealthCare", minConf: 0.89, maxConf: 0.91, wantCands: 1,
+			attr:  fingerprint.Manufacturer, want: "GE HealthCare", minConf: 0.89, maxConf: 0.91, wantCands: 1,
 		},
 		{
 			name: "one odd packet does not replace an established value",
