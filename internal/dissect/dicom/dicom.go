@@ -121,6 +121,7 @@ type side struct {
 	dsPC     byte
 	ds       []byte
 	dsOver   bool
+	dsTried  int // len(ds) at the last parse attempt
 
 	lost bool // out of sync after a gap or garbage
 }
@@ -333,10 +334,13 @@ func (s *stream) pdv(m *dissect.Meta, di int, sd *side, frag []byte, end bool, e
 	} else {
 		sd.dsOver = true
 	}
-	if !end {
-		return
+	// Tags are in order, so a prefix that already passed Software Versions
+	// is enough: try each time enough new bytes arrived, not only at the
+	// end of the PDV (a capture may stop inside a large one).
+	if end || len(sd.ds)-sd.dsTried >= 256 {
+		sd.dsTried = len(sd.ds)
+		s.dataset(m, sd, end && last || sd.dsOver, e)
 	}
-	s.dataset(m, sd, last || sd.dsOver, e)
 }
 
 // command reads a complete DIMSE command set.
@@ -352,7 +356,7 @@ func (s *stream) command(m *dissect.Meta, sd *side, pc byte, e observe.Emitter) 
 	if c.field == 0x0001 {
 		s.stores++
 		if !c.noDataset && !s.identityDone {
-			sd.dsActive, sd.dsPC, sd.ds, sd.dsOver = true, pc, sd.ds[:0], false
+			sd.dsActive, sd.dsPC, sd.ds, sd.dsOver, sd.dsTried = true, pc, sd.ds[:0], false, 0
 		}
 	}
 	sop := trimUID(c.sopClass)
@@ -392,8 +396,8 @@ func (s *stream) dataset(m *dissect.Meta, sd *side, final bool, e observe.Emitte
 	}
 	var id identity
 	passed, err := parseDataset(b, syn, &id)
-	if !passed && !final && errors.Is(err, dissect.ErrTruncated) {
-		return // wait for the next fragment
+	if !passed && !final && (err == nil || errors.Is(err, dissect.ErrTruncated)) {
+		return // the device attributes may still follow: wait for more
 	}
 	sd.dsActive = false
 	s.datasets++

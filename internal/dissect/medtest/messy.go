@@ -64,14 +64,18 @@ func StartAt(pkts []capture.Packet, keep func(payload []byte) bool) []capture.Pa
 
 // TruncateLast cuts the payload of the last payload-carrying packet in half
 // (as a snaplen would) and drops what follows it.
-func TruncateLast(pkts []capture.Packet) []capture.Packet {
+func TruncateLast(pkts []capture.Packet) []capture.Packet { return TruncateLastAt(pkts, 0.5) }
+
+// TruncateLastAt keeps the given fraction of the last payload-carrying
+// packet's payload and drops what follows it.
+func TruncateLastAt(pkts []capture.Packet, keep float64) []capture.Packet {
 	for i := len(pkts) - 1; i >= 0; i-- {
 		if hasPayload(pkts[i]) {
 			out := append([]capture.Packet(nil), pkts[:i+1]...)
 			p := out[i]
 			pkt := gopacket.NewPacket(p.Data, p.LinkType, gopacket.NoCopy)
 			tcp := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
-			cut := len(p.Data) - len(tcp.Payload)/2
+			cut := len(p.Data) - len(tcp.Payload) + int(float64(len(tcp.Payload))*keep)
 			p.Data = append([]byte(nil), p.Data[:cut]...)
 			p.Info.CaptureLength = cut
 			out[i] = p
@@ -123,15 +127,14 @@ func SplitSegments(t testing.TB, pkts []capture.Packet, size int) []capture.Pack
 	return out
 }
 
-// UpToLargest keeps the packets up to and including the one with the
-// largest TCP payload (the bulk of a transfer), dropping the rest.
-func UpToLargest(pkts []capture.Packet) []capture.Packet {
-	best, size := -1, 0
+// UpTo keeps the packets up to and including the first whose TCP payload
+// satisfies pred, dropping the rest (all of them when none does).
+func UpTo(pkts []capture.Packet, pred func(payload []byte) bool) []capture.Packet {
 	for i, p := range pkts {
 		pkt := gopacket.NewPacket(p.Data, p.LinkType, gopacket.NoCopy)
-		if tcp, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); tcp != nil && len(tcp.Payload) > size {
-			best, size = i, len(tcp.Payload)
+		if tcp, _ := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP); tcp != nil && len(tcp.Payload) > 0 && pred(tcp.Payload) {
+			return pkts[:i+1]
 		}
 	}
-	return pkts[:best+1]
+	return pkts
 }
