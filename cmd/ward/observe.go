@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +21,7 @@ import (
 type obsWriter struct {
 	w      *bufio.Writer
 	format string
-	enc    *json.Encoder
+	buf    []byte
 	err    error
 }
 
@@ -30,10 +29,7 @@ func newObsWriter(w io.Writer, format string) (*obsWriter, error) {
 	if format != "jsonl" && format != "table" {
 		return nil, fmt.Errorf("unknown --format %q (want jsonl or table)", format)
 	}
-	bw := bufio.NewWriterSize(w, 1<<16)
-	ow := &obsWriter{w: bw, format: format, enc: json.NewEncoder(bw)}
-	ow.enc.SetEscapeHTML(false)
-	return ow, nil
+	return &obsWriter{w: bufio.NewWriterSize(w, 1<<16), format: format}, nil
 }
 
 func (ow *obsWriter) Emit(o *observe.Observation) {
@@ -41,7 +37,8 @@ func (ow *obsWriter) Emit(o *observe.Observation) {
 		return
 	}
 	if ow.format == "jsonl" {
-		ow.err = ow.enc.Encode(o)
+		ow.buf = append(o.AppendJSON(ow.buf[:0]), '\n')
+		_, ow.err = ow.w.Write(ow.buf)
 		return
 	}
 	src := o.SrcIP.String()

@@ -111,46 +111,10 @@ type wire struct {
 	Fields    map[string]string `json:"fields"`
 }
 
-func strp(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// MarshalJSON writes the contract layout. When one key repeats in an
-// observation (it should not), the values are joined with ", " in order.
+// MarshalJSON writes the contract layout (see AppendJSON). When one key
+// repeats in an observation (it should not), the values are joined with ", ".
 func (o Observation) MarshalJSON() ([]byte, error) {
-	w := wire{
-		Time:     o.Time.UTC().Format(time.RFC3339Nano),
-		Protocol: o.Protocol,
-		Fields:   make(map[string]string, len(o.Fields)),
-	}
-	if len(o.SrcMAC) > 0 {
-		w.SrcMAC = strp(o.SrcMAC.String())
-	}
-	if len(o.DstMAC) > 0 {
-		w.DstMAC = strp(o.DstMAC.String())
-	}
-	if o.SrcIP.IsValid() {
-		w.SrcIP = strp(o.SrcIP.String())
-	}
-	if o.DstIP.IsValid() {
-		w.DstIP = strp(o.DstIP.String())
-	}
-	if o.Transport != "" {
-		w.Transport = strp(o.Transport)
-		sp, dp := o.SrcPort, o.DstPort
-		w.SrcPort, w.DstPort = &sp, &dp
-	}
-	for _, f := range o.Fields {
-		if prev, ok := w.Fields[f.Key]; ok {
-			w.Fields[f.Key] = prev + ", " + f.Value
-			continue
-		}
-		w.Fields[f.Key] = f.Value
-	}
-	return json.Marshal(w)
+	return o.AppendJSON(make([]byte, 0, 256)), nil
 }
 
 // UnmarshalJSON reads the contract layout strictly: a bad time, MAC or IP is an error.

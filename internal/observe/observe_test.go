@@ -1,0 +1,111 @@
+package observe
+
+import (
+	"encoding/json"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func sample() Observation {
+	return Observation{
+		Time:      time.Date(2026, 3, 4, 5, 6, 7, 891011121, time.UTC),
+		SrcMAC:    net.HardwareAddr{0, 9, 0xfb, 1, 2, 3},
+		DstMAC:    net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		SrcIP:     netip.MustParseAddr("10.0.0.5"),
+		DstIP:     netip.MustParseAddr("fe80::1"),
+		SrcPort:   68,
+		DstPort:   67,
+		Transport: "udp",
+		Protocol:  "dhcp",
+		Fields: []Field{
+			{"dhcp.vendor_class", "MSFT 5.0"},
+			{"dhcp.hostname", "ct-\"scanner\"\\01\n\x01\xff\u2028é"},
+			{"dhcp.param_request_list", "1,3,6"},
+		},
+	}
+}
+
+// TestAppendJSONMatchesEncodingJSON holds the hand-written encoder to what
+// encoding/json would produce for the same layout.
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	o := sample()
+	got := o.AppendJSON(nil)
+	fields := map[string]string{}
+	for _, f := range o.Fields {
+		fields[f.Key] = f.Value
+	}
+	ref := map[string]any{
+		"time": "2026-03-04T05:06:07.891011121Z", "src_mac": "00:09:fb:01:02:03", "src_ip": "10.0.0.5",
+		"dst_mac": "ff:ff:ff:ff:ff:ff", "dst_ip": "fe80::1", "src_port": 68, "dst_port": 67,
+		"transport": "udp", "protocol": "dhcp", "fields": fields,
+	}
+	var a, b any
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatalf("invalid JSON %s: %v", got, err)
+	}
+	rb, _ := json.Marshal(ref)
+	_ = json.Unmarshal(rb, &b)
+	if diff := cmp.Diff(b, a); diff != "" {
+		t.Fatalf("AppendJSON differs from encoding/json (-want +got):\n%s", diff)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	tests := []Observation{sample(), {Time: time.Unix(0, 0).UTC(), SrcMAC: net.HardwareAddr{1, 2, 3, 4, 5, 6}, Protocol: "arp", Fields: []Field{{"arp.sender_ip", "1.2.3.4"}}}}
+	for _, o := range tests {
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Observation
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		b2, _ := json.Marshal(back)
+		if string(b) != string(b2) {
+			t.Errorf("round trip changed:\n%s\n%s", b, b2)
+		}
+	}
+}
+
+func TestUnmarshalRejects(t *testing.T) {
+	for _, s := range []string{
+		`{"time":"yesterday","protocol":"x","fields":{}}`,
+		`{"time":"2026-01-01T00:00:00Z","fields":{}}`,
+		`{"time":"2026-01-01T00:00:00Z","protocol":"x","src_mac":"zz","fields":{}}`,
+		`{"time":"2026-01-01T00:00:00Z","protocol":"x","src_ip":"300.1.1.1","fields":{}}`,
+		`[`,
+	} {
+		var o Observation
+		if err := json.Unmarshal([]byte(s), &o); err == nil {
+			t.Errorf("accepted %s", s)
+		}
+	}
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	b, _ := json.Marshal(sample())
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var o Observation
+		if json.Unmarshal(b, &o) == nil {
+			out := o.AppendJSON(nil)
+			if !json.Valid(out) {
+				t.Fatalf("re-encoding gave invalid JSON: %s", out)
+			}
+		}
+	})
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	o := sample()
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = o.AppendJSON(buf[:0])
+	}
+}
