@@ -295,3 +295,33 @@ func BenchmarkDecodeBulkTCP(b *testing.B) {
 		d.Packet(frame, ci, layers.LinkTypeEthernet)
 	}
 }
+
+// TestFlowTableBound: a flood of new flows beyond MaxFlows is counted as
+// evicted, never grows the table, and still yields SYN observations.
+func TestFlowTableBound(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxFlows = 8
+	d, c := newTest(t, cfg)
+	var frames [][]byte
+	for i := range 50 {
+		f := tcpFrame(t, pktOpt{syn: true, seq: uint32(i)})
+		f[34+1] = byte(i) // vary the source port: a new flow each time
+		frames = append(frames, f)
+	}
+	feed(d, frames...)
+	if len(d.flows.m) > 8 {
+		t.Fatalf("flow table grew to %d, bound 8", len(d.flows.m))
+	}
+	if d.Stats().FlowsEvicted != 42 {
+		t.Errorf("evicted = %d, want 42", d.Stats().FlowsEvicted)
+	}
+	syns := 0
+	for _, o := range c.Obs {
+		if o.Protocol == "tcp" {
+			syns++
+		}
+	}
+	if syns != 50 {
+		t.Errorf("syn observations = %d, want 50", syns)
+	}
+}
