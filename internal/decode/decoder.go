@@ -84,16 +84,17 @@ type Decoder struct {
 	own   *ProtoStats // tcp/service observations made by the decoder itself
 	ownE  *countingEmitter
 
-	flows     flowTable
-	frag      defragmenter
-	servers   serverSet
-	meta      dissect.Meta
-	obs       observe.Observation
-	synBuf    []byte
-	synLayout []byte
-	portBuf   []byte
-	now       time.Time
-	sweepAt   time.Time
+	flows       flowTable
+	frag        defragmenter
+	servers     serverSet
+	meta        dissect.Meta
+	obs         observe.Observation
+	synBuf      []byte
+	synLayout   []byte
+	portBuf     []byte
+	now         time.Time
+	sweepAt     time.Time
+	fullSweepAt time.Time
 }
 
 // New builds a Decoder that sends observations to emit.
