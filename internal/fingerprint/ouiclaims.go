@@ -1,6 +1,8 @@
 package fingerprint
 
 import (
+	"strings"
+
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -42,6 +44,8 @@ var macFields = map[string]macExtractor{
 	"dhcpv6.duid":     duidMAC,
 	// IHE PCD equipment identifiers are EUI-64s derived from the vendor's OUI.
 	"hl7.equipment_id": eui64Prefix,
+	// MSH-3 of PCD devices: "<name>^<EUI-64>^EUI-64".
+	"hl7.sending_application": eui64Component,
 }
 
 // parseHexAddr reads a 6- or 8-byte address written as hex with optional
@@ -143,6 +147,19 @@ func eui64Prefix(v string, buf *[8]byte) []byte {
 		return nil
 	}
 	return parseHexAddr(v[:end], buf)
+}
+
+// eui64Component reads the universal ID of an HD "name^EUI64^EUI-64".
+func eui64Component(v string, buf *[8]byte) []byte {
+	_, rest, ok := strings.Cut(v, "^")
+	if !ok {
+		return nil
+	}
+	id, typ, _ := strings.Cut(rest, "^")
+	if !strings.EqualFold(typ, "EUI-64") || len(id) != 16 {
+		return nil
+	}
+	return parseHexAddr(id, buf)
 }
 
 func (e *Engine) ouiClaim(proto string, f *observe.Field, ex macExtractor, out []Claim) []Claim {

@@ -93,6 +93,9 @@ func (cs *claimsSpec) UnmarshalYAML(n *yaml.Node) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		c := claimSpec{Attr: k.Value, Line: k.Line}
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
 		switch v.Kind {
 		case yaml.ScalarNode:
 			c.Value = v.Value

@@ -1,0 +1,455 @@
+package fingerprint
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+var (
+	engOnce sync.Once
+	engDef  *Engine
+	engErr  error
+)
+
+// defaultEngine is the embedded rule set without any p0f import, so tests
+// don't depend on the host's /etc/p0f.
+func defaultEngine(t testing.TB) *Engine {
+	t.Helper()
+	engOnce.Do(func() { engDef, engErr = New(Options{P0FPath: "-"}) })
+	if engErr != nil {
+		t.Fatal(engErr)
+	}
+	return engDef
+}
+
+func obs(proto string, kv ...string) *observe.Observation {
+	o := &observe.Observation{Protocol: proto}
+	for i := 0; i+1 < len(kv); i += 2 {
+		o.Fields = append(o.Fields, observe.Field{Key: kv[i], Value: kv[i+1]})
+	}
+	return o
+}
+
+// want is the compact form of an expected claim: "attribute=value".
+func summarize(cs []Claim) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(c.Attribute)+"="+c.Value)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+type familyCase struct {
+	name   string
+	o      *observe.Observation
+	want   []string // every one must be claimed
+	reject []string // none may be claimed
+}
+
+func runFamily(t *testing.T, cases []familyCase) {
+	t.Helper()
+	e := defaultEngine(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := summarize(e.Claims(tc.o, nil))
+			for _, w := range tc.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("missing claim %q; got %v", w, got)
+				}
+			}
+			for _, r := range tc.reject {
+				for _, g := range got {
+					if g == r || (strings.HasSuffix(r, "=*") && strings.HasPrefix(g, strings.TrimSuffix(r, "*"))) {
+						t.Errorf("unexpected claim %q; got %v", g, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDICOMRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{
+			name: "dcmtk association claims the toolkit only",
+			o: obs("dicom", "dicom.implementation_class_uid", "1.2.276.0.7230010.3.0.3.6.7",
+				"dicom.implementation_version_name", "OFFIS_DCMTK_367", "dicom.calling_ae", "CT01SYN"),
+			want:   []string{"software=dcmtk", "software=dcmtk 3.6.7"},
+			reject: []string{"manufacturer=*", "type=*", "model=*"},
+		},
+		{
+			name:   "GE implementation root",
+			o:      obs("dicom", "dicom.implementation_class_uid", "1.2.840.113619.6.374"),
+			want:   []string{"manufacturer=GE HealthCare"},
+			reject: []string{"software=*"},
+		},
+		{
+			name: "Siemens root and Philips roots",
+			o:    obs("dicom", "dicom.implementation_class_uid", "1.3.12.2.1107.5.2", "dicom.implementation_version_name", "MR_2004V_VB11A"),
+			want: []string{"manufacturer=Siemens Healthineers"},
+		},
+		{
+			name: "Philips ultrasound root",
+			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.840.113663.1500.1"),
+			want: []string{"manufacturer=Philips"},
+		},
+		{
+			name: "Canon and Fujifilm roots",
+			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.392.200036.9116.6.18"),
+			want: []string{"manufacturer=Canon Medical Systems"},
+		},
+		{
+			name: "root must be followed by a dot (no 1.2.840.1136190 false match)",
+			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.840.1136190195"),
+			reject: []string{"manufacturer=*"},
+		},
+		{
+			name: "GE CT dataset",
+			o: obs("dicom", "dicom.manufacturer", "GE MEDICAL SYSTEMS", "dicom.model", "LightSpeed VCT",
+				"dicom.serial", "SYN-CT-000123", "dicom.software_versions", "LightSpeedverrel", "dicom.modality", "CT",
+				"dicom.station_name", "CT01SYN"),
+			want: []string{"manufacturer=GE HealthCare", "model=LightSpeed VCT", "serial=SYN-CT-000123",
+				"version=LightSpeedverrel", "type=ct", "hostname=CT01SYN"},
+		},
+		{
+			name: "multi-valued software versions keep the first value",
+			o:    obs("dicom", "dicom.software_versions", "syngo MR E11\\AXM_2"),
+			want: []string{"version=syngo MR E11"},
+		},
+		{
+			name: "Toshiba spelling and MR modality",
+			o:    obs("dicom", "dicom.manufacturer", "TOSHIBA_MEC", "dicom.model", "MRT50H1", "dicom.modality", "MR"),
+			want: []string{"manufacturer=Canon Medical Systems", "type=mr"},
+		},
+		{
+			name:   "placeholder values claim nothing",
+			o:      obs("dicom", "dicom.manufacturer", "(no value available)", "dicom.serial", "000000000"),
+			reject: []string{"manufacturer=*", "serial=*"},
+		},
+		{
+			name: "US modality and Philips model family",
+			o:    obs("dicom", "dicom.modality", "US", "dicom.model", "EPIQ 7G"),
+			want: []string{"type=ultrasound", "manufacturer=Philips", "model=EPIQ 7G"},
+		},
+		{
+			name: "mammography is x-ray",
+			o:    obs("dicom", "dicom.modality", "MG"),
+			want: []string{"type=xray"},
+		},
+		{
+			name:   "unknown modality code claims no type",
+			o:      obs("dicom", "dicom.modality", "ZZ"),
+			reject: []string{"type=*"},
+		},
+	})
+}
+
+func TestHL7Rules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{
+			name: "PCD-01 infusion pump message",
+			o: obs("hl7", "hl7.message_type", "ORU^R01", "hl7.sending_application", "ALARIS_PC_8015^00B0940000C0FFEE^EUI-64",
+				"hl7.observation_codes", "69985^MDC_DEV_PUMP_INFUS_MDS^MDC,531969^MDC_ATTR_SYS_ID^MDC,157784^MDC_FLOW_FLUID_PUMP^MDC"),
+			want:   []string{"type=infusion_pump", "manufacturer=BD", "model=8015"},
+			reject: []string{"type=patient_monitor"},
+		},
+		{
+			name: "PCD-01 device row",
+			o: obs("hl7", "hl7.device_model", "8015", "hl7.device_serial", "SYN-IP-12345", "hl7.device_software", "12.1.2",
+				"hl7.device_type", "69985^MDC_DEV_PUMP_INFUS_MDS^MDC", "hl7.equipment_id", "00B0940000C0FFEE^BD^00B0940000C0FFEE^EUI-64"),
+			want: []string{"type=infusion_pump", "model=8015", "serial=SYN-IP-12345", "version=12.1.2", "manufacturer=BD"},
+		},
+		{
+			name: "patient monitor",
+			o: obs("hl7", "hl7.sending_application", "IntelliVue_MX800^0009FB00001A2B3C^EUI-64",
+				"hl7.observation_codes", "69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC,147842^MDC_ECG_HEART_RATE^MDC"),
+			want:   []string{"type=patient_monitor", "manufacturer=Philips", "model=MX800"},
+			reject: []string{"type=infusion_pump"},
+		},
+		{
+			name: "pulse oximeter device row",
+			o:    obs("hl7", "hl7.device_type", "MDC_DEV_ANALY_SAT_O2_MDS"),
+			want: []string{"type=patient_monitor"},
+		},
+		{
+			name: "ventilator",
+			o:    obs("hl7", "hl7.device_type", "70030^MDC_DEV_SYS_PT_VENT_MDS^MDC", "hl7.device_manufacturer", "Draeger Medical"),
+			want: []string{"type=ventilator", "manufacturer=Dräger"},
+		},
+		{
+			name: "EHR sender is a server",
+			o:    obs("hl7", "hl7.sending_application", "EPIC^SYNTH^L", "hl7.message_type", "ADT^A01"),
+			want: []string{"type=server", "manufacturer=Epic"},
+		},
+	})
+}
+
+func TestDHCPRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "MSFT 5.0", o: obs("dhcp", "dhcp.vendor_class", "MSFT 5.0"), want: []string{"os=Windows"}},
+		{name: "DHCPv6 311", o: obs("dhcpv6", "dhcpv6.vendor_class", "311:MSFT 5.0"), want: []string{"os=Windows"}},
+		{name: "dhcpcd", o: obs("dhcp", "dhcp.vendor_class", "dhcpcd-6.8.2:Linux-4.4.13:armv7l:Freescale i.MX6"), want: []string{"os=Linux 4.4"}},
+		{name: "android", o: obs("dhcp", "dhcp.vendor_class", "android-dhcp-9"), want: []string{"os=Android 9"}},
+		{name: "udhcp", o: obs("dhcp", "dhcp.vendor_class", "udhcp 1.22.1"), want: []string{"os=Linux"}},
+		{
+			name: "cisco phone",
+			o:    obs("dhcp", "dhcp.vendor_class", "Cisco Systems, Inc. IP Phone CP-8845"),
+			want: []string{"manufacturer=Cisco", "type=ip_phone", "model=CP-8845"},
+		},
+		{
+			name: "windows 10 option 55 and default host name",
+			o:    obs("dhcp", "dhcp.param_request_list", "1,3,6,15,31,33,43,44,46,47,119,121,249,252", "dhcp.hostname", "DESKTOP-4F3K2LQ"),
+			want: []string{"os=Windows", "hostname=DESKTOP-4F3K2LQ", "type=workstation"},
+		},
+		{name: "iOS option 55", o: obs("dhcp", "dhcp.param_request_list", "1,121,3,6,15,119,252"), want: []string{"os=iOS", "manufacturer=Apple"}},
+		{name: "HP printer name", o: obs("dhcp", "dhcp.hostname", "NPI8F2A1C"), want: []string{"manufacturer=HP", "type=printer"}},
+		{name: "weird host name not claimed", o: obs("dhcp", "dhcp.hostname", "  "), reject: []string{"hostname=*"}},
+	})
+}
+
+func TestHTTPAndTLSRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{
+			name: "Windows 7 browser",
+			o:    obs("http", "http.user_agent", "Mozilla/5.0 (Windows NT 6.1; WOW64; Trident/7.0; rv:11.0) like Gecko"),
+			want: []string{"os=Windows 7"},
+		},
+		{
+			name: "Android app with model",
+			o:    obs("http", "http.user_agent", "Dalvik/2.1.0 (Linux; U; Android 9; SM-G960F Build/PPR1.180610.011)"),
+			want: []string{"os=Android 9", "model=SM-G960F"},
+		},
+		{name: "iOS", o: obs("http", "http.user_agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X)"), want: []string{"os=iOS 16.5"}},
+		{
+			name: "IIS",
+			o:    obs("http", "http.server", "Microsoft-IIS/8.5"),
+			want: []string{"os=Windows Server 2012 R2", "software=IIS 8.5", "type=server"},
+		},
+		{
+			name: "HP printer",
+			o:    obs("http", "http.server", "HP HTTP Server; HP Color LaserJet MFP M477fdw - CF379A; Serial Number: CNB8K1234X; Built:Thu Mar 15, 2018"),
+			want: []string{"manufacturer=HP", "type=printer", "model=Color LaserJet MFP M477fdw", "serial=CNB8K1234X"},
+		},
+		{name: "embedded server", o: obs("http", "http.server", "GoAhead-Webs"), want: []string{"software=GoAhead-Webs"}},
+		{
+			name: "device certificate organisation",
+			o:    obs("tls", "tls.cert_subject", "CN=mx800-0042,O=Philips Medical Systems,C=NL", "tls.cert_role", "server"),
+			want: []string{"manufacturer=Philips"},
+		},
+		{
+			name:   "unrelated certificate claims nothing",
+			o:      obs("tls", "tls.cert_subject", "CN=www.example.org,O=Example Hospital", "tls.cert_role", "server"),
+			reject: []string{"manufacturer=*"},
+		},
+		{name: "vendor cloud SNI", o: obs("tls", "tls.sni", "carelink.minimed.eu"), want: []string{"manufacturer=Medtronic"}},
+		{name: "SNI lookalike is not the vendor", o: obs("tls", "tls.sni", "notdexcom.com.evil.io"), reject: []string{"manufacturer=*"}},
+	})
+}
+
+func TestSNMPLLDPCDPRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{
+			name: "cisco ios sysDescr and sysObjectID",
+			o: obs("snmp", "snmp.sys_descr", "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(4)E10, RELEASE SOFTWARE (fc2)",
+				"snmp.sys_object_id", "1.3.6.1.4.1.9.1.1208", "snmp.sys_name", "sw-icu-3"),
+			want: []string{"manufacturer=Cisco", "os=Cisco IOS", "version=15.2(4)E10", "model=C2960X", "hostname=sw-icu-3"},
+		},
+		{
+			name: "windows sysDescr",
+			o:    obs("snmp", "snmp.sys_descr", "Hardware: Intel64 Family 6 Model 85 Stepping 4 AT/AT COMPATIBLE - Software: Windows Version 6.3 (Build 9600 Multiprocessor Free)"),
+			want: []string{"os=Windows 8.1 / Server 2012 R2", "version=9600"},
+		},
+		{
+			name: "jetdirect",
+			o:    obs("snmp", "snmp.sys_descr", "HP ETHERNET MULTI-ENVIRONMENT,ROM none,JETDIRECT,JD153,EEPROM JSI24090012", "snmp.sys_object_id", ".1.3.6.1.4.1.11.2.3.9.1"),
+			want: []string{"manufacturer=HP", "type=printer", "version=JSI24090012"},
+		},
+		{name: "linux net-snmp", o: obs("snmp", "snmp.sys_descr", "Linux pacs01 5.10.0-23-amd64 #1 SMP Debian 5.10.179-1 x86_64"), want: []string{"os=Linux 5.10"}},
+		{name: "vxworks", o: obs("snmp", "snmp.sys_descr", "VxWorks SNMPv1/v2c Agent"), want: []string{"os=VxWorks"}},
+		{name: "juniper enterprise", o: obs("snmp", "snmp.sys_object_id", "1.3.6.1.4.1.2636.1.1.1.2.29"), want: []string{"manufacturer=Juniper Networks"}},
+		{name: "unknown enterprise", o: obs("snmp", "snmp.sys_object_id", "1.3.6.1.4.1.99999.1"), reject: []string{"manufacturer=*"}},
+		{
+			name: "LLDP-MED inventory",
+			o: obs("lldp", "lldp.med_manufacturer", "Mindray", "lldp.med_model", "BeneVision N17", "lldp.med_serial", "DX-12345",
+				"lldp.med_software", "02.10.00", "lldp.system_name", "bed-12-monitor"),
+			want: []string{"manufacturer=Mindray", "model=BeneVision N17", "serial=DX-12345", "version=02.10.00", "hostname=bed-12-monitor"},
+		},
+		{
+			name: "LLDP switch description",
+			o:    obs("lldp", "lldp.system_description", "Juniper Networks, Inc. ex2200-24t-4g Ethernet Switch, kernel JUNOS 12.3R6.6, Build date: 2014-03-13", "lldp.capabilities", "bridge,router"),
+			want: []string{"manufacturer=Juniper Networks", "model=ex2200-24t-4g", "version=12.3R6.6", "type=switch"},
+		},
+		{
+			name: "CDP catalyst",
+			o:    obs("cdp", "cdp.platform", "cisco WS-C2960X-48FPD-L", "cdp.software_version", "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(2)E6, RELEASE SOFTWARE (fc1)", "cdp.device_id", "sw-core-1"),
+			want: []string{"manufacturer=Cisco", "model=WS-C2960X-48FPD-L", "type=switch", "version=15.2(2)E6", "hostname=sw-core-1"},
+		},
+		{
+			name: "CDP phone",
+			o:    obs("cdp", "cdp.platform", "Cisco IP Phone 8845", "cdp.device_id", "SEP00EBD5A1B2C3"),
+			want: []string{"manufacturer=Cisco", "type=ip_phone", "model=8845"},
+		},
+	})
+}
+
+func TestDiscoveryAndSMBRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "ssdp windows", o: obs("ssdp", "ssdp.server", "Microsoft-Windows/10.0 UPnP/1.0 UPnP-Device-Host/1.0"), want: []string{"os=Windows 10"}},
+		{name: "ssdp linux", o: obs("ssdp", "ssdp.server", "Linux/3.14.0 UPnP/1.0 IpBridge/1.26.0"), want: []string{"os=Linux 3.14", "manufacturer=Signify"}},
+		{name: "mdns apple model", o: obs("mdns", "mdns.model", "MacBookPro16,1"), want: []string{"manufacturer=Apple", "model=MacBookPro16,1", "os=macOS"}},
+		{name: "mdns printer txt", o: obs("mdns", "mdns.txt", "txtvers=1,ty=Brother HL-L2350DW series,usb_MFG=Brother"), want: []string{"model=Brother HL-L2350DW series", "manufacturer=Brother", "type=printer"}},
+		{name: "mdns host", o: obs("mdns", "mdns.hostname", "radiology-ws3.local"), want: []string{"hostname=radiology-ws3"}},
+		{name: "nbns", o: obs("nbns", "nbns.name", "WORKSTATION7"), want: []string{"hostname=WORKSTATION7"}},
+		{name: "ntlm windows 7", o: obs("smb", "smb.ntlm_version", "6.1.7601"), want: []string{"os=Windows 7 / Server 2008 R2", "os=Windows 7 SP1 / Server 2008 R2 SP1", "version=6.1.7601"}},
+		{name: "ntlm windows 11", o: obs("smb", "smb.ntlm_version", "10.0.22631"), want: []string{"os=Windows 11 / Server 2025"}, reject: []string{"os=Windows 10 1607 / Server 2016"}},
+		{name: "ntlm windows 10 22H2", o: obs("smb", "smb.ntlm_version", "10.0.19045"), want: []string{"os=Windows 10 22H2"}},
+		{name: "native os XP", o: obs("smb", "smb.native_os", "Windows 5.1", "smb.native_lanman", "Windows 2000 LAN Manager"), want: []string{"os=Windows XP"}, reject: []string{"os=Windows 5.1"}},
+		{name: "native os 7", o: obs("smb", "smb.native_os", "Windows 7 Professional 7601 Service Pack 1"), want: []string{"os=Windows 7 Professional", "version=7601"}},
+		{name: "samba", o: obs("smb", "smb.native_os", "Unix", "smb.native_lanman", "Samba 3.0.37"), want: []string{"os=Linux", "software=Samba 3.0.37"}},
+	})
+}
+
+func TestTCPSignatures(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},
+		{name: "windows 7 syn with hops", o: obs("tcp", "tcp.syn_signature", "4:128+3:0:1460:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 7 or 8"}},
+		{name: "linux loopback", o: obs("tcp", "tcp.syn_signature", "4:64+0:0:65495:mss*1,7:mss,sok,ts,nop,ws:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Linux (loopback)"}},
+		{name: "linux modern", o: obs("tcp", "tcp.syn_signature", "4:64+1:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Linux 4.x or newer"}},
+		{name: "syn+ack uses response signatures", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn+ack"), reject: []string{"os=Windows 10 or 11"}},
+		{name: "garbage", o: obs("tcp", "tcp.syn_signature", "4:x:y", "tcp.flags", "syn"), reject: []string{"os=*"}},
+	})
+	e := defaultEngine(t)
+	// An exact match beats one that needs fuzziness, and a fuzzy one is cheaper.
+	exact := e.Claims(obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0"), nil)
+	fuzzy := e.Claims(obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:8192,8:mss,nop,ws,nop,nop,sok:df:0"), nil)
+	if len(exact) != 1 || len(fuzzy) != 1 || fuzzy[0].Confidence >= exact[0].Confidence {
+		t.Fatalf("exact %v fuzzy %v: want one claim each, fuzzy less confident", exact, fuzzy)
+	}
+}
+
+func TestP0FImport(t *testing.T) {
+	p := filepath.Join("..", "..", "..", "shared", "data", "fingerprints", "p0f", "p0f.fp")
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("shared p0f.fp not present")
+	}
+	e, err := New(Options{P0FPath: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.TCPSignatureCount() < defaultEngine(t).TCPSignatureCount()+150 {
+		t.Fatalf("imported only %d signatures", e.TCPSignatureCount()-defaultEngine(t).TCPSignatureCount())
+	}
+	// p0f's "s:unix:Linux:3.11 and newer" signature (window 20*mss, scale 10).
+	got := summarize(e.Claims(obs("tcp", "tcp.syn_signature", "4:64+2:0:1460:mss*20,10:mss,sok,ts,nop,ws:df,id+:0", "tcp.flags", "syn"), nil))
+	if !slices.Contains(got, "os=Linux 3.11 and newer") {
+		t.Fatalf("got %v", got)
+	}
+	if _, err := New(Options{P0FPath: filepath.Join(t.TempDir(), "missing.fp")}); err == nil {
+		t.Fatal("missing p0f file: want error")
+	}
+}
+
+func TestOUIClaims(t *testing.T) {
+	e := defaultEngine(t)
+	tests := []struct {
+		name     string
+		o        *observe.Observation
+		want     string
+		wantNote string
+		wantConf float64
+	}{
+		{"arp sender", obs("arp", "arp.sender_mac", "00:09:fb:11:22:33"), "Philips", "", ouiConfidence},
+		{"espressif module is a NIC maker", obs("arp", "arp.sender_mac", "24:0a:c4:11:22:33"), "Espressif", NoteNIC, nicConfidence},
+		{"randomised MAC has no OUI", obs("arp", "arp.sender_mac", "da:a1:19:11:22:33"), "", "", 0},
+		{"hl7 EUI-64 equipment", obs("hl7", "hl7.equipment_id", "00B0940000C0FFEE^BD^00B0940000C0FFEE^EUI-64"), "BD", "", ouiConfidence},
+		{"hl7 MSH-3 EUI-64", obs("hl7", "hl7.sending_application", "IntelliVue_MX800^0009FB00001A2B3C^EUI-64"), "Philips", "", ouiConfidence},
+		{"dhcpv6 DUID-LLT", obs("dhcpv6", "dhcpv6.duid", "00:01:00:01:2a:3b:4c:5d:00:09:fb:11:22:33"), "Philips", "", ouiConfidence},
+		{"lldp chassis that is not a MAC", obs("lldp", "lldp.chassis_id", "switch-7"), "", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []Claim
+			for _, c := range e.Claims(tt.o, nil) {
+				if c.Rule == ouiRule {
+					got = append(got, c)
+				}
+			}
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("want no OUI claim, got %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Value != tt.want || got[0].Note != tt.wantNote || got[0].Confidence != tt.wantConf {
+				t.Fatalf("got %+v; want %s note %q conf %v", got, tt.want, tt.wantNote, tt.wantConf)
+			}
+		})
+	}
+	if v, ok := e.OUIVendor(net.HardwareAddr{0x00, 0xb0, 0x94, 1, 2, 3}); !ok || v != "BD" {
+		t.Errorf("OUIVendor(Alaris) = %q, %v", v, ok)
+	}
+	if _, ok := e.OUIVendor(net.HardwareAddr{0x01, 0x00, 0x5e, 1, 2, 3}); ok {
+		t.Error("multicast MAC has an OUI vendor")
+	}
+	if cs := e.OUIClaim(net.HardwareAddr{0x00, 0x09, 0xfb, 1, 2, 3}, nil); len(cs) != 1 || cs[0].Value != "Philips" {
+		t.Errorf("OUIClaim = %+v", cs)
+	}
+}
+
+func TestClaimProvenance(t *testing.T) {
+	e := defaultEngine(t)
+	o := obs("dicom", "dicom.serial", "SYN-MR-45678")
+	got := e.Claims(o, nil)
+	want := []Claim{{Attribute: Serial, Value: "SYN-MR-45678", Confidence: 0.9, Rule: "dicom-serial-tag",
+		Protocol: "dicom", Field: "dicom.serial", Observed: "SYN-MR-45678"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("claims (-want +got):\n%s", d)
+	}
+	// Claims appends.
+	more := e.Claims(o, got)
+	if len(more) != 2 || more[0] != got[0] {
+		t.Fatalf("Claims must append to out: %+v", more)
+	}
+}
+
+func TestProtocolRestriction(t *testing.T) {
+	e := newTestEngine(t, `
+rules:
+  - id: only-dicom
+    protocol: dicom
+    confidence: 0.5
+    match:
+      - {field: x.model, exact: Foo}
+    claims: {model: Foo}
+`)
+	if got := e.Claims(obs("dicom", "x.model", "foo"), nil); len(got) != 1 {
+		t.Fatalf("dicom: got %v", got)
+	}
+	if got := e.Claims(obs("hl7", "x.model", "Foo"), nil); len(got) != 0 {
+		t.Fatalf("hl7: got %v", got)
+	}
+}
+
+// newTestEngine builds an engine whose user dir holds the given file.
+func newTestEngine(t *testing.T, yaml string) *Engine {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Options{UserDir: dir, P0FPath: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
