@@ -7,12 +7,12 @@ import "strings"
 // Aliases are compared after Fold, so case, punctuation and legal suffixes don't matter.
 var vendorAliases = map[string][]string{
 	"GE HealthCare":              {"GE Healthcare", "GE MEDICAL SYSTEMS", "General Electric (GE)", "General Electric", "gehealthcare", "ge_healthcare", "GE Medical Systems Information Technologies", "GE Medical", "GE Healthcare Japan", "GEMS", "GE Vingmed Ultrasound", "Datex-Ohmeda", "GE"},
-	"Philips":                    {"Koninklijke Philips", "Koninklijke Philips N.V.", "Philips Healthcare", "Philips Medical Systems", "Philips Medical Systems Nederland", "Philips Electronics", "Philips Electronics Nederland"},
+	"Philips":                    {"Koninklijke Philips", "Koninklijke Philips N.V.", "Philips Healthcare", "Philips Medical Systems", "Philips Medical Systems Nederland", "Philips Electronics", "Philips Electronics Nederland", "Phillips"},
 	"Siemens Healthineers":       {"Siemens Healthcare", "Siemens Medical Solutions", "SIEMENS", "Siemens Healthineers AG", "Siemens Medical"},
-	"BD":                         {"Becton Dickinson", "Becton, Dickinson and Company", "BD (Becton, Dickinson and Company)", "CareFusion", "Cardinal Health (CareFusion)", "Alaris"},
+	"BD":                         {"Becton Dickinson", "Becton, Dickinson and Company", "BD (Becton, Dickinson and Company)", "CareFusion", "Cardinal Health (CareFusion)", "Alaris", "Becton, Dickinson and Company (BD)", "Becton Dickinson & Co", "Becton Dickinson and Co"},
 	"Baxter":                     {"Baxter International", "Baxter Healthcare", "Hillrom", "Hill-Rom", "Welch Allyn", "Welch-Allyn"},
 	"Medtronic":                  {"Medtronic plc", "Covidien", "Medtronic MiniMed"},
-	"B. Braun":                   {"B. Braun Melsungen", "B.Braun", "BBraun", "B Braun Medical", "braun"},
+	"B. Braun":                   {"B. Braun Melsungen", "B.Braun", "BBraun", "B Braun Medical", "braun", "B. Braun Medical Inc", "B. Braun Melsungen AG"},
 	"Fresenius Kabi":             {"Fresenius", "Fresenius Kabi AG"},
 	"ICU Medical":                {"ICU Medical Inc", "Smiths Medical", "Hospira", "Smiths Group"},
 	"Canon Medical Systems":      {"Canon Medical", "Toshiba Medical Systems", "TOSHIBA_MEC", "Toshiba", "Canon"},
@@ -32,7 +32,7 @@ var vendorAliases = map[string][]string{
 	"Sysmex":                     {"Sysmex Corporation"},
 	"Ortho Clinical Diagnostics": {"Ortho Clinical", "QuidelOrtho"},
 	"Bio-Rad":                    {"Bio-Rad Laboratories", "BioRad"},
-	"Natus Medical":              {"Natus"},
+	"Natus Medical":              {"Natus", "Natus Medical, Inc. (Natus)"},
 	"Zoll Medical":               {"Zoll", "ZOLL Medical Corporation"},
 	"Stryker":                    {"Stryker Corporation", "Physio-Control"},
 	"Boston Scientific":          {"Boston Scientific Corporation"},
@@ -99,6 +99,10 @@ var vendorAliases = map[string][]string{
 	"Amazon":                                    {"Amazon Technologies", "Amazon.com"},
 	"Xiaomi":                                    {"Xiaomi Communications"},
 	"TP-Link":                                   {"TP-LINK TECHNOLOGIES", "TP-Link Corporation"},
+	"Contec Medical Systems":                    {"Contec Health", "CONTEC", "Contec Medical"},
+	"SOOIL Developments":                        {"SOOIL", "SOOIL Developments Co, Ltd."},
+	"Johnson & Johnson":                         {"Ethicon", "Ethicon Endo-Surgery", "Johnson and Johnson"},
+	"Össur":                                     {"Ossur", "Ossur hf"},
 }
 
 // Manufacturer returns the canonical manufacturer for a raw spelling, and

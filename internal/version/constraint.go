@@ -153,7 +153,21 @@ func (c Constraint) Check(v Version) (bool, error) {
 		return true, nil
 	}
 	compared := false
-	for _, iv := range c.Intervals {
+	ivs := c.Intervals
+	// Bounds on several vendor lines ("<= U61 | <= L81"): compare a version
+	// only with the bounds of its own line when the range has one.
+	if lead := v.lead(); lead != "" {
+		var same []Interval
+		for _, iv := range ivs {
+			if iv.lead() == lead {
+				same = append(same, iv)
+			}
+		}
+		if len(same) > 0 {
+			ivs = same
+		}
+	}
+	for _, iv := range ivs {
 		in, err := iv.check(v)
 		if err != nil {
 			continue
@@ -221,4 +235,15 @@ func (c Constraint) String() string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, " || ")
+}
+
+func (iv Interval) lead() string {
+	for _, b := range []*Bound{iv.Exact, iv.Lower, iv.Upper} {
+		if b != nil {
+			if l := b.Version.lead(); l != "" {
+				return l
+			}
+		}
+	}
+	return ""
 }

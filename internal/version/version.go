@@ -263,3 +263,12 @@ func parseDate(s string) (time.Time, bool) {
 	}
 	return time.Date(year, mon, day, 0, 0, 0, 0, time.UTC), true
 }
+
+// lead is the letter prefix of a line-prefixed version ("L" of "L81",
+// "B" of "B.06.18"), or "".
+func (v Version) lead() string {
+	if v.Format == Generic && len(v.segs) > 1 && v.segs[0].kind == segAlpha && v.segs[1].kind == segNum {
+		return v.segs[0].alpha
+	}
+	return ""
+}

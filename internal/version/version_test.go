@@ -85,6 +85,9 @@ func TestConstraint(t *testing.T) {
 		{">=BT02 | <= BT06", "BT04", true},
 		{">=BT02 | <= BT06", "BT07", false},
 		{"2.3.6 and  below", "2.3.6", true},
+		{"<= U61 |<= L81", "L81", true},
+		{"<= U61 |<= L81", "L82", false},
+		{"<= U61 |<= L81", "U60", true},
 	}
 	for _, tt := range tests {
 		c, err := ParseConstraint(tt.rng)

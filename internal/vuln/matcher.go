@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -110,7 +111,37 @@ type prodRef struct {
 	alts     [][]string // model names hidden in the version field ("MMT-512 / MMT-712")
 	rng      version.Constraint
 	rngErr   error
-	cveIdx   []int // indices of Vulns that list this product
+	cveIdx   []int      // indices of Vulns that list this product
+	excl     [][]string // "LOGIQ, not including LOGIQ 100 Pro"
+	baseNums bool       // the product name itself carries a model number
+}
+
+var exclusionRe = regexp.MustCompile(`(?i),?\s*\b(?:not including|excluding|except(?: for)?)\b\s*`)
+
+// splitExclusion cuts "LOGIQ, not including LOGIQ 100 Pro" into the name
+// and the excluded models.
+func splitExclusion(name string) (string, []string) {
+	loc := exclusionRe.FindStringIndex(name)
+	if loc == nil {
+		return name, nil
+	}
+	var excl []string
+	for _, e := range regexp.MustCompile(`(?i)\s+and\s+|,`).Split(name[loc[1]:], -1) {
+		if e = strings.TrimSpace(e); e != "" {
+			excl = append(excl, e)
+		}
+	}
+	return name[:loc[0]], excl
+}
+
+// excluded reports whether the device is one of the product's exclusions.
+func (r *prodRef) excluded(dt []string) bool {
+	for _, e := range r.excl {
+		if MatchModel(dt, e) == ModelMatch && MatchModel(e, dt) == ModelMatch {
+			return true
+		}
+	}
+	return false
 }
 
 type cveAgg struct {
@@ -122,9 +153,9 @@ type cveAgg struct {
 
 // Options configure a Matcher.
 type Options struct {
-	Normalizer *Normalizer     // nil: default canon table
-	Logger     *slog.Logger    // nil: discard
-	Platform   []PlatformRule  // nil: DefaultPlatformRules()
+	Normalizer *Normalizer    // nil: default canon table
+	Logger     *slog.Logger   // nil: discard
+	Platform   []PlatformRule // nil: DefaultPlatformRules()
 }
 
 // NewMatcher indexes every advisory of p.
@@ -196,13 +227,19 @@ func (m *Matcher) index(a *Advisory) {
 		if mfr == "" {
 			mfr = m.norm.Manufacturer(p.Vendor)
 		}
-		vt := vendorTokens(p.Vendor, mfr)
-		ref := prodRef{adv: ai, prod: pi, tokens: ModelTokens(p.Name, vt)}
+		vt := m.norm.VendorWords(p.Vendor)
+		name, excl := splitExclusion(p.Name)
+		ref := prodRef{adv: ai, prod: pi, tokens: ModelTokens(name, vt)}
+		for _, e := range excl {
+			if t := ModelTokens(e, vt); len(t) > 0 {
+				ref.excl = append(ref.excl, t)
+			}
+		}
 		rangeText := p.Range
 		if p.RangeKind == "version" && looksLikeModel(p.Range) {
 			// "24950 | 24952", "MMT-512 / MMT-712 Paradigm x12": models, all versions.
 			for alt := range strings.SplitSeq(p.Range, "|") {
-				if t := ModelTokens(p.Name+" "+alt, vt); len(t) > 0 {
+				if t := ModelTokens(name+" "+alt, vt); len(t) > 0 {
 					ref.alts = append(ref.alts, t)
 				}
 			}
@@ -211,6 +248,7 @@ func (m *Matcher) index(a *Advisory) {
 		if rangeText == "" {
 			rangeText = "*"
 		}
+		ref.baseNums = slices.ContainsFunc(hard(ref.tokens), hasDigit)
 		ref.rng, ref.rngErr = version.ParseConstraint(rangeText)
 		for vi, v := range a.Vulns {
 			if len(v.ProductIDs) == 0 || slices.Contains(v.ProductIDs, p.ID) {
@@ -242,7 +280,8 @@ func looksLikeModel(s string) bool {
 				}
 			}
 			switch lw {
-			case "build", "service", "pack", "rev", "version", "firmware", "and", "prior", "below", "earlier", "all", "sr", "edition", "release", "mr":
+			case "build", "service", "pack", "rev", "version", "firmware", "and", "prior", "below", "earlier", "all", "sr", "edition", "release", "mr",
+				"global", "us", "canada", "eu":
 				continue
 			}
 			if letters >= 3 && !strings.ContainsAny(lw, ".") {
@@ -302,27 +341,40 @@ func componentsKey(cs []Component) string {
 type candidate struct {
 	ref   *prodRef
 	level ModelLevel
+	exact bool // the product's tokens equal the device's
 }
 
 func (m *Matcher) matchOne(d Device) []Finding {
 	var out []Finding
 	mfr := m.norm.Manufacturer(d.Manufacturer)
 	if refs := m.byMfr[fold(mfr)]; len(refs) > 0 && strings.TrimSpace(d.Model) != "" {
-		dt := ModelTokens(d.Model, vendorTokens(d.Manufacturer, mfr))
+		// Only the canonical name's words are dropped from the device model:
+		// "McKesson Cardiology" must keep "mckesson" to meet its product.
+		dt := ModelTokens(d.Model, vendorTokens(mfr))
 		byAdv := map[int][]candidate{}
 		for i := range refs {
 			r := &refs[i]
 			lvl := MatchModel(dt, r.tokens)
-			for _, alt := range r.alts {
+			alts := r.alts
+			if r.baseNums && !slices.ContainsFunc(hard(dt), func(t string) bool { return hasDigit(t) && contains(r.tokens, t) }) {
+				// "MMT-503 Remote Controller" listing compatible pumps as
+				// versions: the listed pumps are not the product.
+				alts = nil
+			}
+			for _, alt := range alts {
 				if l := MatchModel(dt, alt); l > lvl || (l == lvl && l == ModelMatch) {
 					lvl = l
 				}
 			}
-			if len(r.alts) > 0 && lvl == ModelMatch && !slices.ContainsFunc(r.alts, func(a []string) bool { return MatchModel(dt, a) == ModelMatch }) {
+			if len(alts) > 0 && lvl == ModelMatch && !slices.ContainsFunc(alts, func(a []string) bool { return MatchModel(dt, a) == ModelMatch }) {
 				lvl = FamilyMatch // the product name matched but none of the listed models
 			}
+			if lvl != NoMatch && r.excluded(dt) {
+				lvl = NoMatch
+			}
 			if lvl != NoMatch {
-				byAdv[r.adv] = append(byAdv[r.adv], candidate{r, lvl})
+				exact := SameModel(dt, r.tokens) || slices.ContainsFunc(r.alts, func(a []string) bool { return SameModel(dt, a) })
+				byAdv[r.adv] = append(byAdv[r.adv], candidate{r, lvl, exact})
 			}
 		}
 		for ai, cands := range byAdv {
@@ -343,10 +395,18 @@ func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate) (F
 		best = max(best, c.level)
 	}
 	var top []candidate
+	anyExact := false
 	for _, c := range cands {
 		if c.level == best {
 			top = append(top, c)
+			anyExact = anyExact || c.exact
 		}
+	}
+	if anyExact {
+		// A product named exactly like the device wins over longer names
+		// that merely contain it ("Alaris Gateway Workstation" versus the
+		// "Alaris Gateway Workstation Alaris CC" pump entries).
+		top = slices.DeleteFunc(top, func(c candidate) bool { return !c.exact })
 	}
 	conf := FamilyOnly
 	if best == ModelMatch {
@@ -383,7 +443,7 @@ func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate) (F
 		if c.ref.rngErr != nil {
 			if strings.EqualFold(strings.TrimSpace(a.Products[c.ref.prod].Range), v) {
 				pick(c)
-				f.Status, f.Confidence = Affected, upgrade(conf)
+				f.Status, f.Confidence = affectedOrFamily(best), upgrade(conf)
 				f.Reason = fmt.Sprintf("%s %q version %s equals the affected version %q of %s", mfr, d.Model, v, f.MatchedRange, f.Product)
 				return f, true
 			}
@@ -397,12 +457,15 @@ func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate) (F
 		}
 		if in {
 			pick(c)
-			f.Status, f.Confidence = Affected, upgrade(conf)
+			f.Status, f.Confidence = affectedOrFamily(best), upgrade(conf)
 			what := fmt.Sprintf("is in the affected range %q", f.MatchedRange)
 			if c.ref.rng.All {
 				what = fmt.Sprintf("is affected (all versions: %q)", f.MatchedRange)
 			}
 			f.Reason = fmt.Sprintf("%s %q version %s %s of %s", mfr, d.Model, v, what, f.Product)
+			if best != ModelMatch {
+				f.Reason += "; only the product family matches, so the model needs confirming"
+			}
 			return f, true
 		}
 	}
@@ -431,6 +494,15 @@ func upgrade(c Confidence) Confidence {
 		return Exact
 	}
 	return c
+}
+
+// affectedOrFamily reports a family-only match in range as
+// under_investigation: the model itself is not confirmed.
+func affectedOrFamily(best ModelLevel) Status {
+	if best == ModelMatch {
+		return Affected
+	}
+	return UnderInvestigation
 }
 
 func levelWord(l ModelLevel) string {

@@ -142,9 +142,9 @@ type Provider interface {
 
 // MemProvider is an in-memory Provider (the snapshot, tests, benchmarks).
 type MemProvider struct {
-	Items   []Advisory
-	KEVs    map[string]KEVEntry
-	EPSSs   map[string]EPSSScore
+	Items []Advisory
+	KEVs  map[string]KEVEntry
+	EPSSs map[string]EPSSScore
 }
 
 var _ Provider = (*MemProvider)(nil)

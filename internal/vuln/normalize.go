@@ -56,6 +56,17 @@ var (
 	versionsRe = regexp.MustCompile(`(?i)\s*[:,]?\s*(?:all\s+)?(?:versions?|vers\.|firmware versions?|software versions?)\b.*$`)
 )
 
+// VendorWords are the words to drop from a product name filed under raw:
+// the canonical name's, plus the raw spelling's when it names one vendor
+// (not "Hillrom and ELI, Baxter", whose "ELI" is a product line).
+func (n *Normalizer) VendorWords(raw string) map[string]bool {
+	mfr := n.Manufacturer(raw)
+	if _, ok := n.canon.Manufacturer(strings.ReplaceAll(raw, "_", " ")); ok {
+		return vendorTokens(raw, mfr)
+	}
+	return vendorTokens(mfr)
+}
+
 // CleanProductName strips what is not the product from a CSAF/CVE product
 // name: a ": Versions 9.33 and prior" tail and a repeated vendor prefix
 // ("Baxter Baxter Connex Health Portal" -> "Connex Health Portal").
@@ -65,7 +76,7 @@ func (n *Normalizer) CleanProductName(vendor, name string) string {
 		s = s[:i]
 	}
 	s = strings.TrimSpace(versionsRe.ReplaceAllString(s, ""))
-	vt := vendorTokens(vendor, n.Manufacturer(vendor))
+	vt := n.VendorWords(vendor)
 	words := strings.Fields(s)
 	for len(words) > 1 && vt[fold(words[0])] {
 		words = words[1:]
@@ -101,37 +112,70 @@ var stopWords = map[string]bool{
 
 // abbreviations expand CPE slugs and fingerprint shorthands.
 var abbreviations = map[string][]string{
-	"pcu": {"pc", "unit"},
-	"lvp": {"large", "volume", "pump"},
+	"pcu":  {"pc", "unit"},
+	"lvp":  {"large", "volume", "pump"},
 	"pacs": {"pacs"},
-	"mgr": {"manager"},
-	"mon": {"monitor"},
-	"ws": {"workstation"},
+	"mgr":  {"manager"},
+	"mon":  {"monitor"},
+	"ws":   {"workstation"},
 }
 
 // ModelTokens reduces a model or product name to comparable tokens,
-// without the vendor's own words.
+// without the vendor's own words. Letter/digit boundaries split words, so
+// "NM750b", "NM 750b" and "nm-750-b" meet ("nm", "750", "b").
 func ModelTokens(s string, vendorWords map[string]bool) []string {
 	var out []string
+	prevLetters := ""
 	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}) {
 		if stopWords[w] || vendorWords[w] {
+			prevLetters = ""
 			continue
 		}
 		if ex, ok := abbreviations[w]; ok {
 			out = append(out, ex...)
+			prevLetters = ""
 			continue
 		}
 		// Plural "Systems", "Pumps"; not "Plus", "Alaris", "Gas".
 		if len(w) > 4 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is") && !hasDigit(w) {
 			w = w[:len(w)-1]
 		}
-		out = append(out, w)
+		parts := splitAlnum(w)
+		out = append(out, parts...)
+		// Soft tokens ("+" prefix) only ever add evidence: the whole word
+		// ("ex1150") and a short letter word joined to the number after it
+		// ("NM 750b" -> "nm750b").
+		if len(parts) > 1 {
+			out = append(out, "+"+w)
+		}
+		if prevLetters != "" && isDigitByte(w[0]) {
+			out = append(out, "+"+prevLetters+w)
+		}
+		prevLetters = ""
+		if !hasDigit(w) && len(w) <= 3 {
+			prevLetters = w
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// splitAlnum cuts "mx800" into "mx", "800" and "670g" into "670", "g".
+func splitAlnum(w string) []string {
+	var out []string
+	start := 0
+	for i := 1; i < len(w); i++ {
+		if isDigitByte(w[i]) != isDigitByte(w[i-1]) {
+			out = append(out, w[start:i])
+			start = i
+		}
+	}
+	return append(out, w[start:])
+}
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
 
 func hasDigit(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsDigit)
@@ -169,54 +213,77 @@ const (
 // product naming a model number the device does not state matches only the
 // family ("Alaris" against "Alaris PC Unit Model 8015").
 func MatchModel(device, product []string) ModelLevel {
-	if len(device) == 0 || len(product) == 0 {
+	dh, ph := hard(device), hard(product)
+	if len(dh) == 0 || len(ph) == 0 {
 		return NoMatch
 	}
-	common := 0
-	for _, d := range device {
-		if contains(product, d) {
+	in := func(t string) bool { return contains(product, t) || contains(product, "+"+t) }
+	common, unmatchedNum, sharedNum, anyNum := 0, false, false, false
+	for _, d := range dh {
+		switch {
+		case contains(ph, d):
 			common++
-		} else if hasDigit(d) && !joinedContains(product, d) {
-			return NoMatch
-		}
-	}
-	if common == 0 {
-		return NoMatch
-	}
-	if common == len(device) {
-		for _, p := range product {
-			if hasDigit(p) && !contains(device, p) {
-				return FamilyMatch
+			if hasDigit(d) {
+				anyNum = true
 			}
+		case hasDigit(d):
+			unmatchedNum = true
 		}
-		return ModelMatch
+	}
+	for _, d := range device {
+		if d = strings.TrimPrefix(d, "+"); strongNumber(d) && in(d) {
+			sharedNum = true
+		}
+	}
+	productNum := slices.ContainsFunc(ph, hasDigit)
+	if common == 0 || (unmatchedNum && productNum) {
+		return NoMatch // no overlap, or conflicting model numbers (8015 vs 8100)
+	}
+	if common == len(dh) {
+		if productNum && !anyNum {
+			return FamilyMatch // the product names a model the device does not state
+		}
+		return ModelMatch // extra numbers in the product are sibling models ("512/712")
 	}
 	pInD := 0
-	for _, p := range product {
-		if contains(device, p) {
+	for _, p := range ph {
+		if contains(dh, p) {
 			pInD++
 		}
 	}
-	if pInD == len(product) {
-		return ModelMatch // the device name is more specific than the product
-	}
-	if 2*common >= len(device) {
+	switch {
+	case pInD == len(ph):
+		return ModelMatch // the device name is more specific than the product ("Alaris PC Unit 8015" vs "Alaris PC Unit")
+	case sharedNum && !unmatchedNum:
+		return ModelMatch // same model number, other words ("Merlin@home EX1150" vs "RF models EX1150")
+	case !unmatchedNum && 2*common >= len(dh):
 		return FamilyMatch
 	}
 	return NoMatch
 }
 
+// hard drops soft tokens; tokens are sorted and soft ones ("+...") sort first.
+func hard(ts []string) []string {
+	i := 0
+	for i < len(ts) && strings.HasPrefix(ts[i], "+") {
+		i++
+	}
+	return ts[i:]
+}
+
+// SameModel reports whether two token lists name the same model.
+func SameModel(a, b []string) bool { return slices.Equal(hard(a), hard(b)) }
+
+// strongNumber is a token that identifies a model on its own: letters
+// with digits ("ex1150") or a long number ("24950").
+func strongNumber(t string) bool {
+	if !hasDigit(t) {
+		return false
+	}
+	return strings.ContainsFunc(t, unicode.IsLetter) || len(t) >= 4
+}
+
 func contains(sorted []string, s string) bool {
 	_, ok := slices.BinarySearch(sorted, s)
 	return ok
-}
-
-// joinedContains accepts "mmt712" against tokens "mmt", "712".
-func joinedContains(tokens []string, d string) bool {
-	for i := range tokens {
-		if i+1 < len(tokens) && tokens[i]+tokens[i+1] == d {
-			return true
-		}
-	}
-	return strings.Contains(strings.Join(tokens, ""), d) && len(d) >= 4
 }
