@@ -12,6 +12,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
+	"github.com/wardiomt/ward/internal/dissect/mdns"
 	"github.com/wardiomt/ward/internal/dissect/nbns"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
@@ -26,6 +27,7 @@ func Default() []dissect.Dissector {
 		cdp.New(),
 		snmp.New(),
 		dhcp.New(),
+		mdns.New(), // before dns: more specific port
 		dns.New(),
 		dns.NewLLMNR(),
 		// ssdp: UDP 1900, and NOTIFY/M-SEARCH by content on any port;
