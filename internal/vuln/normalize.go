@@ -243,6 +243,9 @@ func MatchModel(device, product []string) ModelLevel {
 		if productNum && !anyNum {
 			return FamilyMatch // the product names a model the device does not state
 		}
+		if !anyNum && 2*len(dh) < len(ph) {
+			return FamilyMatch // a brand word inside a longer name ("Alaris" in "Alaris Systems Manager")
+		}
 		return ModelMatch // extra numbers in the product are sibling models ("512/712")
 	}
 	pInD := 0

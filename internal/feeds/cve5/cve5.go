@@ -35,18 +35,18 @@ type Record struct {
 
 // Container is a CNA or ADP container.
 type Container struct {
-	Title            string     `json:"title"`
-	Affected         []Affected `json:"affected"`
-	Descriptions     []LangText `json:"descriptions"`
-	Solutions        []LangText `json:"solutions"`
-	Workarounds      []LangText `json:"workarounds"`
-	ProblemTypes     []struct {
+	Title        string     `json:"title"`
+	Affected     []Affected `json:"affected"`
+	Descriptions []LangText `json:"descriptions"`
+	Solutions    []LangText `json:"solutions"`
+	Workarounds  []LangText `json:"workarounds"`
+	ProblemTypes []struct {
 		Descriptions []struct {
 			CWEID       string `json:"cweId"`
 			Description string `json:"description"`
 		} `json:"descriptions"`
 	} `json:"problemTypes"`
-	Metrics          []Metric   `json:"metrics"`
+	Metrics          []Metric `json:"metrics"`
 	ProviderMetadata struct {
 		ShortName string `json:"shortName"`
 	} `json:"providerMetadata"`

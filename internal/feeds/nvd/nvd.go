@@ -18,14 +18,14 @@ import (
 
 // CVE is the `cve` object of the API 2.0.
 type CVE struct {
-	ID               string      `json:"id"`
-	SourceIdentifier string      `json:"sourceIdentifier"`
-	Published        string      `json:"published"`
-	LastModified     string      `json:"lastModified"`
-	VulnStatus       string      `json:"vulnStatus"`
-	CVETags          []any       `json:"cveTags"`
+	ID               string          `json:"id"`
+	SourceIdentifier string          `json:"sourceIdentifier"`
+	Published        string          `json:"published"`
+	LastModified     string          `json:"lastModified"`
+	VulnStatus       string          `json:"vulnStatus"`
+	CVETags          []any           `json:"cveTags"`
 	Descriptions     []cve5.LangText `json:"descriptions"`
-	Metrics          Metrics     `json:"metrics"`
+	Metrics          Metrics         `json:"metrics"`
 	Weaknesses       []struct {
 		Source      string          `json:"source"`
 		Type        string          `json:"type"`

@@ -27,8 +27,8 @@ type memSink struct {
 }
 
 func (m *memSink) Advisory(a *vuln.Advisory) error { m.advs = append(m.advs, *a); return nil }
-func (m *memSink) KEV(e vuln.KEVEntry) error        { m.kev[e.CVE] = e; return nil }
-func (m *memSink) EPSS(e vuln.EPSSScore) error      { m.epss[e.CVE] = e; return nil }
+func (m *memSink) KEV(e vuln.KEVEntry) error       { m.kev[e.CVE] = e; return nil }
+func (m *memSink) EPSS(e vuln.EPSSScore) error     { m.epss[e.CVE] = e; return nil }
 
 func main() {
 	data := flag.String("data", "../shared/data/feeds", "shared feeds folder")

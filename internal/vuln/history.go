@@ -1,0 +1,98 @@
+package vuln
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+)
+
+// HistoryEntry summarizes one advisory of a manufacturer, for
+// pre-procurement assessment (how often, how severe, how fixed).
+type HistoryEntry struct {
+	Advisory              string    `json:"advisory"`
+	Source                Source    `json:"source"`
+	Title                 string    `json:"title"`
+	Published             time.Time `json:"published"`
+	Updated               time.Time `json:"updated"`
+	Products              []string  `json:"products"`
+	CVEs                  []string  `json:"cves"`
+	MaxCVSS               float64   `json:"max_cvss"`
+	CVSS                  []Score   `json:"cvss"`
+	CWE                   []string  `json:"cwe"`
+	RemediationCategories []string  `json:"remediation_categories"`
+	KEVCVEs               []string  `json:"kev_cves"`
+	Revisions             int       `json:"revisions"`
+}
+
+// History lists the advisories that name manufacturer (any spelling),
+// oldest first. CSAF advisories are listed, plus CVE records whose CVEs no
+// CSAF advisory of the manufacturer covers.
+func (m *Matcher) History(ctx context.Context, manufacturer string) ([]HistoryEntry, error) {
+	key := fold(m.norm.Manufacturer(manufacturer))
+	seen := map[int]bool{}
+	var idx []int
+	for _, r := range m.byMfr[key] {
+		if !seen[r.adv] {
+			seen[r.adv] = true
+			idx = append(idx, r.adv)
+		}
+	}
+	covered := map[string]bool{}
+	for _, i := range idx {
+		if m.advs[i].Source == SourceCSAF {
+			for _, c := range m.advs[i].CVEs() {
+				covered[c] = true
+			}
+		}
+	}
+	var out []HistoryEntry
+	var all []string
+	for _, i := range idx {
+		a := m.advs[i]
+		if a.Source != SourceCSAF && slices.ContainsFunc(a.CVEs(), func(c string) bool { return covered[c] }) {
+			continue
+		}
+		h := HistoryEntry{Advisory: a.ID, Source: a.Source, Title: a.Title, Published: a.Published, Updated: a.Updated,
+			CVEs: a.CVEs(), Revisions: len(a.Revisions), CVSS: []Score{}, CWE: []string{}, RemediationCategories: []string{}, KEVCVEs: []string{}}
+		for _, p := range a.Products {
+			if fold(p.Manufacturer) == key || fold(m.norm.Manufacturer(p.Vendor)) == key {
+				h.Products = append(h.Products, p.Name)
+			}
+		}
+		slices.Sort(h.Products)
+		h.Products = slices.Compact(h.Products)
+		var vi []int
+		for j := range a.Vulns {
+			vi = append(vi, j)
+		}
+		f := Finding{}
+		m.fillDetails(&f, a, "", vi)
+		h.CVSS = append(h.CVSS, f.CVSS...)
+		h.CWE = append(h.CWE, f.CWE...)
+		h.MaxCVSS = f.MaxCVSS()
+		for _, r := range f.Remediations {
+			if !slices.Contains(h.RemediationCategories, r.Category) {
+				h.RemediationCategories = append(h.RemediationCategories, r.Category)
+			}
+		}
+		slices.Sort(h.RemediationCategories)
+		all = append(all, h.CVEs...)
+		out = append(out, h)
+	}
+	kev, err := m.p.KEV(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		for _, c := range out[i].CVEs {
+			if _, ok := kev[c]; ok {
+				out[i].KEVCVEs = append(out[i].KEVCVEs, c)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b HistoryEntry) int {
+		return cmp.Or(a.Published.Compare(b.Published), cmp.Compare(a.Advisory, b.Advisory))
+	})
+	return out, nil
+}
