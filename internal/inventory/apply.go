@@ -30,7 +30,14 @@ func (b *batch) apply(o *observe.Observation) error {
 			return err
 		}
 	}
-	src, err := b.resolve(o.SrcMAC, o.SrcIP, t, "")
+	var src *Device
+	var err error
+	switch o.Protocol {
+	case "lldp", "cdp":
+		src, err = b.resolveChassis(o, t)
+	default:
+		src, err = b.resolve(o.SrcMAC, o.SrcIP, t, "")
+	}
 	if err != nil || src == nil {
 		return err
 	}
@@ -38,7 +45,113 @@ func (b *batch) apply(o *observe.Observation) error {
 	if src, err = b.applyClaims(src, b.claims, t); err != nil {
 		return err
 	}
+	if o.Protocol == "hl7" {
+		if src, err = b.hl7Sender(src, o); err != nil {
+			return err
+		}
+	}
 	return b.facts(src, o, t)
+}
+
+// hl7Sender handles MSH-3 naming the sending application by EUI-64
+// ("IntelliVue_MX800^0009FB00001A2B3C^EUI-64", IHE PCD): the sender is that
+// equipment, so OBX-18 reports with the same EUI-64 describe the sender
+// itself, not a device behind it.
+func (b *batch) hl7Sender(src *Device, o *observe.Observation) (*Device, error) {
+	app, ok := o.Get("hl7.sending_application")
+	if !ok {
+		return src, nil
+	}
+	parts := strings.Split(app, "^")
+	if len(parts) < 3 || !strings.EqualFold(strings.TrimSpace(parts[2]), "EUI-64") {
+		return src, nil
+	}
+	eui, _ := parseEquipment(parts[1])
+	if len(eui) != 16 {
+		return src, nil
+	}
+	k := Key{KeyEUI64, eui}
+	other, err := b.lookup(k)
+	if err != nil {
+		return nil, err
+	}
+	if other != nil && other.ID != src.ID {
+		if !other.BehindGateway {
+			return src, nil // another device already holds it; do not steal
+		}
+		src = b.merge(src, other)
+		src.BehindGateway = false
+		src.Gateways = nil
+	}
+	if src.EUI64 == "" {
+		src.EUI64 = eui
+	}
+	b.setKey(k, src.ID)
+	return src, nil
+}
+
+// resolveChassis finds the device an LLDP/CDP frame describes. Switches
+// send these from per-port MACs; the chassis MAC (LLDP) or management
+// address names the device, and the port MAC is mapped to it so that
+// later frames from that port land on the same device.
+func (b *batch) resolveChassis(o *observe.Observation, t time.Time) (*Device, error) {
+	port := usableMAC(o.SrcMAC)
+	var chassis net.HardwareAddr
+	if v, ok := o.Get("lldp.chassis_id"); ok {
+		if typ, _ := o.Get("lldp.chassis_id_type"); typ == "" || strings.EqualFold(typ, "mac") {
+			if m, err := net.ParseMAC(v); err == nil && usableMAC(m) != "" {
+				chassis = m
+			}
+		}
+	}
+	var mgmt netip.Addr
+	for _, k := range []string{"lldp.mgmt_address", "cdp.address"} {
+		if v, ok := o.Get(k); ok {
+			if a, err := netip.ParseAddr(v); err == nil {
+				mgmt = usableIP(a)
+				break
+			}
+		}
+	}
+	var d *Device
+	var err error
+	switch {
+	case chassis != nil:
+		d, err = b.resolve(chassis, mgmt, t, "")
+	case port != "":
+		if d, err = b.lookup(Key{KeyMAC, port}); err != nil {
+			return nil, err
+		}
+		if d == nil && mgmt.IsValid() {
+			if d, err = b.resolveIP(mgmt, t, false); err != nil {
+				return nil, err
+			}
+		}
+		if d == nil {
+			return b.resolve(o.SrcMAC, mgmt, t, "")
+		}
+		if mgmt.IsValid() && b.s.internal(mgmt) {
+			b.observeIP(d, mgmt, "observed", t)
+		}
+	default:
+		return nil, nil
+	}
+	if err != nil || d == nil {
+		return d, err
+	}
+	if port != "" && port != d.MAC {
+		if owner, err := b.lookup(Key{KeyMAC, port}); err != nil {
+			return nil, err
+		} else if owner == nil {
+			b.setKey(Key{KeyMAC, port}, d.ID)
+		} else if owner.ID != d.ID && owner.Identity.Value(fingerprint.Serial) == "" && len(owner.IPs) == 0 && len(owner.Services) == 0 {
+			// A port MAC that became a device of its own before the
+			// chassis was known: fold it in.
+			d = b.merge(d, owner)
+			b.setKey(Key{KeyMAC, port}, d.ID)
+		}
+	}
+	return d, nil
 }
 
 // resolve finds or creates the device behind a MAC and/or IP. cid is a
@@ -51,6 +164,11 @@ func (b *batch) resolve(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid st
 		if a.IsValid() {
 			return b.resolveIP(a, t, true)
 		}
+		return nil, nil
+	}
+	if a.IsValid() && !b.s.internal(a) {
+		// A public source address behind a local MAC is routed traffic:
+		// the MAC is a router's, the host is outside. Neither is described.
 		return nil, nil
 	}
 	random := mac[0]&2 != 0
@@ -123,7 +241,7 @@ func (b *batch) resolveIP(a netip.Addr, t time.Time, create bool) (*Device, erro
 		}
 		return d, err
 	}
-	if !create || !internal(a) {
+	if !create || !b.s.internal(a) {
 		return nil, nil
 	}
 	d = b.create(Key{KeyIP, a.String()}, t)
@@ -509,6 +627,17 @@ func (b *batch) applyHL7Behind(o *observe.Observation, t time.Time) (bool, error
 	if err != nil {
 		return true, err
 	}
+	if len(eui) != 16 && gw != nil {
+		// Not an EUI-64 (a lab analyzer's "model^serial^version"): the
+		// sender describes itself, until it reports more than one piece of
+		// equipment, which makes it a gateway.
+		if !slices.Contains(gw.Equipment, eui) && len(gw.Equipment) < 16 {
+			gw.Equipment = append(gw.Equipment, eui)
+		}
+		if len(gw.Equipment) < 2 {
+			return false, nil
+		}
+	}
 	if gw != nil {
 		b.touch(gw, o.Protocol, t, true)
 	}
@@ -729,9 +858,16 @@ func (b *batch) flow(d *Device, o *observe.Observation, t time.Time) error {
 		return n
 	}
 	app, _ := o.Get("flow.app")
+	// Totals, or the decoder's per-direction counters.
 	bytes, pkts := num("flow.bytes"), num("flow.packets")
+	if bytes == 0 {
+		bytes = num("flow.bytes_in") + num("flow.bytes_out")
+	}
+	if pkts == 0 {
+		pkts = num("flow.packets_in") + num("flow.packets_out")
+	}
 	b.contact(d, Contact{Peer: dst.String(), Port: o.DstPort, Transport: o.Transport, Outbound: true, App: app, Bytes: bytes, Packets: pkts}, t)
-	if !internal(dst) {
+	if !b.s.internal(dst) {
 		b.external(d, dst.String(), o.DstPort, t)
 		return nil
 	}

@@ -294,9 +294,18 @@ func usableIP(a netip.Addr) netip.Addr {
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 // internal reports whether a belongs to the hospital side (private,
-// loopback, link-local, CGNAT), where an address-only device is believable.
-func internal(a netip.Addr) bool {
-	return a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || cgnat.Contains(a)
+// loopback, link-local, CGNAT, or a configured prefix), where an
+// address-only device is believable.
+func (s *Service) internal(a netip.Addr) bool {
+	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || cgnat.Contains(a) {
+		return true
+	}
+	for _, p := range s.opt.Internal {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func subnetOf(a netip.Addr, locs []Prefix) string {

@@ -27,8 +27,9 @@ type Device struct {
 	RandomMAC     bool              `json:"random_mac,omitempty"`
 	EUI64         string            `json:"eui64,omitempty"`
 	BehindGateway bool              `json:"behind_gateway,omitempty"`
-	Gateways      []string          `json:"gateways,omitempty"` // ids of devices that reported this one
-	Router        bool              `json:"router,omitempty"`   // its MAC carries many source IPs
+	Gateways      []string          `json:"gateways,omitempty"`  // ids of devices that reported this one
+	Router        bool              `json:"router,omitempty"`    // its MAC carries many source IPs
+	Equipment     []string          `json:"equipment,omitempty"` // non-EUI HL7 equipment ids it reported
 	ClientIDs     []string          `json:"client_ids,omitempty"`
 	IPs           []IPRecord        `json:"ips,omitempty"` // most recent first
 	Identity      identity.Identity `json:"identity,omitempty"`

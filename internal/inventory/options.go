@@ -33,11 +33,12 @@ func (NoClaims) Claims(_ *observe.Observation, out []fingerprint.Claim) []finger
 // Options tunes the service. Start from DefaultOptions.
 type Options struct {
 	Policy       identity.Policy
-	SilentAfter  time.Duration // no observation for this long: "silent"
-	Learning     time.Duration // after first seen, no configuration_change events (baseline)
-	RandomMACGap time.Duration // a random MAC unseen this long starts a new device unless its DHCP client id matches
-	RouterIPs    int           // a MAC sourcing more recent IPs than this is a router; its IPs become IP-only devices
-	Locations    []Prefix      // subnet -> location name
+	SilentAfter  time.Duration  // no observation for this long: "silent"
+	Learning     time.Duration  // after first seen, no configuration_change events (baseline)
+	RandomMACGap time.Duration  // a random MAC unseen this long starts a new device unless its DHCP client id matches
+	RouterIPs    int            // a MAC sourcing more recent IPs than this is a router; its IPs become IP-only devices
+	Locations    []Prefix       // subnet -> location name
+	Internal     []netip.Prefix // public prefixes the site owns (devices may use them); private ranges always count
 	MaxIPs       int
 	MaxServices  int
 	MaxPeers     int // per service
