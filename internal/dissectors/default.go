@@ -8,6 +8,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/arp"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
 	"github.com/wardiomt/ward/internal/dissect/dhcp"
+	"github.com/wardiomt/ward/internal/dissect/dhcpv6"
 	"github.com/wardiomt/ward/internal/dissect/dicom"
 	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
@@ -27,6 +28,7 @@ func Default() []dissect.Dissector {
 		cdp.New(),
 		snmp.New(),
 		dhcp.New(),
+		dhcpv6.New(),
 		mdns.New(), // before dns: more specific port
 		dns.New(),
 		dns.NewLLMNR(),
