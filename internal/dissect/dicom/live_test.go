@@ -1,0 +1,328 @@
+package dicom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wardiomt/ward/internal/capture"
+	"github.com/wardiomt/ward/internal/decode"
+	"github.com/wardiomt/ward/internal/dissect/medtest"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// liveDump is a dcmtk dump2dcm input: a synthetic CT with device attributes
+// and canary patient/study values.
+const liveDump = `(0008,0005) CS [ISO_IR 100]
+(0008,0016) UI =CTImageStorage
+(0008,0018) UI [2.25.%d]
+(0008,0050) SH [CANARYACC77]
+(0008,0060) CS [CT]
+(0008,0070) LO [Acme Imaging]
+(0008,0080) LO [Live Test Hospital]
+(0008,1010) SH [CTLIVE1]
+(0008,1090) LO [CT-X 128]
+(0010,0010) PN [CANARY^LIVE^PATIENT]
+(0010,0020) LO [CANARYID001]
+(0010,0030) DA [19230405]
+(0018,1000) LO [ACM-CT-0007]
+(0018,1020) LO [VA10\SP2]
+(0020,000d) UI [2.25.424242424242]
+(0020,000e) UI [2.25.%d]
+(0028,0002) US 1
+(0028,0004) CS [MONOCHROME2]
+(0028,0010) US %d
+(0028,0011) US 1000
+(0028,0100) US 16
+(0028,0101) US 16
+(0028,0102) US 15
+(0028,0103) US 0
+(7fe0,0010) OW =%s
+`
+
+var liveCanaries = []string{"CANARY", "19230405", "424242424242"}
+
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s not installed; CI must install dcmtk", tool)
+			}
+			t.Skipf("%s not installed (apt-get install dcmtk); skipping", tool)
+		}
+	}
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("live capture needs root in CI")
+		}
+		t.Skip("live capture needs root")
+	}
+}
+
+// netns is a private network namespace holding only a loopback interface:
+// the servers listen there, so nothing is reachable from outside.
+type netns struct {
+	holder *exec.Cmd
+	path   string
+}
+
+func newNetns(t *testing.T) *netns {
+	t.Helper()
+	holder := exec.Command("unshare", "-n", "sleep", "600")
+	if err := holder.Start(); err != nil {
+		t.Fatalf("unshare: %v", err)
+	}
+	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
+	ns := &netns{holder: holder, path: fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)}
+	for i := 0; i < 50; i++ { // wait until unshare has switched namespaces
+		self, _ := os.Readlink("/proc/self/ns/net")
+		if other, err := os.Readlink(ns.path); err == nil && other != self {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, err := ns.command(context.Background(), "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v %s", err, out)
+	}
+	return ns
+}
+
+func (n *netns) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "nsenter", append([]string{"--net=" + n.path, name}, args...)...)
+}
+
+// capture runs Ward's live capture on the namespace's lo and decodes with
+// only the DICOM dissector until ctx ends.
+func (n *netns) capture(ctx context.Context, t *testing.T, ready chan<- error) (chan []observe.Observation, chan *decode.Stats) {
+	obsc, statc := make(chan []observe.Observation, 1), make(chan *decode.Stats, 1)
+	go func() {
+		// The AF_PACKET socket belongs to the namespace of the thread that
+		// creates it; this thread is never unlocked, so it dies with the goroutine.
+		runtime.LockOSThread()
+		var c observe.Collector
+		var dec *decode.Decoder
+		defer func() {
+			if dec != nil {
+				dec.Flush()
+				statc <- dec.Stats()
+			} else {
+				statc <- nil
+			}
+			obsc <- c.Obs
+		}()
+		fd, err := unix.Open(n.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			ready <- err
+			return
+		}
+		err = unix.Setns(fd, unix.CLONE_NEWNET)
+		unix.Close(fd)
+		if err != nil {
+			ready <- fmt.Errorf("setns: %w", err)
+			return
+		}
+		live, err := capture.OpenLive(capture.LiveConfig{Interface: "lo", PollTimeout: 50 * time.Millisecond, BlockSize: 1 << 20, NumBlocks: 32})
+		if err != nil {
+			ready <- err
+			return
+		}
+		defer live.Close()
+		cfg := decode.DefaultConfig()
+		cfg.SynSignatures, cfg.Services = false, false
+		dec, err = decode.New(cfg, decode.Split(New()), observe.EmitterFunc(func(o *observe.Observation) {
+			if o.Protocol == "dicom" {
+				c.Emit(o)
+			}
+		}))
+		if err != nil {
+			ready <- err
+			return
+		}
+		ready <- nil
+		for ctx.Err() == nil {
+			p, err := live.ReadPacket()
+			if errors.Is(err, capture.ErrTimeout) {
+				continue
+			}
+			if err != nil {
+				return
+			}
+			dec.Packet(p.Data, p.Info, p.LinkType)
+		}
+	}()
+	return obsc, statc
+}
+
+// TestDCMTKLive runs dcmtk's echoscu, storescu (in four transfer syntaxes
+// and one bulk association) and findscu against storescp, captures them
+// with Ward's own live capture, and checks every field.
+func TestDCMTKLive(t *testing.T) {
+	needTools(t, "storescp", "storescu", "echoscu", "findscu", "dump2dcm", "unshare", "nsenter", "ip")
+	dir := t.TempDir()
+	mk := func(name string, rows, uid int) string {
+		px := filepath.Join(dir, name+".raw")
+		if err := os.WriteFile(px, make([]byte, rows*1000*2), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dump := filepath.Join(dir, name+".dump")
+		if err := os.WriteFile(dump, []byte(fmt.Sprintf(liveDump, uid, uid+1, rows, px)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dcm := filepath.Join(dir, name+".dcm")
+		if out, err := exec.Command("dump2dcm", "--write-xfer-little", dump, dcm).CombinedOutput(); err != nil {
+			t.Fatalf("dump2dcm: %v %s", err, out)
+		}
+		return dcm
+	}
+	small := mk("small", 8, 1000)
+	bulk := []string{mk("bulk1", 1000, 2000), mk("bulk2", 1000, 3000), mk("bulk3", 1000, 4000)}
+
+	ns := newNetns(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	capCtx, stopCapture := context.WithCancel(ctx)
+	ready := make(chan error, 1)
+	obsc, statc := ns.capture(capCtx, t, ready)
+	if err := <-ready; err != nil {
+		stopCapture()
+		t.Fatalf("live capture: %v", err)
+	}
+
+	const port = "11112"
+	scp := ns.command(ctx, "storescp", "+xd", "-aet", "LIVEPACS", "-od", t.TempDir(), port)
+	if err := scp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = scp.Process.Kill(); _ = scp.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+
+	run := func(name string, args ...string) {
+		t.Helper()
+		out, err := ns.command(ctx, name, args...).CombinedOutput()
+		if err != nil && name != "findscu" {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
+	peer := []string{"-aec", "LIVEPACS", "127.0.0.1", port}
+	run("echoscu", append([]string{"-aet", "LIVEECHO"}, peer...)...)
+	syntaxes := map[string]string{"-xi": "LIVEIMPL", "-xe": "LIVEEXPL", "-xb": "LIVEBIG", "-xd": "LIVEDEFL"}
+	for opt, aet := range syntaxes {
+		run("storescu", append([]string{opt, "-aet", aet}, append(peer, small)...)...)
+	}
+	run("storescu", append([]string{"-aet", "LIVEBULK"}, append(peer, bulk...)...)...)
+	run("findscu", append([]string{"-S", "-aet", "LIVEFIND", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName=CANARY*"}, peer...)...)
+	time.Sleep(500 * time.Millisecond)
+	stopCapture()
+	obs, stats := <-obsc, <-statc
+
+	// Group observations by association (the client's port).
+	byAssoc := map[uint16][]observe.Observation{}
+	aet := map[uint16]string{}
+	for _, o := range obs {
+		client := o.SrcPort
+		if client == 11112 {
+			client = o.DstPort
+		}
+		byAssoc[client] = append(byAssoc[client], o)
+		if v, ok := o.Get("dicom.calling_ae"); ok {
+			aet[client] = v
+		}
+	}
+	find := func(ae string) []observe.Observation {
+		for p, a := range aet {
+			if a == ae {
+				return byAssoc[p]
+			}
+		}
+		t.Errorf("no association from %s captured", ae)
+		return nil
+	}
+	value := func(os []observe.Observation, key string) []string {
+		var v []string
+		for _, o := range os {
+			if x, ok := o.Get(key); ok {
+				v = append(v, x)
+			}
+		}
+		return v
+	}
+	has := func(vs []string, want string) bool {
+		for _, v := range vs {
+			if v == want {
+				return true
+			}
+		}
+		return false
+	}
+
+	echo := find("LIVEECHO")
+	for _, c := range []string{"C-ECHO-RQ", "C-ECHO-RSP"} {
+		if !has(value(echo, "dicom.command"), c) {
+			t.Errorf("echo: no %s in %v", c, value(echo, "dicom.command"))
+		}
+	}
+	wantTS := map[string]string{"-xi": tsImplicitLE, "-xe": tsExplicitLE, "-xb": tsExplicitBE, "-xd": tsDeflatedLE}
+	wantID := map[string]string{
+		"dicom.modality": "CT", "dicom.manufacturer": "Acme Imaging", "dicom.institution": "Live Test Hospital",
+		"dicom.station_name": "CTLIVE1", "dicom.model": "CT-X 128", "dicom.serial": "ACM-CT-0007",
+		"dicom.software_versions": `VA10\SP2`,
+	}
+	for opt, ae := range syntaxes {
+		a := find(ae)
+		if !has(value(a, "dicom.transfer_syntax"), named(transferSyntaxes, wantTS[opt])) {
+			t.Errorf("%s: accepted transfer syntaxes %v, want %s", ae, value(a, "dicom.transfer_syntax"), wantTS[opt])
+		}
+		for k, w := range wantID {
+			if got := value(a, k); len(got) != 1 || got[0] != w {
+				t.Errorf("%s: %s = %v, want [%s]", ae, k, got, w)
+			}
+		}
+		for _, o := range a {
+			if _, ok := o.Get("dicom.manufacturer"); ok && o.SrcPort == 11112 {
+				t.Errorf("%s: identity attributed to the SCP", ae)
+			}
+		}
+		if got := value(a, "dicom.role"); strings.Join(got, ",") != "SCU,SCP" {
+			t.Errorf("%s: roles %v", ae, got)
+		}
+		if !has(value(a, "dicom.abstract_syntax"), "1.2.840.10008.5.1.4.1.1.2 CT Image Storage") {
+			t.Errorf("%s: CT Image Storage not among proposed SOP classes", ae)
+		}
+		if got := value(a, "dicom.implementation_version_name"); len(got) == 0 || !strings.HasPrefix(got[0], "OFFIS_DCMTK") {
+			t.Errorf("%s: implementation version %v", ae, got)
+		}
+		if got := value(a, "dicom.result"); !has(got, "accepted") {
+			t.Errorf("%s: result %v", ae, got)
+		}
+	}
+	bulkObs := find("LIVEBULK")
+	if got := value(bulkObs, "dicom.associations"); len(got) != 1 {
+		t.Errorf("bulk: usage %v", got)
+	}
+	// Inspection stops after the first dataset's identity: the count is a
+	// lower bound of the three C-STOREs sent.
+	if got := value(bulkObs, "dicom.stores"); len(got) != 1 || got[0] != "1" {
+		t.Errorf("bulk: stores %v, want [1]", got)
+	}
+	findObs := find("LIVEFIND")
+	if len(value(findObs, "dicom.pdu")) == 0 {
+		t.Errorf("find: no PDU observations")
+	}
+	medtest.AssertNoCanary(t, obs, nil, liveCanaries...)
+	total := stats.BytesInspected + stats.BytesSkipped
+	t.Logf("associations %d, observations %d; TCP payload %d bytes: inspected %d (%.2f%%), skipped %d",
+		len(byAssoc), len(obs), total, stats.BytesInspected, 100*float64(stats.BytesInspected)/float64(total), stats.BytesSkipped)
+	if stats.BytesInspected*10 > total {
+		t.Errorf("inspected %d of %d bytes: the bulk transfer was not skipped", stats.BytesInspected, total)
+	}
+}
