@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -66,19 +67,22 @@ type tlvs struct {
 	nMgmt               int
 	med                 [medAssetID + 1][]byte
 	medClass            uint8
+	voiceVLAN           int // -1: none
+	portVLAN            int // 0: none
 	mudURL              []byte
 }
 
 // LLDP-MED (OUI 00-12-BB) subtypes.
 const (
-	medCapabilities = 1
-	medHardware     = 5
-	medFirmware     = 6
-	medSoftware     = 7
-	medSerial       = 8
-	medManufacturer = 9
-	medModel        = 10
-	medAssetID      = 11
+	medCapabilities  = 1
+	medNetworkPolicy = 2
+	medHardware      = 5
+	medFirmware      = 6
+	medSoftware      = 7
+	medSerial        = 8
+	medManufacturer  = 9
+	medModel         = 10
+	medAssetID       = 11
 )
 
 var medKeys = [...]string{
@@ -161,8 +165,18 @@ func org(v []byte, t *tlvs) {
 		switch {
 		case sub == medCapabilities && len(val) >= 3:
 			t.medClass = val[2]
+		case sub == medNetworkPolicy && len(val) >= 4 && val[0] == 1: // voice
+			// Unknown(1) Tagged(1) Reserved(1) VLAN(12) L2 priority(3) DSCP(6)
+			p := uint32(val[1])<<16 | uint32(val[2])<<8 | uint32(val[3])
+			if p&0x800000 == 0 && t.voiceVLAN < 0 {
+				t.voiceVLAN = int(p >> 9 & 0xfff)
+			}
 		case sub >= medHardware && sub <= medAssetID:
 			t.med[sub] = val
+		}
+	case [3]byte{0x00, 0x80, 0xc2}: // IEEE 802.1: port VLAN ID
+		if sub == 1 && len(val) >= 2 {
+			t.portVLAN = int(binary.BigEndian.Uint16(val))
 		}
 	case [3]byte{0x00, 0x00, 0x5e}: // IANA: MUD URL
 		if sub == 1 {
@@ -183,7 +197,7 @@ func ianaAddr(family byte, a []byte) []byte {
 // DissectFrame emits one observation describing the sender, plus one per
 // further management address.
 func (d *Dissector) DissectFrame(m *dissect.Meta, p []byte, e observe.Emitter) error {
-	var t tlvs
+	t := tlvs{voiceVLAN: -1}
 	err := parse(p, &t)
 	if t.chassis == nil {
 		if err == nil {
@@ -212,6 +226,14 @@ func (d *Dissector) DissectFrame(m *dissect.Meta, p []byte, e observe.Emitter) e
 		d.obs.Add(medKeys[sub], text(t.med[sub]))
 	}
 	d.obs.Add("lldp.med_device_class", medClass(t.medClass))
+	if t.voiceVLAN >= 0 {
+		d.buf = strconv.AppendInt(d.buf[:0], int64(t.voiceVLAN), 10)
+		d.obs.Add("lldp.med_voice_vlan", string(d.buf))
+	}
+	if t.portVLAN > 0 {
+		d.buf = strconv.AppendInt(d.buf[:0], int64(t.portVLAN), 10)
+		d.obs.Add("lldp.port_vlan", string(d.buf))
+	}
 	d.obs.Add("lldp.mud_url", text(t.mudURL))
 	e.Emit(&d.obs)
 	for i := 1; i < t.nMgmt; i++ {

@@ -73,6 +73,8 @@ func TestDissectFrame(t *testing.T) {
 				tlv(5, str(nil, "SEP001B4F010203")...),
 				tlv(7, 0x00, 0x24, 0x00, 0x20),
 				tlv(127, str([]byte{0x00, 0x12, 0xbb, 1}, "\x00\x33\x03")...),
+				tlv(127, 0x00, 0x12, 0xbb, 2, 1, 0x40, 0x32, 0xae), // voice: tagged, VLAN 25, prio 5, DSCP 46
+				tlv(127, 0x00, 0x80, 0xc2, 1, 0x00, 0x0a),          // port VLAN 10
 				tlv(127, str([]byte{0x00, 0x12, 0xbb, 5}, "1.0")...),
 				tlv(127, str([]byte{0x00, 0x12, 0xbb, 6}, "FW 2.3")...),
 				tlv(127, str([]byte{0x00, 0x12, 0xbb, 7}, "SIP75.8-5-3S")...),
@@ -100,6 +102,8 @@ func TestDissectFrame(t *testing.T) {
 				"lldp.med_model":              "IP Phone 7975",
 				"lldp.med_asset_id":           "ASSET-42",
 				"lldp.med_device_class":       "endpoint_class_3",
+				"lldp.med_voice_vlan":         "25",
+				"lldp.port_vlan":              "10",
 			}, {
 				"lldp.chassis_id":   "00:1b:4f:01:02:03",
 				"lldp.mgmt_address": "fe80::1",
