@@ -202,7 +202,21 @@ func handshake(t testing.TB, maxVersion uint16) []chunk {
 	t.Helper()
 	srvCert := selfSignedCert(t, "gateway.example", "Ward Test", []string{"gateway.example", "gw"}, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	cliCert := selfSignedCert(t, "pump-01", "Baxter", nil, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	a, b := net.Pipe()
+	// Loopback TCP rather than net.Pipe: its buffering lets both sides write
+	// at once (TLS 1.3 session tickets) without deadlock.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &recorder{}
 	cli := gotls.Client(recConn{a, r, true}, &gotls.Config{
 		ServerName: "gateway.example", InsecureSkipVerify: true, MaxVersion: maxVersion,
