@@ -37,7 +37,7 @@ func TestNoPHIAnywhere(t *testing.T) {
 	phi := []string{
 		"SYNTHETIC^PATIENT", "SYN0001", "19700101", "SYN9999", "ICU^^BED01",
 		"2.25.302914585321487618346124857003210002", // study instance UID
-		"MOUSE^MICKEY", "135769",                    // ndpi/hl7.pcap PID
+		"MOUSE^MICKEY", "135769", // ndpi/hl7.pcap PID
 	}
 	oracle := testutil.SharedData(t, "pcaps/oracle")
 	tags, _ := filepath.Glob(filepath.Join(oracle, "dcmtk__*.dicom_tags.tsv"))
