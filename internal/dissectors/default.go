@@ -12,11 +12,14 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/dicom"
 	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
+	"github.com/wardiomt/ward/internal/dissect/http"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/mdns"
 	"github.com/wardiomt/ward/internal/dissect/nbns"
+	"github.com/wardiomt/ward/internal/dissect/smb"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
+	"github.com/wardiomt/ward/internal/dissect/tls"
 )
 
 // Default returns a fresh set of the default dissectors. Dissectors keep
@@ -39,5 +42,8 @@ func Default() []dissect.Dissector {
 		nbns.NewBrowser(),
 		dicom.New(), // TCP, detected by content on any port
 		hl7.New(),   // MLLP, detected by content on any port
+		http.New(),  // HTTP/1.x request or status line, any port
+		tls.New(),   // handshake record with a Client/ServerHello, any port
+		smb.New(),   // NetBIOS session + SMB1/SMB2 header, any port
 	}
 }
