@@ -83,7 +83,9 @@ type txSink struct {
 	epss [][]any
 }
 
-const batch = 400
+// batch is how many rows one multi-row upsert carries: well under
+// SQLite's 32766 and PostgreSQL's 65535 bound parameters.
+const batch = 2000
 
 func (t *txSink) Advisory(a *vuln.Advisory) error {
 	b, err := json.Marshal(a)
@@ -144,10 +146,19 @@ func upsert(ctx context.Context, tx *sql.Tx, d *db.DB, table string, cols []stri
 	if len(rows) == 0 {
 		return nil
 	}
-	seen := map[string]int{}
-	var uniq [][]any
+	if maxRows := 30000 / len(cols); len(rows) > maxRows {
+		if err := upsert(ctx, tx, d, table, cols, nKey, rows[:maxRows]); err != nil {
+			return err
+		}
+		return upsert(ctx, tx, d, table, cols, nKey, rows[maxRows:])
+	}
+	seen := make(map[string]int, len(rows))
+	uniq := make([][]any, 0, len(rows))
 	for _, r := range rows {
-		k := fmt.Sprint(r[:nKey]...)
+		k, _ := r[0].(string)
+		if nKey > 1 {
+			k = fmt.Sprint(r[:nKey]...)
+		}
 		if i, ok := seen[k]; ok {
 			uniq[i] = r
 			continue
