@@ -29,6 +29,7 @@ type cond struct {
 	op            opKind
 	vals          []string // lower-cased unless caseSensitive
 	re            *regexp.Regexp
+	lits          []string // regex prefilter, see prefilter.go
 	caseSensitive bool
 	not           bool
 	matchesAny    bool
@@ -256,6 +257,7 @@ func compileCond(cs *condSpec) (cond, error) {
 			return c, fmt.Errorf("regex: %w", err)
 		}
 		c.re = re
+		c.lits = requiredLiterals(cs.Regex)
 		c.matchesAny = true
 		for _, p := range anyProbes {
 			if !re.MatchString(p) {

@@ -73,7 +73,7 @@ func New(opts Options) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	defaults, err := loadFS(defaultRules, "rules", e.vendors, e.tcp)
+	defaults, err := loadFS(defaultRules, "rules", "rules", e.vendors, e.tcp)
 	if err != nil {
 		return nil, fmt.Errorf("fingerprint: default rules: %w", err)
 	}
@@ -82,12 +82,9 @@ func New(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("fingerprint: default rules: %w", err)
 	}
 	if opts.UserDir != "" {
-		user, err := loadFS(os.DirFS(opts.UserDir), ".", e.vendors, e.tcp)
+		user, err := loadFS(os.DirFS(opts.UserDir), ".", opts.UserDir, e.vendors, e.tcp)
 		if err != nil {
-			return nil, fmt.Errorf("fingerprint: user rules in %s: %w", opts.UserDir, err)
-		}
-		for i := range user {
-			user[i].rule.file = filepath.Join(opts.UserDir, user[i].rule.file)
+			return nil, fmt.Errorf("fingerprint: user rules: %w", err)
 		}
 		if _, err := dedupe(user); err != nil {
 			return nil, fmt.Errorf("fingerprint: user rules: %w", err)
@@ -122,7 +119,9 @@ type loaded struct {
 	disabled bool
 }
 
-func loadFS(fsys fs.FS, dir string, vendors *canon.Table, tcp *tcpDB) ([]loaded, error) {
+// loadFS loads the rule files of dir in fsys in name order; display is the
+// directory name used in error messages and provenance.
+func loadFS(fsys fs.FS, dir, display string, vendors *canon.Table, tcp *tcpDB) ([]loaded, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
@@ -145,7 +144,7 @@ func loadFS(fsys fs.FS, dir string, vendors *canon.Table, tcp *tcpDB) ([]loaded,
 		if err != nil {
 			return nil, err
 		}
-		l, err := loadFile(p, data, vendors, tcp)
+		l, err := loadFile(filepath.Join(display, name), data, vendors, tcp)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -265,8 +264,8 @@ func (e *Engine) Claims(o *observe.Observation, out []Claim) []Claim {
 		for _, r := range e.byField[f.Key] {
 			out = e.apply(r, o, i, out)
 		}
-		if ex := macFields[f.Key]; ex != nil {
-			out = e.ouiClaim(o.Protocol, f, ex, out)
+		if k := macFields[f.Key]; k != 0 {
+			out = e.ouiClaim(o.Protocol, f, k, out)
 		}
 		if f.Key == synField && e.tcp.n > 0 {
 			out = e.tcp.claims(o, f, out)

@@ -109,8 +109,8 @@ func TestDICOMRules(t *testing.T) {
 			want: []string{"manufacturer=Canon Medical Systems"},
 		},
 		{
-			name: "root must be followed by a dot (no 1.2.840.1136190 false match)",
-			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.840.1136190195"),
+			name:   "root must be followed by a dot (no 1.2.840.1136190 false match)",
+			o:      obs("dicom", "dicom.implementation_class_uid", "1.2.840.1136190195"),
 			reject: []string{"manufacturer=*"},
 		},
 		{

@@ -9,7 +9,7 @@ func (c *cond) match(v string) bool {
 	case opPresent:
 		return true
 	case opRegex:
-		return c.re.MatchString(v)
+		return c.mayMatch(v) && c.re.MatchString(v)
 	}
 	for _, p := range c.vals {
 		if c.matchOne(v, p) {

@@ -31,21 +31,43 @@ var nicMakers = map[string]bool{
 	"Gainspan Corp.": true, "Redpine Signals, Inc.": true, "Connect One Ltd.": true,
 }
 
-// macExtractor finds the subject's hardware address in a field value.
-type macExtractor func(v string, buf *[8]byte) []byte
+// macKind says how to find the subject's hardware address in a field value.
+// A switch rather than function values keeps the buffer on the stack.
+type macKind uint8
+
+const (
+	macHex macKind = iota + 1
+	macDUID
+	macEUI64Prefix
+	macEUI64Component
+)
+
+func extractMAC(k macKind, v string, buf *[8]byte) []byte {
+	switch k {
+	case macHex:
+		return parseHexAddr(v, buf)
+	case macDUID:
+		return duidMAC(v, buf)
+	case macEUI64Prefix:
+		return eui64Prefix(v, buf)
+	case macEUI64Component:
+		return eui64Component(v, buf)
+	}
+	return nil
+}
 
 // macFields are the observation fields whose value is (or embeds) the MAC
 // of the device the observation is about. The packet's source MAC is not
 // used: routed traffic carries the router's.
-var macFields = map[string]macExtractor{
-	"arp.sender_mac":  parseHexAddr,
-	"dhcp.client_mac": parseHexAddr,
-	"lldp.chassis_id": parseHexAddr,
-	"dhcpv6.duid":     duidMAC,
+var macFields = map[string]macKind{
+	"arp.sender_mac":  macHex,
+	"dhcp.client_mac": macHex,
+	"lldp.chassis_id": macHex,
+	"dhcpv6.duid":     macDUID,
 	// IHE PCD equipment identifiers are EUI-64s derived from the vendor's OUI.
-	"hl7.equipment_id": eui64Prefix,
+	"hl7.equipment_id": macEUI64Prefix,
 	// MSH-3 of PCD devices: "<name>^<EUI-64>^EUI-64".
-	"hl7.sending_application": eui64Component,
+	"hl7.sending_application": macEUI64Component,
 }
 
 // parseHexAddr reads a 6- or 8-byte address written as hex with optional
@@ -162,9 +184,9 @@ func eui64Component(v string, buf *[8]byte) []byte {
 	return parseHexAddr(id, buf)
 }
 
-func (e *Engine) ouiClaim(proto string, f *observe.Field, ex macExtractor, out []Claim) []Claim {
+func (e *Engine) ouiClaim(proto string, f *observe.Field, k macKind, out []Claim) []Claim {
 	var buf [8]byte
-	mac := ex(f.Value, &buf)
+	mac := extractMAC(k, f.Value, &buf)
 	if mac == nil {
 		return out
 	}
