@@ -182,7 +182,19 @@ func (s *sim) apply(d *device, t int64, ev int32) {
 	case EventReturned:
 		d.silent = false
 		d.mllp = nil
-		s.record(t, d, EventReturned, nil, map[string]any{"ip": d.ip.String()}, "device transmits again")
+		before := map[string]any{"ip": d.ip.String()}
+		detail := "device transmits again"
+		if s.rng.IntN(2) == 0 {
+			// Its lease lapsed while it was away: DHCP hands out a new address.
+			l := &s.net.locs[d.loc]
+			if l.next < 1020 {
+				d.ip = l.base + ip4(l.next)
+				l.next++
+				d.ips = append(d.ips, d.ip)
+				detail = "device transmits again with a new DHCP address"
+			}
+		}
+		s.record(t, d, EventReturned, before, map[string]any{"ip": d.ip.String()}, detail)
 		if d.present() {
 			s.dhcpDORA(d, t, false)
 			s.gratuitousARP(d, t+300*ms)

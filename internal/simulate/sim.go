@@ -11,7 +11,6 @@ package simulate
 
 import (
 	"bufio"
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -69,22 +68,11 @@ type entry struct {
 	ev  int32
 }
 
-type entryHeap []entry
-
-func (h entryHeap) Len() int { return len(h) }
-func (h entryHeap) Less(i, j int) bool {
-	if h[i].t != h[j].t {
-		return h[i].t < h[j].t
+func (a entry) before(b entry) bool {
+	if a.t != b.t {
+		return a.t < b.t
 	}
-	return h[i].seq < h[j].seq
-}
-func (h entryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *entryHeap) Push(x any)   { *h = append(*h, x.(entry)) }
-func (h *entryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+	return a.seq < b.seq
 }
 
 type pkt struct {
@@ -93,23 +81,54 @@ type pkt struct {
 	data []byte
 }
 
-type pktHeap []pkt
-
-func (h pktHeap) Len() int { return len(h) }
-func (h pktHeap) Less(i, j int) bool {
-	if h[i].t != h[j].t {
-		return h[i].t < h[j].t
+func (a pkt) before(b pkt) bool {
+	if a.t != b.t {
+		return a.t < b.t
 	}
-	return h[i].seq < h[j].seq
+	return a.seq < b.seq
 }
-func (h pktHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *pktHeap) Push(x any)   { *h = append(*h, x.(pkt)) }
-func (h *pktHeap) Pop() any {
-	old := *h
-	p := old[len(old)-1]
-	old[len(old)-1] = pkt{}
-	*h = old[:len(old)-1]
-	return p
+
+// minHeap is a binary heap without container/heap's interface boxing,
+// which would cost an allocation per packet.
+type minHeap[T interface{ before(T) bool }] []T
+
+func (h *minHeap[T]) push(x T) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a[i].before(a[p]) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *minHeap[T]) pop() T {
+	a := *h
+	top := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	var zero T
+	a[n] = zero
+	a = a[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && a[l].before(a[m]) {
+			m = l
+		}
+		if r < n && a[r].before(a[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return top
 }
 
 type sim struct {
@@ -121,8 +140,8 @@ type sim struct {
 	net    *network
 	devs   []*device
 	events []plannedEvent
-	sched  entryHeap
-	out    pktHeap
+	sched  minHeap[entry]
+	out    minHeap[pkt]
 	seq    uint64
 	w      *pcapgo.Writer
 	bw     *bufio.Writer
@@ -196,7 +215,7 @@ func GenerateStats(ctx context.Context, cfg Config, w io.Writer) (*Truth, Stats,
 
 func (s *sim) schedule(t int64, dev int32, act uint8, ev int32) {
 	s.seq++
-	heap.Push(&s.sched, entry{t: t, seq: s.seq, dev: dev, act: act, ev: ev})
+	s.sched.push(entry{t: t, seq: s.seq, dev: dev, act: act, ev: ev})
 }
 
 // emit queues one frame. Frames at or before the scheduler's clock are
@@ -206,12 +225,12 @@ func (s *sim) emit(t int64, frame []byte) {
 		return
 	}
 	s.seq++
-	heap.Push(&s.out, pkt{t: t, seq: s.seq, data: frame})
+	s.out.push(pkt{t: t, seq: s.seq, data: frame})
 }
 
 func (s *sim) flush(upto int64) {
 	for s.err == nil && len(s.out) > 0 && s.out[0].t <= upto {
-		p := heap.Pop(&s.out).(pkt)
+		p := s.out.pop()
 		n := len(p.data)
 		capLen := min(n, int(s.cfg.Snaplen))
 		ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, p.t).UTC(), CaptureLength: capLen, Length: n}
@@ -227,7 +246,7 @@ func (s *sim) flush(upto int64) {
 func (s *sim) run(ctx context.Context) error {
 	lastLog := s.start
 	for len(s.sched) > 0 {
-		e := heap.Pop(&s.sched).(entry)
+		e := s.sched.pop()
 		if e.t >= s.end {
 			break
 		}

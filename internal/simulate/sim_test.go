@@ -194,6 +194,13 @@ func TestTruth(t *testing.T) {
 			if got := ids[e.DeviceID].Location; got != e.After["location"] {
 				t.Errorf("%s moved to %v but ends in %s", e.DeviceID, e.After["location"], got)
 			}
+			// The move is visible passively: option 82 names the new port.
+			if sw, _ := e.After["switch"].(string); strings.HasPrefix(sw, "sw-") {
+				circuit := sw + ":" + e.After["switch_port"].(string)
+				if !bytes.Contains(data, append([]byte{1, byte(len(circuit))}, circuit...)) {
+					t.Errorf("%s moved to %s but no DHCP option 82 circuit-id names it", e.DeviceID, circuit)
+				}
+			}
 		}
 	}
 }
