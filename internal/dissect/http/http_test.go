@@ -285,3 +285,20 @@ func BenchmarkRequest(b *testing.B) {
 		s.Data(m, true, req, e)
 	}
 }
+
+func TestGapResync(t *testing.T) {
+	s := New().NewStream()
+	var c observe.Collector
+	s.Data(meta(), true, []byte("POST /a HTTP/1.1\r\nContent-Length: 1000\r\n\r\nxxxx"), &c)
+	s.Gap(true)
+	s.Data(meta(), true, []byte("middle of the lost body"), &c)
+	s.Data(meta(), true, []byte("GET /b?q=1 HTTP/1.1\r\nHost: h2\r\n\r\n"), &c)
+	var uris []string
+	for _, o := range c.Obs {
+		v, _ := o.Get("http.uri")
+		uris = append(uris, v)
+	}
+	if diff := cmp.Diff([]string{"/a", "/b"}, uris); diff != "" {
+		t.Errorf("after a gap (-want +got):\n%s", diff)
+	}
+}

@@ -505,8 +505,9 @@ func (s *stream) ja4() string {
 			ne++
 		}
 	}
-	copy(a[4:6], fmt.Sprintf("%02d", min(nc, 99)))
-	copy(a[6:8], fmt.Sprintf("%02d", min(ne, 99)))
+	nc, ne = min(nc, 99), min(ne, 99)
+	a[4], a[5] = byte('0'+nc/10), byte('0'+nc%10)
+	a[6], a[7] = byte('0'+ne/10), byte('0'+ne%10)
 	a[8], a[9] = '0', '0'
 	if len(h.alpn) > 0 && len(h.alpn[0]) > 0 {
 		p := h.alpn[0]
@@ -547,7 +548,7 @@ func (s *stream) hexList(sorted, sigAlgs []uint16) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = fmt.Appendf(b, "%04x", v)
+		b = appendHex4(b, v)
 	}
 	first := true
 	for _, v := range sigAlgs {
@@ -560,10 +561,15 @@ func (s *stream) hexList(sorted, sigAlgs []uint16) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = fmt.Appendf(b, "%04x", v)
+		b = appendHex4(b, v)
 	}
 	s.buf = b
 	return b
+}
+
+func appendHex4(b []byte, v uint16) []byte {
+	const digits = "0123456789abcdef"
+	return append(b, digits[v>>12], digits[v>>8&0xf], digits[v>>4&0xf], digits[v&0xf])
 }
 
 func hash12(b []byte) string {
