@@ -324,3 +324,34 @@ func BenchmarkBulk(b *testing.B) {
 		s.Data(m, false, data, e)
 	}
 }
+
+// TestSMB1PlainSessionSetup covers a non-extended-security (wc=13) request:
+// the account name sits before the domain and must never be reported.
+func TestSMB1PlainSessionSetup(t *testing.T) {
+	h := make([]byte, 32)
+	copy(h, "\xffSMB")
+	h[4] = 0x73
+	binary.LittleEndian.PutUint16(h[10:], flags2Unicode)
+	words := make([]byte, 26)
+	words[0] = 0xff
+	binary.LittleEndian.PutUint16(words[14:], 24) // OEM password length
+	binary.LittleEndian.PutUint16(words[16:], 24) // Unicode password length
+	data := make([]byte, 48)
+	if (32+1+26+2+48)%2 == 1 {
+		data = append(data, 0)
+	}
+	for _, s := range []string{"alice", "HOSPITAL", "Windows XP 2600", "Windows 2000 LAN Manager"} {
+		data = append(data, u16s(s)...)
+		data = append(data, 0, 0)
+	}
+	msg := append(h, 13)
+	msg = append(msg, words...)
+	msg = append(msg, le16(uint16(len(data)))...)
+	msg = append(msg, data...)
+	got, _ := feed([]seg{{true, nbss(msg)}}, 1<<20)
+	want := []map[string]string{{"smb.version": "1", "smb.smbv1": "true", "smb.primary_domain": "HOSPITAL",
+		"smb.native_os": "Windows XP 2600", "smb.native_lanman": "Windows 2000 LAN Manager"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
