@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		newSimulateCmd(g),
 		newObserveCmd(g),
 		newCaptureCmd(g),
+		newFingerprintCmd(g),
 		newIngestCmd(g),
 		newDevicesCmd(g),
 		newDeviceCmd(g),
