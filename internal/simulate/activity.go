@@ -176,6 +176,18 @@ func (s *sim) dhcpDORA(d *device, t int64, prevIP bool) {
 	s.relayed(d, t+27*ms, dhcpMsg{op: 2, xid: d.xid, secs: 1, yiaddr: d.ip, siaddr: s.devs[s.net.dns].ip, chaddr: d.mac, broadcast: true, opts: append(sa, relay...)}, true)
 }
 
+// dhcpInitReboot plays an INIT-REBOOT: after a power cycle the client
+// broadcasts a REQUEST for its old address, which the gateway relays with
+// option 82, so the sensor learns the device's switch port.
+func (s *sim) dhcpInitReboot(d *device, t int64) {
+	d.xid = s.rng.Uint32()
+	relay := s.relayOpt(d)
+	cr := s.dhcpClientOpts(d, dhcpRequest, d.ip, 0)
+	s.relayed(d, t, dhcpMsg{op: 1, xid: d.xid, chaddr: d.mac, broadcast: true, opts: append(cr, relay...)}, false)
+	sa := s.dhcpServerOpts(dhcpAck, d)
+	s.relayed(d, t+2*ms, dhcpMsg{op: 2, xid: d.xid, yiaddr: d.ip, siaddr: s.devs[s.net.dns].ip, chaddr: d.mac, broadcast: true, opts: append(sa, relay...)}, true)
+}
+
 // dhcpRenew plays a unicast RENEWING REQUEST/ACK straight to the server.
 func (s *sim) dhcpRenew(d *device, t int64) {
 	if !d.kind.Speaks("dhcp") {

@@ -40,7 +40,7 @@ func (s *sim) plan() {
 		}
 		if d.kind.Speaks("dhcp") {
 			first := min(int64(s.cfg.Lease)/2, dur/3)
-			s.schedule(s.start+s.rng.Int64N(max(first, 1)), d.idx, actDHCP, -1)
+			s.schedule(s.start+s.rng.Int64N(max(first, 1)), d.idx, actDHCP, 1)
 		}
 		s.schedule(s.start+s.rng.Int64N(max(s.interval(d), 1)), d.idx, actWake, -1)
 	}

@@ -272,7 +272,11 @@ func (s *sim) run(ctx context.Context) error {
 			s.schedule(e.t+s.interval(d), e.dev, actWake, -1)
 		case actDHCP:
 			if d.present() {
-				s.dhcpRenew(d, e.t)
+				if e.ev == 1 && s.rng.IntN(10) < 6 {
+					s.dhcpInitReboot(d, e.t)
+				} else {
+					s.dhcpRenew(d, e.t)
+				}
 			}
 			s.schedule(e.t+int64(s.cfg.Lease)/2, e.dev, actDHCP, -1)
 		case actLLDP:
