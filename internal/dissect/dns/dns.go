@@ -16,6 +16,7 @@ import (
 // built once so emitting costs no string concatenation.
 type keys struct {
 	proto, query, qtype, response, rcode, answerName, answer, answerType string
+	updateZone, updateName, updateAddress                                string
 }
 
 func keysFor(proto string) keys {
@@ -28,6 +29,10 @@ func keysFor(proto string) keys {
 		answerName: proto + ".answer_name",
 		answer:     proto + ".answer",
 		answerType: proto + ".answer_type",
+
+		updateZone:    proto + ".update_zone",
+		updateName:    proto + ".update_name",
+		updateAddress: proto + ".update_address",
 	}
 }
 
@@ -39,6 +44,7 @@ type Dissector struct {
 	obs  observe.Observation
 	name []byte
 	val  []byte
+	zone []byte
 }
 
 // New returns the unicast DNS dissector (protocol "dns", port 53).
@@ -74,14 +80,19 @@ func (d *Dissector) MatchUDP(srcPort, dstPort uint16, payload []byte) bool {
 // DissectUDP emits one observation per question (<p>.query, <p>.qtype, and
 // for responses <p>.response=1 and <p>.rcode) and, for responses, one per
 // answer-section A/AAAA/CNAME/PTR record (<p>.answer_name, <p>.answer,
-// <p>.answer_type).
+// <p>.answer_type). Dynamic updates (opcode 5) adding an address emit
+// <p>.update_zone, <p>.update_name and <p>.update_address.
 func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) error {
 	if err := d.msg.Parse(p); err != nil {
 		return fmt.Errorf("%s: %w", d.k.proto, err)
 	}
-	if op := d.msg.Opcode(); op != 0 {
-		// Only standard queries carry questions worth reporting; NOTIFY and
-		// UPDATE reuse the sections for other meanings.
+	switch d.msg.Opcode() {
+	case 0:
+	case 5:
+		d.update(m, p, e)
+		return nil
+	default:
+		// NOTIFY, STATUS and others reuse the sections for other meanings.
 		return nil
 	}
 	resp := d.msg.Response()
@@ -125,6 +136,38 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 		e.Emit(&d.obs)
 	}
 	return nil
+}
+
+// update reports RFC 2136 dynamic updates that add A/AAAA records: hosts
+// (Windows clients, DHCP servers on their behalf) registering their own
+// name. The zone is the single "question"; the update section is parsed as
+// the authority section. Responses and deletions (class NONE/ANY) are skipped.
+func (d *Dissector) update(m *dissect.Meta, p []byte, e observe.Emitter) {
+	if d.msg.Response() || len(d.msg.Questions) == 0 {
+		return
+	}
+	var zone []byte
+	for i := range d.msg.Records {
+		r := &d.msg.Records[i]
+		if r.Section != Authority || r.Class != 1 || (r.Type != TypeA && r.Type != TypeAAAA) || !d.answerValue(p, r) {
+			continue
+		}
+		var err error
+		if zone == nil {
+			if d.zone, err = AppendName(d.zone[:0], p, d.msg.Questions[0].Name); err != nil {
+				return
+			}
+			zone = d.zone
+		}
+		if d.name, err = AppendName(d.name[:0], p, r.Name); err != nil || len(d.name) == 0 {
+			continue
+		}
+		m.Fill(&d.obs, d.k.proto)
+		d.obs.Add(d.k.updateZone, Text(zone, MaxText))
+		d.obs.Add(d.k.updateName, Text(d.name, MaxText))
+		d.obs.Add(d.k.updateAddress, Text(d.val, MaxText))
+		e.Emit(&d.obs)
+	}
 }
 
 // answerValue formats r's data into d.val when r is a type Ward reports.

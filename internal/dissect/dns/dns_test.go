@@ -44,7 +44,7 @@ func (m *msgBuilder) question(n string, t uint16) *msgBuilder { return m.name(n)
 
 // rr appends a record whose owner is a pointer to off.
 func (m *msgBuilder) rr(ptr int, t uint16, data []byte) *msgBuilder {
-	m.u16(0xc000 | uint16(ptr)).u16(t).u16(1).raw(0, 0, 0, 60).u16(uint16(len(data)))
+	m.u16(0xc000|uint16(ptr)).u16(t).u16(1).raw(0, 0, 0, 60).u16(uint16(len(data)))
 	return m.raw(data...)
 }
 
@@ -138,8 +138,17 @@ func TestDissectUDP(t *testing.T) {
 			wantErr: dissect.ErrMalformed,
 		},
 		{
-			name: "update opcode ignored",
+			name: "update without address records",
 			msg:  newMsg(0x2800, 1, 0, 0, 0).question("zone.example", TypeSOA).b,
+		},
+		{
+			name: "dynamic update registers a host",
+			msg: newMsg(0x2800, 1, 1, 2, 0).question("hosp.example", TypeSOA).
+				rr(12, TypeA, []byte{10, 9, 8, 7}). // prerequisite: ignored
+				raw(4, 'r', 'a', 'd', '1', 0xc0, 12).u16(TypeA).u16(1).raw(0, 0, 4, 0xb0).u16(4).raw(10, 1, 2, 3).
+				raw(4, 'o', 'l', 'd', '1', 0xc0, 12).u16(TypeA).u16(254).raw(0, 0, 0, 0).u16(0). // deletion
+				b,
+			want: [][]observe.Field{f("dns.update_zone", "hosp.example", "dns.update_name", "rad1.hosp.example", "dns.update_address", "10.1.2.3")},
 		},
 	}
 	for _, tt := range tests {

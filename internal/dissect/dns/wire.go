@@ -49,10 +49,10 @@ const (
 
 // Header is the fixed 12-byte DNS header.
 type Header struct {
-	ID                 uint16
-	Flags              uint16
-	QDCount, ANCount   uint16
-	NSCount, ARCount   uint16
+	ID               uint16
+	Flags            uint16
+	QDCount, ANCount uint16
+	NSCount, ARCount uint16
 }
 
 // Response reports the QR bit.
