@@ -102,9 +102,11 @@ func (t *Table) Len() int { return len(t.l24.keys) + len(t.l28.keys) + len(t.l36
 // Lookup returns the registrant of mac's prefix, longest assignment first
 // (an MA-S block inside a MA-L owned by the IEEE names the real owner).
 // Locally administered addresses (randomised Wi-Fi MACs, VMs, containers)
-// have no registrant and return false, as do addresses shorter than 3 bytes.
+// have no registrant and return false, as do addresses shorter than 3 bytes
+// and the all-zero placeholder (loopback captures, unset fields), whose
+// prefix happens to be registered to Xerox.
 func (t *Table) Lookup(mac net.HardwareAddr) (string, bool) {
-	if len(mac) < 3 || IsLocal(mac) {
+	if len(mac) < 3 || IsLocal(mac) || isZero(mac) {
 		return "", false
 	}
 	var v uint64
@@ -124,6 +126,15 @@ func (t *Table) Lookup(mac net.HardwareAddr) (string, bool) {
 		}
 	}
 	return t.l24.find(v >> 24)
+}
+
+func isZero(mac net.HardwareAddr) bool {
+	for _, b := range mac {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // IsLocal reports whether mac is locally administered (the U/L bit, second

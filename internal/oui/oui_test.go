@@ -27,6 +27,8 @@ func TestLookup(t *testing.T) {
 		{"locally administered (randomised)", "da:a1:19:00:00:01", "", false},
 		{"locally administered with real OUI bits", "02:09:fb:00:1a:2b", "", false},
 		{"too short", "00:09", "", false},
+		{"all-zero placeholder", "00:00:00:00:00:00", "", false},
+		{"Xerox's real 00:00:00 block", "00:00:00:12:34:56", "XEROX CORPORATION", true},
 		{"EUI-64", "00:09:fb:00:00:1a:2b:3c", "Philips Patient Monitoring", true},
 	}
 	for _, tt := range tests {
