@@ -104,8 +104,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 		}
 		m.Fill(&d.obs, d.k.proto)
 		d.obs.Add(d.k.query, Text(d.name, MaxText))
-		d.val = TypeName(d.val[:0], q.Type)
-		d.obs.Add(d.k.qtype, string(d.val))
+		d.obs.Add(d.k.qtype, d.typeName(q.Type))
 		if resp {
 			d.obs.Add(d.k.response, "1")
 			d.obs.Add(d.k.rcode, rcodeName(d.msg.RCode()))
@@ -168,6 +167,15 @@ func (d *Dissector) update(m *dissect.Meta, p []byte, e observe.Emitter) {
 		d.obs.Add(d.k.updateAddress, Text(d.val, MaxText))
 		e.Emit(&d.obs)
 	}
+}
+
+// typeName returns the mnemonic, allocating only for uncommon types.
+func (d *Dissector) typeName(t uint16) string {
+	if s := TypeString(t); s != "" {
+		return s
+	}
+	d.val = TypeName(d.val[:0], t)
+	return string(d.val)
 }
 
 // answerValue formats r's data into d.val when r is a type Ward reports.

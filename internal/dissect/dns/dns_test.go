@@ -318,6 +318,8 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 	for _, msg := range [][]byte{
 		newMsg(0x8180, 0, 1, 0, 0).name("x.example").u16(TypeNS).u16(1).raw(0, 0, 0, 1).u16(2).raw(0xc0, 12).b,
 		newMsg(0x2800, 1, 0, 0, 0).question("zone.example", TypeSOA).b,
+		// An answer whose owner name is a compression loop: the error is static.
+		newMsg(0x8180, 0, 1, 0, 0).raw(0xc0, 12).u16(TypeA).u16(1).raw(0, 0, 0, 1).u16(4).raw(1, 2, 3, 4).b,
 	} {
 		_ = d.DissectUDP(m, msg, e) // grow buffers
 		if n := testing.AllocsPerRun(100, func() { _ = d.DissectUDP(m, msg, e) }); n != 0 {

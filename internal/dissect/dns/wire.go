@@ -47,6 +47,16 @@ const (
 	MaxRecords = 256
 )
 
+// Name errors are built once: names are decoded for every record, and a
+// hostile datagram must not turn each failure into an allocation.
+var (
+	errHeader        = fmt.Errorf("dns header: %w", dissect.ErrTruncated)
+	errNameTruncated = fmt.Errorf("dns name runs past the message: %w", dissect.ErrTruncated)
+	errNameTooLong   = fmt.Errorf("dns name longer than %d bytes: %w", maxNameWire, dissect.ErrMalformed)
+	errNameLoop      = fmt.Errorf("dns name has more than %d compression pointers: %w", maxJumps, dissect.ErrMalformed)
+	errLabelType     = fmt.Errorf("dns name uses an obsolete label type: %w", dissect.ErrMalformed)
+)
+
 // Header is the fixed 12-byte DNS header.
 type Header struct {
 	ID               uint16
@@ -109,7 +119,7 @@ func (m *Message) Parse(msg []byte) error {
 	m.Records = m.Records[:0]
 	m.Truncated = false
 	if len(msg) < 12 {
-		return fmt.Errorf("dns header: %w", dissect.ErrTruncated)
+		return errHeader
 	}
 	m.Header = Header{
 		ID:      binary.BigEndian.Uint16(msg[0:2]),
@@ -176,7 +186,7 @@ func (m *Message) Parse(msg []byte) error {
 func SkipName(msg []byte, off int) (int, error) {
 	for n := 0; n <= maxNameWire; n++ {
 		if off >= len(msg) {
-			return 0, fmt.Errorf("dns name at %d: %w", off, dissect.ErrTruncated)
+			return 0, errNameTruncated
 		}
 		l := int(msg[off])
 		switch l & 0xc0 {
@@ -187,14 +197,14 @@ func SkipName(msg []byte, off int) (int, error) {
 			off += 1 + l
 		case 0xc0:
 			if off+2 > len(msg) {
-				return 0, fmt.Errorf("dns name pointer at %d: %w", off, dissect.ErrTruncated)
+				return 0, errNameTruncated
 			}
 			return off + 2, nil
 		default: // 0x40 and 0x80 label types are obsolete (RFC 6891)
-			return 0, fmt.Errorf("dns label type %#x at %d: %w", l&0xc0, off, dissect.ErrMalformed)
+			return 0, errLabelType
 		}
 	}
-	return 0, fmt.Errorf("dns name at %d too long: %w", off, dissect.ErrMalformed)
+	return 0, errNameTooLong
 }
 
 // AppendName appends the dotted name at off (following compression
@@ -206,7 +216,7 @@ func AppendName(dst, msg []byte, off int) ([]byte, error) {
 	jumps, wire := 0, 0
 	for {
 		if off < 0 || off >= len(msg) {
-			return dst[:start], fmt.Errorf("dns name at %d: %w", off, dissect.ErrTruncated)
+			return dst[:start], errNameTruncated
 		}
 		l := int(msg[off])
 		switch l & 0xc0 {
@@ -216,10 +226,10 @@ func AppendName(dst, msg []byte, off int) ([]byte, error) {
 			}
 			wire += 1 + l
 			if wire > maxNameWire {
-				return dst[:start], fmt.Errorf("dns name longer than %d: %w", maxNameWire, dissect.ErrMalformed)
+				return dst[:start], errNameTooLong
 			}
 			if off+1+l > len(msg) {
-				return dst[:start], fmt.Errorf("dns label at %d: %w", off, dissect.ErrTruncated)
+				return dst[:start], errNameTruncated
 			}
 			if len(dst) > start {
 				dst = append(dst, '.')
@@ -228,15 +238,15 @@ func AppendName(dst, msg []byte, off int) ([]byte, error) {
 			off += 1 + l
 		case 0xc0:
 			if off+2 > len(msg) {
-				return dst[:start], fmt.Errorf("dns name pointer at %d: %w", off, dissect.ErrTruncated)
+				return dst[:start], errNameTruncated
 			}
 			jumps++
 			if jumps > maxJumps {
-				return dst[:start], fmt.Errorf("dns name compression loop: %w", dissect.ErrMalformed)
+				return dst[:start], errNameLoop
 			}
 			off = int(binary.BigEndian.Uint16(msg[off:off+2]) & 0x3fff)
 		default:
-			return dst[:start], fmt.Errorf("dns label type %#x at %d: %w", l&0xc0, off, dissect.ErrMalformed)
+			return dst[:start], errLabelType
 		}
 	}
 }

@@ -408,8 +408,12 @@ func (d *Dissector) emitQuestions(m *dissect.Meta, p []byte, e observe.Emitter) 
 		}
 		m.Fill(&d.obs, "mdns")
 		d.obs.Add("mdns.query", d.text(n))
-		d.num = dns.TypeName(d.num[:0], q.Type)
-		d.obs.Add("mdns.qtype", string(d.num))
+		if ts := dns.TypeString(q.Type); ts != "" {
+			d.obs.Add("mdns.qtype", ts)
+		} else {
+			d.num = dns.TypeName(d.num[:0], q.Type)
+			d.obs.Add("mdns.qtype", string(d.num))
+		}
 		if q.QU {
 			d.obs.Add("mdns.qu", "1")
 		}
