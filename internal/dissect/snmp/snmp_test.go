@@ -317,19 +317,23 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 	}
 }
 
+// BenchmarkDissectUDP cycles through every message of the nDPI capture:
+// requests, responses with system-group values, traps and v3 reports.
 func BenchmarkDissectUDP(b *testing.B) {
-	var p []byte
-	for _, pl := range udpPayloads(b, filepath.Join("testdata", "ndpi_snmp.pcap"), New().MatchUDP) {
-		if len(pl) > len(p) {
-			p = pl
-		}
+	var msgs [][]byte
+	size := 0
+	for _, p := range udpPayloads(b, filepath.Join("testdata", "ndpi_snmp.pcap"), New().MatchUDP) {
+		msgs = append(msgs, p)
+		size += len(p)
 	}
 	d := New()
 	m := &dissect.Meta{}
 	e := observe.EmitterFunc(func(*observe.Observation) {})
 	b.ReportAllocs()
-	b.SetBytes(int64(len(p)))
+	b.SetBytes(int64(size / len(msgs)))
+	i := 0
 	for b.Loop() {
-		_ = d.DissectUDP(m, p, e)
+		_ = d.DissectUDP(m, msgs[i%len(msgs)], e)
+		i++
 	}
 }
