@@ -57,7 +57,31 @@ func runCapture(t testing.TB, path string, d dissect.Dissector) []framed {
 		dec.Packet(pkt.Data, pkt.Info, pkt.LinkType)
 	}
 	dec.Flush()
+	if ps := dec.Stats().Protocols[d.Name()]; ps != nil && ps.Panics > 0 {
+		t.Errorf("%s: %s panicked %d times", path, d.Name(), ps.Panics)
+	}
 	return out
+}
+
+// TestSharedCaptures runs the dissector over every shared capture: no
+// panic, and the bytes it inspected against those skipped once done.
+func TestSharedCaptures(t *testing.T) {
+	pcaps := testutil.SharedData(t, "pcaps")
+	n := 0
+	err := filepath.WalkDir(pcaps, func(p string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() || strings.Contains(p, "/oracle/") {
+			return err
+		}
+		if ext := filepath.Ext(p); ext != ".pcap" && ext != ".pcapng" && ext != ".cap" {
+			return nil
+		}
+		n += len(runCapture(t, p, New()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d observations from the shared captures", n)
 }
 
 // oracleRows reads a tshark field dump: frame number -> column -> values
