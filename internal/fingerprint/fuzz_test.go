@@ -45,3 +45,26 @@ func FuzzLoadRules(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClaims runs arbitrary field values through the default rules and the
+// value parsers behind them (SYN signatures, MAC/DUID/EUI-64 extraction).
+func FuzzClaims(f *testing.F) {
+	f.Add("tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0")
+	f.Add("tcp.syn_signature", "4:64+0:0:*:mss*0,0:::+")
+	f.Add("dhcpv6.duid", "00:01:00:01:2a:3b:4c:5d:00:09:fb:11:22:33")
+	f.Add("hl7.sending_application", "IntelliVue_MX800^0009FB00001A2B3C^EUI-64")
+	f.Add("hl7.equipment_id", "00B0940000C0FFEE^BD^00B0940000C0FFEE^EUI-64")
+	f.Add("arp.sender_mac", "00:09:fb:11:22:33")
+	f.Add("dicom.software_versions", "syngo MR E11\\AXM")
+	f.Add("smb.ntlm_version", "10.0.22631")
+	f.Add("http.server", "HP HTTP Server; HP Color LaserJet MFP M477fdw - CF379A; Serial Number: CNB8K1234X")
+	e := defaultEngine(f)
+	f.Fuzz(func(t *testing.T, key, value string) {
+		o := &observe.Observation{Protocol: "x", Fields: []observe.Field{{Key: key, Value: value}, {Key: "tcp.flags", Value: "syn"}}}
+		for _, c := range e.Claims(o, nil) {
+			if c.Value == "" || c.Confidence <= 0 || c.Confidence > 1 {
+				t.Fatalf("malformed claim %+v", c)
+			}
+		}
+	})
+}
