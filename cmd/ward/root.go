@@ -58,6 +58,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newFeedsCmd(g),
 		newLookupCmd(g),
+		newVulnsCmd(g),
 		newSimulateCmd(g),
 		newObserveCmd(g),
 		newCaptureCmd(g),

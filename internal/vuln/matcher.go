@@ -177,6 +177,12 @@ func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
 	}
 	err := p.Advisories(ctx, func(a *Advisory) error {
 		cp := *a
+		// Descriptions are not part of a finding; dropping them keeps an
+		// NVD-sized index small.
+		cp.Vulns = slices.Clone(cp.Vulns)
+		for i := range cp.Vulns {
+			cp.Vulns[i].Description = ""
+		}
 		m.index(&cp)
 		return nil
 	})
@@ -295,26 +301,45 @@ func looksLikeModel(s string) bool {
 	return false
 }
 
-// deviceKey caches results for identical device descriptions; inventories
-// hold many units of one model.
+// matchCache memoizes per Match call: the model-level candidates of a
+// (manufacturer, model) and the platform findings of an OS/component set,
+// since an inventory holds many units of one model with different versions.
+type matchCache struct {
+	details  map[[2]int]*details
+	full     map[deviceKey][]Finding
+	models   map[[2]string]modelCands
+	platform map[string][]Finding
+}
+
 type deviceKey struct{ mfr, model, version, os, comps string }
+
+type modelCands struct {
+	mfr   string
+	byAdv []advCands
+}
+
+type advCands struct {
+	adv   int
+	cands []candidate
+}
 
 // Match returns the findings of every device, in device order, then by
 // advisory. Devices with nothing relevant produce no finding.
 func (m *Matcher) Match(ctx context.Context, devices []Device) ([]Finding, error) {
-	cache := map[deviceKey][]Finding{}
-	var out []Finding
+	c := &matchCache{details: map[[2]int]*details{}, full: map[deviceKey][]Finding{}, models: map[[2]string]modelCands{}, platform: map[string][]Finding{}}
+	out := make([]Finding, 0, len(devices))
 	for i, d := range devices {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		k := deviceKey{d.Manufacturer, d.Model, d.Version, d.OS, componentsKey(d.Components)}
-		fs, ok := cache[k]
+		ck := componentsKey(d.Components)
+		k := deviceKey{d.Manufacturer, d.Model, d.Version, d.OS, ck}
+		fs, ok := c.full[k]
 		if !ok {
-			fs = m.matchOne(d)
-			cache[k] = fs
+			fs = m.matchOne(d, ck, c)
+			c.full[k] = fs
 		}
 		for _, f := range fs {
 			f.DeviceID = d.ID
@@ -344,52 +369,82 @@ type candidate struct {
 	exact bool // the product's tokens equal the device's
 }
 
-func (m *Matcher) matchOne(d Device) []Finding {
-	var out []Finding
-	mfr := m.norm.Manufacturer(d.Manufacturer)
-	if refs := m.byMfr[fold(mfr)]; len(refs) > 0 && strings.TrimSpace(d.Model) != "" {
-		// Only the canonical name's words are dropped from the device model:
-		// "McKesson Cardiology" must keep "mckesson" to meet its product.
-		dt := ModelTokens(d.Model, vendorTokens(mfr))
-		byAdv := map[int][]candidate{}
-		for i := range refs {
-			r := &refs[i]
-			lvl := MatchModel(dt, r.tokens)
-			alts := r.alts
-			if r.baseNums && !slices.ContainsFunc(hard(dt), func(t string) bool { return hasDigit(t) && contains(r.tokens, t) }) {
-				// "MMT-503 Remote Controller" listing compatible pumps as
-				// versions: the listed pumps are not the product.
-				alts = nil
-			}
-			for _, alt := range alts {
-				if l := MatchModel(dt, alt); l > lvl || (l == lvl && l == ModelMatch) {
-					lvl = l
-				}
-			}
-			if len(alts) > 0 && lvl == ModelMatch && !slices.ContainsFunc(alts, func(a []string) bool { return MatchModel(dt, a) == ModelMatch }) {
-				lvl = FamilyMatch // the product name matched but none of the listed models
-			}
-			if lvl != NoMatch && r.excluded(dt) {
-				lvl = NoMatch
-			}
-			if lvl != NoMatch {
-				exact := SameModel(dt, r.tokens) || slices.ContainsFunc(r.alts, func(a []string) bool { return SameModel(dt, a) })
-				byAdv[r.adv] = append(byAdv[r.adv], candidate{r, lvl, exact})
-			}
+// modelCandidates finds, per advisory, the product entries whose names
+// match the device's manufacturer and model.
+func (m *Matcher) modelCandidates(manufacturer, model string) modelCands {
+	mfr := m.norm.Manufacturer(manufacturer)
+	mc := modelCands{mfr: mfr}
+	refs := m.byMfr[fold(mfr)]
+	if len(refs) == 0 || strings.TrimSpace(model) == "" {
+		return mc
+	}
+	// Only the canonical name's words are dropped from the device model:
+	// "McKesson Cardiology" must keep "mckesson" to meet its product.
+	dt := ModelTokens(model, vendorTokens(mfr))
+	dh := hard(dt)
+	pos := map[int]int{}
+	for i := range refs {
+		r := &refs[i]
+		lvl := MatchModel(dt, r.tokens)
+		alts := r.alts
+		if r.baseNums && !slices.ContainsFunc(dh, func(t string) bool { return hasDigit(t) && contains(r.tokens, t) }) {
+			// "MMT-503 Remote Controller" listing compatible pumps as
+			// versions: the listed pumps are not the product.
+			alts = nil
 		}
-		for ai, cands := range byAdv {
-			if f, ok := m.judge(d, mfr, m.advs[ai], cands); ok {
-				out = append(out, f)
-			}
+		altModel := false
+		for _, alt := range alts {
+			l := MatchModel(dt, alt)
+			lvl = max(lvl, l)
+			altModel = altModel || l == ModelMatch
+		}
+		if len(alts) > 0 && lvl == ModelMatch && !altModel {
+			lvl = FamilyMatch // the product name matched but none of the listed models
+		}
+		if lvl != NoMatch && r.excluded(dt) {
+			lvl = NoMatch
+		}
+		if lvl == NoMatch {
+			continue
+		}
+		exact := SameModel(dt, r.tokens) || slices.ContainsFunc(r.alts, func(a []string) bool { return SameModel(dt, a) })
+		j, ok := pos[r.adv]
+		if !ok {
+			j = len(mc.byAdv)
+			pos[r.adv] = j
+			mc.byAdv = append(mc.byAdv, advCands{adv: r.adv})
+		}
+		mc.byAdv[j].cands = append(mc.byAdv[j].cands, candidate{r, lvl, exact})
+	}
+	return mc
+}
+
+func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
+	mk := [2]string{d.Manufacturer, d.Model}
+	mc, ok := c.models[mk]
+	if !ok {
+		mc = m.modelCandidates(d.Manufacturer, d.Model)
+		c.models[mk] = mc
+	}
+	var out []Finding
+	for _, ac := range mc.byAdv {
+		if f, ok := m.judge(d, mc.mfr, m.advs[ac.adv], ac.cands, c); ok {
+			out = append(out, f)
 		}
 	}
-	out = append(out, m.matchPlatform(d)...)
+	pk := d.Manufacturer + "\x02" + d.OS + "\x02" + compKey
+	pf, ok := c.platform[pk]
+	if !ok {
+		pf = m.matchPlatform(d)
+		c.platform[pk] = pf
+	}
+	out = append(out, pf...)
 	return dedupe(out)
 }
 
 // judge decides the status of one advisory for a device from its best
 // matching product entries.
-func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate) (Finding, bool) {
+func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate, c *matchCache) (Finding, bool) {
 	best := NoMatch
 	for _, c := range cands {
 		best = max(best, c.level)
@@ -413,15 +468,25 @@ func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate) (F
 		conf = ModelOnly
 	}
 	f := Finding{Advisory: a.ID, Source: a.Source, Title: a.Title, Published: a.Published, Manufacturer: mfr}
+	cache := c
 	pick := func(c candidate) {
 		p := a.Products[c.ref.prod]
 		f.Product = strings.TrimSpace(p.Vendor + " " + p.Name)
 		f.MatchedRange = p.Range
 		f.CVEs = nil
-		for _, vi := range c.ref.cveIdx {
-			f.CVEs = append(f.CVEs, a.Vulns[vi].CVE)
+		dk := [2]int{c.ref.adv, c.ref.prod}
+		det := cache.details[dk]
+		if det == nil {
+			var tmp Finding
+			for _, vi := range c.ref.cveIdx {
+				tmp.CVEs = append(tmp.CVEs, a.Vulns[vi].CVE)
+			}
+			m.fillDetails(&tmp, a, p.ID, c.ref.cveIdx)
+			det = &details{cves: tmp.CVEs, cvss: tmp.CVSS, cwe: tmp.CWE, rems: tmp.Remediations, ssvc: tmp.SSVC}
+			cache.details[dk] = det
 		}
-		m.fillDetails(&f, a, p.ID, c.ref.cveIdx)
+		// Shared, read-only slices: findings of one product entry are alike.
+		f.CVEs, f.CVSS, f.CWE, f.Remediations, f.SSVC = det.cves, det.cvss, det.cwe, det.rems, det.ssvc
 	}
 	v := strings.TrimSpace(d.Version)
 	if v == "" {
@@ -486,6 +551,14 @@ func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate) (F
 	f.MatchedRange = strings.Join(ranges, ", ")
 	f.Reason = fmt.Sprintf("%s %q version %s is outside every affected range (%s) of %s", mfr, d.Model, v, f.MatchedRange, f.Product)
 	return f, true
+}
+
+type details struct {
+	cves []string
+	cvss []Score
+	cwe  []string
+	rems []Remediation
+	ssvc []CVESSVC
 }
 
 // upgrade turns a model-level match with a version in range into exact.

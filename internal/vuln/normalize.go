@@ -89,8 +89,10 @@ func (n *Normalizer) CleanProductName(vendor, name string) string {
 
 // CPEProductName turns a CPE product slug into words ("alaris_8015_pcu_firmware" -> "alaris 8015 pcu firmware").
 func CPEProductName(slug string) string {
-	return strings.TrimSpace(strings.NewReplacer("_", " ", `\`, "", "-", " ").Replace(slug))
+	return strings.TrimSpace(slugReplacer.Replace(slug))
 }
+
+var slugReplacer = strings.NewReplacer("_", " ", `\`, "", "-", " ")
 
 func fold(s string) string {
 	return strings.Map(func(r rune) rune {

@@ -81,8 +81,7 @@ func words(s string) []string {
 
 // matches finds the pattern in text; the version is the word after the
 // match, or ver when given (a component's own version).
-func (p *PlatformPat) matches(text, ver string) bool {
-	w := words(text)
+func (p *PlatformPat) matches(w []string, ver string) bool {
 	for i := 0; i+len(p.words) <= len(w); i++ {
 		if !slices.Equal(w[i:i+len(p.words)], p.words) {
 			continue
@@ -119,18 +118,21 @@ func (p *PlatformPat) matches(text, ver string) bool {
 }
 
 func (m *Matcher) matchPlatform(d Device) []Finding {
-	type src struct{ text, ver, what string }
+	type src struct {
+		text, ver, what string
+		words           []string
+	}
 	var srcs []src
 	if d.OS != "" {
-		srcs = append(srcs, src{d.OS, "", "operating system"})
+		srcs = append(srcs, src{d.OS, "", "operating system", words(d.OS)})
 	}
 	for _, c := range d.Components {
-		srcs = append(srcs, src{c.Name, c.Version, "component"})
+		srcs = append(srcs, src{c.Name, c.Version, "component", words(c.Name)})
 	}
 	var out []Finding
 	for _, r := range m.platform {
 		for _, s := range srcs {
-			hit := slices.IndexFunc(r.Platforms, func(p PlatformPat) bool { return p.matches(s.text, s.ver) })
+			hit := slices.IndexFunc(r.Platforms, func(p PlatformPat) bool { return p.matches(s.words, s.ver) })
 			if hit < 0 {
 				continue
 			}
