@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wardiomt/ward/internal/vuln"
+)
+
+func runWard(t *testing.T, args ...string) string {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("ward %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// TestLookupJSONContract runs `ward lookup --json` on the bundled snapshot
+// (no database, no shared data) and checks the finding contract.
+func TestLookupJSONContract(t *testing.T) {
+	out := runWard(t, "lookup", "--manufacturer", "Becton, Dickinson and Company", "--model", "Alaris 8015 PC Unit", "--version", "9.19", "--json")
+	var fs []map[string]any
+	if err := json.Unmarshal([]byte(out), &fs); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	found := false
+	for _, f := range fs {
+		for _, k := range []string{"device_id", "status", "advisory", "cves", "product", "matched_range", "confidence", "reason", "cvss", "kev", "epss", "cwe", "remediations"} {
+			if _, ok := f[k]; !ok {
+				t.Errorf("finding %v lacks %q", f["advisory"], k)
+			}
+		}
+		if f["advisory"] == "ICSMA-20-317-01" && f["status"] == string(vuln.Affected) && f["confidence"] == string(vuln.Exact) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("ICSMA-20-317-01 not reported as affected/exact:\n%s", out)
+	}
+}
+
+func TestFeedsStatusAndDB(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "w.db")
+	out := runWard(t, "feeds", "status", "--db", dbPath)
+	if !strings.Contains(out, "bundled snapshot: 20") || !strings.Contains(out, "no feeds loaded") {
+		t.Errorf("status on an empty DB:\n%s", out)
+	}
+	// A lookup with the empty DB imports the snapshot into it.
+	runWard(t, "lookup", "--db", dbPath, "--manufacturer", "GE Healthcare", "--model", "CARESCAPE B450", "--version", "2.0")
+	out = runWard(t, "feeds", "status", "--db", dbPath)
+	if !strings.Contains(out, "was imported into this database") {
+		t.Errorf("status after first use:\n%s", out)
+	}
+	out = runWard(t, "lookup", "--os", "Windows XP SP3", "--manufacturer", "Philips", "--model", "Brilliance 64")
+	if !strings.Contains(out, "MS08-067") || !strings.Contains(out, "KEV") {
+		t.Errorf("platform lookup:\n%s", out)
+	}
+}
