@@ -75,3 +75,34 @@ func BenchmarkClaimsPerProtocol(b *testing.B) {
 		})
 	}
 }
+
+// TestConcurrentClaims: one Engine serves every sensor goroutine.
+func TestConcurrentClaims(t *testing.T) {
+	e := defaultEngine(t)
+	os := benchObservations()
+	// Distinct manufacturer spellings exercise the canonical-name cache.
+	for _, m := range []string{"GE Medical Systems, Inc.", "Philips Medical Systems Nederland B.V.", "Acme Imaging Ltd"} {
+		os = append(os, obs("dicom", "dicom.manufacturer", m))
+	}
+	done := make(chan []Claim)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var out []Claim
+			for i := 0; i < 200; i++ {
+				for _, o := range os {
+					out = e.Claims(o, out[:0])
+				}
+			}
+			done <- out
+		}()
+	}
+	var first []Claim
+	for g := 0; g < 8; g++ {
+		got := <-done
+		if first == nil {
+			first = got
+		} else if len(got) != len(first) {
+			t.Fatalf("goroutines disagree: %d vs %d claims", len(got), len(first))
+		}
+	}
+}
