@@ -7,6 +7,7 @@ package dhcp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -38,6 +39,7 @@ type options struct {
 	msgType                                                 int
 	hostname, vendorClass, prl, clientID, requestedIP, fqdn []byte
 	serverID, relay, vendorSpecific, userClass, domain      []byte
+	viClass, viSpecific                                     []byte
 	overload                                                byte
 	order                                                   []byte // option codes in order of appearance
 }
@@ -65,7 +67,8 @@ func (d *Dissector) MatchUDP(srcPort, dstPort uint16, p []byte) bool {
 // dhcp.your_ip, dhcp.relay_ip, dhcp.hostname, dhcp.fqdn, dhcp.vendor_class,
 // dhcp.user_class, dhcp.param_request_list, dhcp.options, dhcp.client_id,
 // dhcp.requested_ip, dhcp.server_id, dhcp.domain, dhcp.vendor_specific,
-// dhcp.relay_circuit_id, dhcp.relay_remote_id.
+// dhcp.enterprise, dhcp.vi_vendor_class, dhcp.relay_circuit_id,
+// dhcp.relay_remote_id.
 func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) error {
 	if len(p) < headerLen+4 {
 		return fmt.Errorf("dhcp header: %w", dissect.ErrTruncated)
@@ -139,6 +142,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	if len(d.opt.vendorSpecific) > 0 {
 		o.Add("dhcp.vendor_specific", d.hex(d.opt.vendorSpecific))
 	}
+	d.addVendorIdentifying(o)
 	d.addRelay(o)
 	e.Emit(o)
 	return nil
@@ -195,6 +199,10 @@ func (d *Dissector) parseOptions(b []byte) error {
 			d.opt.userClass = first(d.opt.userClass, v)
 		case 15:
 			d.opt.domain = first(d.opt.domain, v)
+		case 124:
+			d.opt.viClass = first(d.opt.viClass, v)
+		case 125:
+			d.opt.viSpecific = first(d.opt.viSpecific, v)
 		case 52:
 			if l >= 1 {
 				d.opt.overload = v[0]
@@ -273,6 +281,45 @@ func (d *Dissector) addUserClass(o *observe.Observation) {
 		d.buf = append(d.buf[:0], v...)
 	}
 	o.Add("dhcp.user_class", text(d.buf))
+}
+
+// addVendorIdentifying reads RFC 3925 options 124 (V-I vendor class: per
+// enterprise, length-prefixed class strings) and 125 (V-I vendor-specific
+// information): dhcp.vi_vendor_class "<enterprise>:<s1>,<s2>" for the first
+// enterprise of 124, and dhcp.enterprise, the first enterprise number of
+// 124, else 125.
+func (d *Dissector) addVendorIdentifying(o *observe.Observation) {
+	v := d.opt.viClass
+	if len(v) < 5 {
+		v = d.opt.viSpecific
+		if len(v) >= 4 {
+			d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)))
+			o.Add("dhcp.enterprise", string(d.buf))
+		}
+		return
+	}
+	d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)))
+	o.Add("dhcp.enterprise", string(d.buf))
+	d.buf = append(d.buf, ':')
+	n := len(d.buf)
+	data := v[5:]
+	if l := int(v[4]); l < len(data) {
+		data = data[:l]
+	}
+	for i := 0; i < len(data); {
+		l := int(data[i])
+		if l == 0 || i+1+l > len(data) || len(d.buf)+l > maxText {
+			break
+		}
+		if len(d.buf) > n {
+			d.buf = append(d.buf, ',')
+		}
+		d.buf = append(d.buf, data[i+1:i+1+l]...)
+		i += 1 + l
+	}
+	if len(d.buf) > n {
+		o.Add("dhcp.vi_vendor_class", strings.ToValidUTF8(string(d.buf), "\uFFFD"))
+	}
 }
 
 // addRelay reads option 82 (RFC 3046) sub-options 1 (circuit ID) and 2

@@ -133,6 +133,22 @@ func TestDissectUDP(t *testing.T) {
 			),
 		},
 		{
+			name: "vendor-identifying vendor class (RFC 3925)",
+			p: message(1, mac, [4]byte{}, cat(
+				opt(53, 8),
+				opt(124, 0, 0, 0x11, 0x8b, 11, 5, 'm', 'o', 'd', 'e', 'm', 4, 'v', '3', '.', '0'),
+				opt(125, 0, 0, 0x0d, 0xe9, 0),
+			)...),
+			want: fields(
+				"dhcp.message_type", "inform",
+				"dhcp.op", "request",
+				"dhcp.client_mac", "00:0c:29:12:34:56",
+				"dhcp.options", "53,124,125",
+				"dhcp.enterprise", "4491",
+				"dhcp.vi_vendor_class", "4491:modem,v3.0",
+			),
+		},
+		{
 			name: "bootp without options",
 			p:    message(1, mac, [4]byte{}),
 			want: fields("dhcp.message_type", "bootp", "dhcp.op", "request", "dhcp.client_mac", "00:0c:29:12:34:56"),
