@@ -28,9 +28,9 @@ type claimWriter struct {
 }
 
 type claimLine struct {
-	Time     string `json:"time"`
-	SrcIP    string `json:"src_ip,omitempty"`
-	SrcMAC   string `json:"src_mac,omitempty"`
+	Time   string `json:"time"`
+	SrcIP  string `json:"src_ip,omitempty"`
+	SrcMAC string `json:"src_mac,omitempty"`
 	fingerprint.Claim
 }
 
