@@ -1,128 +1,26 @@
-// Command gen builds internal/feeds/snapshot/data/snapshot.json.gz from the
-// shared feed folder. Output is deterministic for the same input.
+// Command gen writes internal/feeds/snapshot/data/snapshot.json.gz from the
+// shared feed folder (see package build).
 package main
 
 import (
-	"bytes"
-	"cmp"
-	"compress/gzip"
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
-	"time"
 
-	"github.com/wardiomt/ward/internal/feeds"
-	"github.com/wardiomt/ward/internal/feeds/snapshot"
-	"github.com/wardiomt/ward/internal/vuln"
+	"github.com/wardiomt/ward/internal/feeds/snapshot/build"
 )
-
-type memSink struct {
-	advs []vuln.Advisory
-	kev  map[string]vuln.KEVEntry
-	epss map[string]vuln.EPSSScore
-}
-
-func (m *memSink) Advisory(a *vuln.Advisory) error { m.advs = append(m.advs, *a); return nil }
-func (m *memSink) KEV(e vuln.KEVEntry) error       { m.kev[e.CVE] = e; return nil }
-func (m *memSink) EPSS(e vuln.EPSSScore) error     { m.epss[e.CVE] = e; return nil }
 
 func main() {
 	data := flag.String("data", "../shared/data/feeds", "shared feeds folder")
 	out := flag.String("out", "internal/feeds/snapshot/data/snapshot.json.gz", "output file")
 	flag.Parse()
-	if err := run(context.Background(), *data, *out); err != nil {
+	b, summary, err := build.Build(*data)
+	if err == nil {
+		err = os.WriteFile(*out, b, 0o644)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
-}
-
-func run(_ context.Context, data, out string) error {
-	sink := &memSink{kev: map[string]vuln.KEVEntry{}, epss: map[string]vuln.EPSSScore{}}
-	norm := vuln.NewNormalizer(nil)
-	// Older KEV first so the current catalog wins; EPSS full file last.
-	dirs := []string{"csaf-icsma", "csaf-other", "nvd/nvd-json-2.0", "nvd/cve5-vulnrichment",
-		"kev/known_exploited_vulnerabilities.2025.08.25-cisagov-kev-data.json", "kev/known_exploited_vulnerabilities.json",
-		"epss/epss_scores-2026-08-16.csv.gz"}
-	var sources []string
-	for _, d := range dirs {
-		files, err := feeds.Expand([]string{filepath.Join(data, d)})
-		if err != nil {
-			return err
-		}
-		for _, f := range files {
-			o, err := feeds.Open(f)
-			if err != nil {
-				return err
-			}
-			if o.Format == feeds.FormatUnknown {
-				o.Close()
-				continue
-			}
-			_, err = feeds.Decode(o, norm, sink)
-			o.Close()
-			if err != nil {
-				return fmt.Errorf("%s: %w", f, err)
-			}
-		}
-		sources = append(sources, d)
-	}
-	// EPSS only for CVEs the snapshot talks about, plus platform rules.
-	need := map[string]bool{}
-	for _, a := range sink.advs {
-		for _, c := range a.CVEs() {
-			need[c] = true
-		}
-	}
-	rules, err := vuln.DefaultPlatformRules()
-	if err != nil {
-		return err
-	}
-	for _, r := range rules {
-		for _, c := range r.CVEs {
-			need[c] = true
-		}
-	}
-	f := snapshot.File{Sources: sources}
-	var newest time.Time
-	for _, a := range sink.advs {
-		newest = maxTime(newest, a.Updated)
-	}
-	for _, k := range sink.kev {
-		f.KEV = append(f.KEV, k)
-		newest = maxTime(newest, k.DateAdded)
-	}
-	for c := range need {
-		if e, ok := sink.epss[c]; ok {
-			f.EPSS = append(f.EPSS, e)
-			newest = maxTime(newest, e.Date)
-		}
-	}
-	f.Date = newest.UTC().Format("2006-01-02")
-	f.Advisories = sink.advs
-	slices.SortFunc(f.Advisories, func(a, b vuln.Advisory) int { return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID)) })
-	slices.SortFunc(f.KEV, func(a, b vuln.KEVEntry) int { return cmp.Compare(a.CVE, b.CVE) })
-	slices.SortFunc(f.EPSS, func(a, b vuln.EPSSScore) int { return cmp.Compare(a.CVE, b.CVE) })
-	raw, err := json.Marshal(f)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(raw)
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	fmt.Printf("snapshot %s: %d advisories, %d KEV, %d EPSS, %d bytes compressed\n", f.Date, len(f.Advisories), len(f.KEV), len(f.EPSS), buf.Len())
-	return os.WriteFile(out, buf.Bytes(), 0o644)
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+	fmt.Println(summary)
 }
