@@ -325,3 +325,31 @@ func TestFlowTableBound(t *testing.T) {
 		t.Errorf("syn observations = %d, want 50", syns)
 	}
 }
+
+// lateMatch recognises only payloads starting with "HELLO", as a TLS
+// dissector recognises a ClientHello after a STARTTLS exchange.
+type lateMatch struct{ recorder }
+
+func (l *lateMatch) MatchTCP(_, _ uint16, _ bool, p []byte) bool {
+	return bytes.HasPrefix(p, []byte("HELLO"))
+}
+func (l *lateMatch) NewStream() dissect.Stream { return &l.recorder }
+
+func TestLateDetectionStartTLS(t *testing.T) {
+	l := &lateMatch{}
+	d, _ := newTest(t, DefaultConfig(), l)
+	feed(d,
+		tcpFrame(t, pktOpt{syn: true, seq: 100}),
+		tcpFrame(t, pktOpt{syn: true, ack: true, seq: 900, fromB: true}),
+		tcpFrame(t, pktOpt{ack: true, seq: 101, payload: []byte("STARTTLS\r\n")}),
+		tcpFrame(t, pktOpt{ack: true, seq: 901, fromB: true, payload: []byte("220 go ahead\r\n")}),
+		tcpFrame(t, pktOpt{ack: true, seq: 111, payload: []byte("HELLO client")}),
+		tcpFrame(t, pktOpt{ack: true, seq: 915, fromB: true, payload: []byte("server hello")}),
+	)
+	if got := l.got[0].String(); got != "HELLO client" {
+		t.Errorf("client direction = %q, want the hello after STARTTLS", got)
+	}
+	if got := l.got[1].String(); got != "server hello" {
+		t.Errorf("server direction = %q", got)
+	}
+}

@@ -29,6 +29,9 @@ func lessAP(a, b netip.AddrPort) bool {
 	return a.Port() < b.Port()
 }
 
+// maxDetectTries bounds how many payloads per direction detection sees.
+const maxDetectTries = 6
+
 type segment struct {
 	seq  uint32
 	data []byte
@@ -40,7 +43,7 @@ type direction struct {
 	inspected int
 	pending   []segment
 	pendBytes int
-	detected  bool // detection has been tried on this direction's first payload
+	tries     uint8 // payloads of this direction offered to detection
 }
 
 type activeStream struct {
@@ -201,16 +204,20 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 		return
 	}
 	ds := &f.dir[di]
-	if !ds.detected {
-		ds.detected = true
+	// Detection runs on each direction's first payload, and keeps trying on
+	// a few more while nothing matched: STARTTLS (LDAP, SMTP, IMAP) begins
+	// TLS only after some cleartext exchange.
+	if ds.tries == 0 || (len(f.streams) == 0 && ds.tries < maxDetectTries) {
+		ds.tries++
 		d.detect(f, m, fromClient, payload)
-		if len(f.streams) == 0 && f.dir[0].detected && f.dir[1].detected {
-			f.done = true
-			d.stats.BytesSkipped += uint64(len(payload))
-			return
-		}
 	}
 	if len(f.streams) == 0 {
+		if f.dir[0].tries >= maxDetectTries && f.dir[1].tries >= maxDetectTries {
+			f.done = true
+		}
+		// Keep the sequence cursor moving over what was skipped, so a
+		// dissector matched on a later payload starts in order.
+		ds.init, ds.next = true, tcp.Seq+uint32(len(payload))
 		d.stats.BytesSkipped += uint64(len(payload))
 		return
 	}
