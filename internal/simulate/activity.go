@@ -160,6 +160,7 @@ func (s *sim) relayed(d *device, t int64, m dhcpMsg, reply bool) {
 
 // dhcpDORA plays a full DISCOVER/OFFER/REQUEST/ACK (new device, move, return).
 func (s *sim) dhcpDORA(d *device, t int64, prevIP bool) {
+	s.saw(d, t, pDHCP)
 	d.xid = s.rng.Uint32()
 	relay := s.relayOpt(d)
 	var req ip4
@@ -180,6 +181,7 @@ func (s *sim) dhcpDORA(d *device, t int64, prevIP bool) {
 // broadcasts a REQUEST for its old address, which the gateway relays with
 // option 82, so the sensor learns the device's switch port.
 func (s *sim) dhcpInitReboot(d *device, t int64) {
+	s.saw(d, t, pDHCP)
 	d.xid = s.rng.Uint32()
 	relay := s.relayOpt(d)
 	cr := s.dhcpClientOpts(d, dhcpRequest, d.ip, 0)
@@ -193,6 +195,7 @@ func (s *sim) dhcpRenew(d *device, t int64) {
 	if !d.kind.Speaks("dhcp") {
 		return
 	}
+	s.saw(d, t, pDHCP)
 	d.xid = s.rng.Uint32()
 	dns := s.devs[s.net.dns]
 	cr := s.dhcpClientOpts(d, dhcpRequest, 0, 0)
@@ -220,9 +223,11 @@ func (s *sim) switchAdverts(sw *device, t int64) {
 	pn := s.portName(sw.idx, port)
 	caps := uint16(0x0004 | 0x0010)
 	src := mac{sw.mac[0], sw.mac[1], sw.mac[2], sw.mac[3], sw.mac[4], sw.mac[5] + byte(port)}
+	s.saw(sw, t, pLLDP)
 	s.emit(t, rawFrame(lldpMAC, src, etherTypeLLDP, lldpPDU(lldpInfo{chassis: sw.mac, portID: pn, portDesc: pn,
 		sysName: sw.hostname + "." + s.cfg.Domain, sysDesc: desc, caps: caps, mgmt: mgmt})))
 	if sw.kind.Speaks("cdp") && (t-s.start)/int64(30*time.Second)%2 == 0 {
+		s.saw(sw, t+ms, pCDP)
 		platform := "cisco " + sw.model()
 		sv := "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), Version " + sw.version() + ", RELEASE SOFTWARE (fc2)"
 		s.emit(t+ms, llcSNAPFrame(cdpMAC, src, [3]byte{0, 0, 0x0c}, 0x2000, cdpPDU(cdpInfo{deviceID: sw.hostname + "." + s.cfg.Domain,
@@ -240,6 +245,7 @@ func (s *sim) lldpMED(d *device, t int64) {
 	if class == 3 {
 		caps = 0x0020 | 0x0004
 	}
+	s.saw(d, t, pLLDP)
 	s.emit(t, rawFrame(lldpMAC, d.mac, etherTypeLLDP, lldpPDU(lldpInfo{chassis: d.mac, sysName: d.hostname,
 		sysDesc: d.kind.Manufacturer + " " + d.model() + " " + d.version(), caps: caps, mgmt: d.ip,
 		med: &lldpMED{class: class, hw: "Rev " + string(rune('A'+d.modelIdx)), fw: d.version(), sw: d.version(), serial: d.serial,
@@ -247,6 +253,7 @@ func (s *sim) lldpMED(d *device, t int64) {
 }
 
 func (s *sim) cdpPhone(d *device, t int64) {
+	s.saw(d, t, pCDP)
 	s.emit(t, llcSNAPFrame(cdpMAC, d.mac, [3]byte{0, 0, 0x0c}, 0x2000, cdpPDU(cdpInfo{deviceID: d.hostname, addr: d.ip,
 		portID: "Port 1", caps: 0x490, software: d.version(), platform: "Cisco IP Phone " + d.model()})))
 }
@@ -258,6 +265,7 @@ func (s *sim) mdnsAnnounce(d *device, t int64) {
 	if ms == nil {
 		return
 	}
+	s.saw(d, t, pMDNS)
 	inst := d.expand(ms.TY) + " (" + d.hostname + ")"
 	svc := ms.Service + ".local"
 	full := inst + "." + svc
@@ -280,6 +288,7 @@ func (s *sim) mdnsAnnounce(d *device, t int64) {
 }
 
 func (s *sim) ssdpNotify(d *device, t int64) {
+	s.saw(d, t, pSSDP)
 	server := "Microsoft-Windows/10.0 UPnP/1.0 UPnP-Device-Host/1.0"
 	if d.kind.SSDP != nil {
 		server = d.expand(d.kind.SSDP.Server)
@@ -295,6 +304,7 @@ func (s *sim) ssdpNotify(d *device, t int64) {
 }
 
 func (s *sim) nbnsRegister(d *device, t int64) {
+	s.saw(d, t, pNetBIOS)
 	l := s.net.locs[d.loc]
 	name := d.hostname
 	p := osProfiles[d.kind.Stack]
@@ -318,6 +328,7 @@ func (s *sim) snmpPoll(d *device, t int64) {
 	if d.kind.SNMP == nil {
 		return
 	}
+	s.saw(d, t, pSNMP)
 	nms := s.devs[s.net.nms]
 	id := int64(s.rng.IntN(1 << 30))
 	vbs := s.sysVarbinds(d)
@@ -334,6 +345,7 @@ func (s *sim) snmpTrap(d *device, t int64) {
 	if d.kind.SNMP == nil {
 		return
 	}
+	s.saw(d, t, pSNMP)
 	nms := s.devs[s.net.nms]
 	vbs := append([]varbind{{oid: oidSysUpTime, val: berUint(0x43, 1200)}, {oid: oidTrapOID, val: berOID(oidColdStart)}}, s.sysVarbinds(d)...)
 	s.udp(t, d, nms, 0, mac{}, d.ephemeral(s.rng), 162, snmpPDU(0xa7, int64(s.rng.IntN(1<<30)), vbs))

@@ -46,6 +46,7 @@ func (s *sim) httpToDevice(d *device, t int64) {
 			port = l.Port
 		}
 	}
+	s.saw(d, t, pHTTP)
 	k := s.conn(t, s.client(d), d, port)
 	k.open()
 	k.send(true, httpRequest(d.ip.String(), "/", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"))
@@ -59,6 +60,8 @@ func (s *sim) httpFromDevice(d *device, t int64) {
 		return
 	}
 	ehr := s.devs[s.net.ehr]
+	s.saw(d, t, pHTTP)
+	s.saw(ehr, t, pHTTP)
 	k := s.conn(t, d, ehr, 80)
 	k.vmac = s.hop(ehr, d)
 	k.open()
@@ -77,6 +80,7 @@ func (s *sim) tlsToDevice(d *device, t int64) {
 			port = 8443
 		}
 	}
+	s.saw(d, t, pTLS)
 	k := s.conn(t, s.client(d), d, port)
 	k.open()
 	k.send(true, clientHello(s.rng, "", []string{"http/1.1"}, false))
@@ -91,6 +95,7 @@ func (s *sim) tlsFromDevice(d *device, t int64, tls13 bool) {
 	}
 	ip, peer := s.dnsLookup(d, t, ts.SNI)
 	t += 5 * ms
+	s.saw(d, t, pTLS)
 	var k *tcpConn
 	if peer != nil {
 		k = s.conn(t, d, peer, 443)
@@ -107,6 +112,7 @@ func (s *sim) tlsFromDevice(d *device, t int64, tls13 bool) {
 }
 
 func (s *sim) smb2(d, srv *device, t int64) {
+	s.saw(d, t, pSMB)
 	k := s.conn(t, d, srv, 445)
 	k.open()
 	k.send(true, smb2NegotiateReq(s.rng))
@@ -119,6 +125,7 @@ func (s *sim) smb1(d, srv *device, t int64) {
 	if sm == nil {
 		return
 	}
+	s.saw(d, t, pSMB)
 	k := s.conn(t, d, srv, 445)
 	k.open()
 	k.send(true, smb1NegotiateReq())
@@ -173,6 +180,8 @@ func (s *sim) dicomAssoc(d *device, t int64, ctxs []presCtx) (*tcpConn, *device)
 	pacs := s.devs[s.net.pacs]
 	ds := d.kind.DICOM
 	calling := fmt.Sprintf("%s%d", ds.AE, d.idx%100)
+	s.saw(d, t, pDICOM)
+	s.saw(pacs, t, pDICOM)
 	k := s.conn(t, d, pacs, 104)
 	k.open()
 	k.send(true, associateRQ(pacs.kind.DICOM.AE, calling, ctxs, 16384, s.uid(ds.Root, uint64(d.verIdx)+1), d.implVersion()))
@@ -283,6 +292,8 @@ func vitalsFor(d *device, r func(int) int) []string {
 // to the interface engine, opening it on first use, and reads the ACK.
 func (s *sim) mllpSend(d *device, t int64, msg, ack string) {
 	eng := s.devs[s.net.hl7]
+	s.saw(d, t, pHL7)
+	s.saw(eng, t, pHL7)
 	if d.mllp == nil || d.mllp.c.ip != d.ip {
 		d.mllp = s.conn(t, d, eng, 2575)
 		d.mllp.open()
@@ -302,6 +313,7 @@ func (s *sim) hl7PCD(d *device, t int64) {
 		// A central station reports for one of its bedside monitors.
 		subject = s.devs[d.behind[s.rng.IntN(len(d.behind))]]
 	}
+	s.saw(subject, t, pHL7)
 	app := strings.ReplaceAll(d.expand(d.kind.HL7.App), " ", "_")
 	ctrl := fmt.Sprintf("%s%d", strings.ToUpper(d.kind.Hostname), s.seq)
 	loc := s.net.locs[subject.loc].name

@@ -269,6 +269,7 @@ func (s *sim) threatTraffic(d *device, t int64) {
 		k.close()
 	case threatSMB1Peer:
 		pacs := s.devs[s.net.pacs]
+		s.saw(d, t, pSMB)
 		saved := d.kind.SMB
 		k := s.conn(t, d, pacs, 445)
 		k.open()

@@ -51,6 +51,35 @@ type device struct {
 	xid      uint32
 	// Persistent MLLP connection to the interface engine.
 	mllp *tcpConn
+	// seen records which identity-bearing protocols actually carried this
+	// device in the capture; it becomes the truth's identified_by.
+	seen uint16
+}
+
+// Identity-bearing protocols, in the order the truth lists them.
+var identityNames = []string{"cdp", "dhcp", "dicom", "hl7", "http", "lldp", "mdns", "netbios", "smb", "snmp", "ssdp", "tls"}
+
+const (
+	pCDP uint16 = 1 << iota
+	pDHCP
+	pDICOM
+	pHL7
+	pHTTP
+	pLLDP
+	pMDNS
+	pNetBIOS
+	pSMB
+	pSNMP
+	pSSDP
+	pTLS
+)
+
+// saw marks that a conversation carrying d's identity over p was played
+// (only while the capture is still running).
+func (s *sim) saw(d *device, t int64, p uint16) {
+	if t < s.end {
+		d.seen |= p
+	}
 }
 
 const (

@@ -49,12 +49,6 @@ type Event struct {
 	Detail   string         `json:"detail"`
 }
 
-var identityProto = map[string]string{
-	"dhcp": "dhcp", "dicom_scu": "dicom", "dicom_scp": "dicom", "hl7_pcd01": "hl7", "hl7_lab": "hl7", "hl7_adt": "hl7",
-	"snmp": "snmp", "http_server": "http", "http_client": "http", "tls_server": "tls", "lldp_med": "lldp", "lldp": "lldp",
-	"cdp": "cdp", "cdp_phone": "cdp", "mdns": "mdns", "ssdp": "ssdp", "smb1": "smb", "smb2": "smb", "netbios": "netbios",
-}
-
 func (s *sim) truth() *Truth {
 	tab := canon.NewTable(nil)
 	t := &Truth{Seed: s.cfg.Seed, Start: time.Unix(0, s.start).UTC(), End: time.Unix(0, s.end).UTC(),
@@ -77,18 +71,18 @@ func (s *sim) truth() *Truth {
 		}
 		if d.gateway >= 0 {
 			td.BehindGateway = s.devs[d.gateway].id()
-			td.IdentifiedBy = []string{"hl7"}
+			td.IdentifiedBy = []string{}
+			if d.seen&pHL7 != 0 {
+				td.IdentifiedBy = []string{"hl7"}
+			}
 			td.Services = []Service{}
 		} else {
-			for _, p := range d.kind.Protocols {
-				if v, ok := identityProto[p]; ok && !slices.Contains(td.IdentifiedBy, v) {
-					td.IdentifiedBy = append(td.IdentifiedBy, v)
+			td.IdentifiedBy = []string{}
+			for i, name := range identityNames {
+				if d.seen&(1<<i) != 0 {
+					td.IdentifiedBy = append(td.IdentifiedBy, name)
 				}
 			}
-			if td.IdentifiedBy == nil {
-				td.IdentifiedBy = []string{}
-			}
-			slices.Sort(td.IdentifiedBy)
 		}
 		t.Devices = append(t.Devices, td)
 	}
