@@ -265,7 +265,7 @@ func (e *Engine) Claims(o *observe.Observation, out []Claim) []Claim {
 			out = e.apply(r, o, i, out)
 		}
 		if k := macFields[f.Key]; k != 0 {
-			out = e.ouiClaim(o.Protocol, f, k, out)
+			out = e.ouiClaim(o, f, k, out)
 		}
 		if f.Key == synField && e.tcp.n > 0 {
 			out = e.tcp.claims(o, f, out)
@@ -318,7 +318,7 @@ func (e *Engine) apply(r *rule, o *observe.Observation, fi int, out []Claim) []C
 		if t.parts != nil {
 			v = e.expand(t, o, anchor.Value, &at, &subs)
 			if t.vmap != nil {
-				mv, ok := t.vmap[v]
+				mv, ok := lookupFold(t.vmap, v)
 				if !ok {
 					continue
 				}
@@ -438,4 +438,19 @@ func (e *Engine) OUIClaim(mac net.HardwareAddr, out []Claim) []Claim {
 		conf, note = nicConfidence, NoteNIC
 	}
 	return append(out, Claim{Attribute: Manufacturer, Value: v, Confidence: conf, Rule: ouiRule, Observed: mac.String(), Note: note})
+}
+
+// lookupFold finds v in m, exactly first, then ignoring case (maps are
+// small and rule regexes are case-insensitive, so "SYSMEX" should find
+// "Sysmex"). It does not allocate.
+func lookupFold(m map[string]string, v string) (string, bool) {
+	if mv, ok := m[v]; ok {
+		return mv, true
+	}
+	for k, mv := range m {
+		if strings.EqualFold(k, v) {
+			return mv, true
+		}
+	}
+	return "", false
 }

@@ -137,6 +137,11 @@ func TestDICOMRules(t *testing.T) {
 			reject: []string{"manufacturer=*", "serial=*"},
 		},
 		{
+			name: "workstation model beats the modality of the objects it sends",
+			o:    obs("dicom", "dicom.model", "Advantage Workstation", "dicom.modality", "CT"),
+			want: []string{"type=imaging_workstation"},
+		},
+		{
 			name: "US modality and Philips model family",
 			o:    obs("dicom", "dicom.modality", "US", "dicom.model", "EPIQ 7G"),
 			want: []string{"type=ultrasound", "manufacturer=Philips", "model=EPIQ 7G"},
@@ -185,6 +190,16 @@ func TestHL7Rules(t *testing.T) {
 			name: "ventilator",
 			o:    obs("hl7", "hl7.device_type", "70030^MDC_DEV_SYS_PT_VENT_MDS^MDC", "hl7.device_manufacturer", "Draeger Medical"),
 			want: []string{"type=ventilator", "manufacturer=Dräger"},
+		},
+		{
+			name:   "equipment identifier that is not an IHE PCD EUI-64 names no vendor",
+			o:      obs("hl7", "hl7.equipment_id", "ADVIA Centaur XPT^AT04707^1.24"),
+			reject: []string{"manufacturer=*"},
+		},
+		{
+			name: "upper-case sending application still maps the vendor",
+			o:    obs("hl7", "hl7.sending_application", "SYSMEX_XN"),
+			want: []string{"type=lab_analyzer", "manufacturer=Sysmex"},
 		},
 		{
 			name: "EHR sender is a server",
@@ -276,6 +291,19 @@ func TestSNMPLLDPCDPRules(t *testing.T) {
 		},
 		{name: "linux net-snmp", o: obs("snmp", "snmp.sys_descr", "Linux pacs01 5.10.0-23-amd64 #1 SMP Debian 5.10.179-1 x86_64"), want: []string{"os=Linux 5.10"}},
 		{name: "vxworks", o: obs("snmp", "snmp.sys_descr", "VxWorks SNMPv1/v2c Agent"), want: []string{"os=VxWorks"}},
+		{
+			name: "aruba switch sysDescr and HPE switch sysObjectID",
+			o: obs("snmp", "snmp.sys_descr", "Aruba JL256A 2930F-48G-PoE+-4SFP+ Switch, revision WC.16.10.0012, ROM WC.16.01.0008 (/ws/swbuildm/rel_ukiah_qaoff/code/build/bom(swbuildm_rel_ukiah_qaoff_rel_ukiah))",
+				"snmp.sys_object_id", "1.3.6.1.4.1.11.2.3.7.11.181.19"),
+			want:   []string{"manufacturer=Hewlett Packard Enterprise", "model=2930F-48G-PoE+-4SFP+", "version=WC.16.10.0012", "type=switch"},
+			reject: []string{"manufacturer=HP"},
+		},
+		{
+			name: "procurve sysDescr",
+			o:    obs("snmp", "snmp.sys_descr", "ProCurve J9280A Switch 2510G-48, revision Y.11.16, ROM N.10.01 (/sw/code/build/bass(ppne_swt))"),
+			want: []string{"model=2510G-48", "version=Y.11.16"},
+		},
+		{name: "ricoh sysDescr", o: obs("snmp", "snmp.sys_descr", "RICOH MP C3004 1.12 / RICOH Network Printer C model"), want: []string{"model=MP C3004", "manufacturer=Ricoh", "type=printer"}},
 		{name: "juniper enterprise", o: obs("snmp", "snmp.sys_object_id", "1.3.6.1.4.1.2636.1.1.1.2.29"), want: []string{"manufacturer=Juniper Networks"}},
 		{name: "unknown enterprise", o: obs("snmp", "snmp.sys_object_id", "1.3.6.1.4.1.99999.1"), reject: []string{"manufacturer=*"}},
 		{
@@ -307,7 +335,13 @@ func TestDiscoveryAndSMBRules(t *testing.T) {
 		{name: "ssdp windows", o: obs("ssdp", "ssdp.server", "Microsoft-Windows/10.0 UPnP/1.0 UPnP-Device-Host/1.0"), want: []string{"os=Windows 10"}},
 		{name: "ssdp linux", o: obs("ssdp", "ssdp.server", "Linux/3.14.0 UPnP/1.0 IpBridge/1.26.0"), want: []string{"os=Linux 3.14", "manufacturer=Signify"}},
 		{name: "mdns apple model", o: obs("mdns", "mdns.model", "MacBookPro16,1"), want: []string{"manufacturer=Apple", "model=MacBookPro16,1", "os=macOS"}},
-		{name: "mdns printer txt", o: obs("mdns", "mdns.txt", "txtvers=1,ty=Brother HL-L2350DW series,usb_MFG=Brother"), want: []string{"model=Brother HL-L2350DW series", "manufacturer=Brother", "type=printer"}},
+		{name: "mdns printer txt", o: obs("mdns", "mdns.service", "_ipp._tcp.local", "mdns.txt", "txtvers=1; ty=Brother HL-L2350DW series; usb_MFG=Brother"), want: []string{"model=Brother HL-L2350DW series", "manufacturer=Brother", "type=printer"}},
+		{
+			name:   "ty= outside a printing service is not a printer",
+			o:      obs("mdns", "mdns.service", "_workstation._tcp.local", "mdns.txt", "txtvers=1; ty=Windows; model=OptiPlex 7010", "mdns.manufacturer", "Dell Inc."),
+			want:   []string{"manufacturer=Dell"},
+			reject: []string{"type=printer", "model=Windows", "os=Linux"},
+		},
 		{name: "mdns host", o: obs("mdns", "mdns.hostname", "radiology-ws3.local"), want: []string{"hostname=radiology-ws3"}},
 		{name: "nbns", o: obs("nbns", "nbns.name", "WORKSTATION7"), want: []string{"hostname=WORKSTATION7"}},
 		{name: "ntlm windows 7", o: obs("smb", "smb.ntlm_version", "6.1.7601"), want: []string{"os=Windows 7 / Server 2008 R2", "os=Windows 7 SP1 / Server 2008 R2 SP1", "version=6.1.7601"}},
@@ -375,6 +409,8 @@ func TestOUIClaims(t *testing.T) {
 		{"hl7 MSH-3 EUI-64", obs("hl7", "hl7.sending_application", "IntelliVue_MX800^0009FB00001A2B3C^EUI-64"), "Philips", "", ouiConfidence},
 		{"dhcpv6 DUID-LLT", obs("dhcpv6", "dhcpv6.duid", "00:01:00:01:2a:3b:4c:5d:00:09:fb:11:22:33"), "Philips", "", ouiConfidence},
 		{"lldp chassis that is not a MAC", obs("lldp", "lldp.chassis_id", "switch-7"), "", "", 0},
+		{"dhcp request names the client", obs("dhcp", "dhcp.op", "request", "dhcp.client_mac", "00:09:fb:11:22:33"), "Philips", "", ouiConfidence},
+		{"dhcp server reply carries the client's MAC, not its own", obs("dhcp", "dhcp.op", "reply", "dhcp.client_mac", "00:09:fb:11:22:33"), "", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

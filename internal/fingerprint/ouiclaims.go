@@ -184,7 +184,14 @@ func eui64Component(v string, buf *[8]byte) []byte {
 	return parseHexAddr(id, buf)
 }
 
-func (e *Engine) ouiClaim(proto string, f *observe.Field, k macKind, out []Claim) []Claim {
+func (e *Engine) ouiClaim(o *observe.Observation, f *observe.Field, k macKind, out []Claim) []Claim {
+	// A server's OFFER/ACK carries the client's chaddr: it is not about the sender.
+	if f.Key == "dhcp.client_mac" {
+		if op, _ := o.Get("dhcp.op"); op == "reply" {
+			return out
+		}
+	}
+	proto := o.Protocol
 	var buf [8]byte
 	mac := extractMAC(k, f.Value, &buf)
 	if mac == nil {
