@@ -67,6 +67,9 @@ func newRootCmd() *cobra.Command {
 		newDevicesCmd(g),
 		newDeviceCmd(g),
 		newEventsCmd(g),
+		newRisksCmd(g),
+		newPlanCmd(g),
+		newControlsCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,110 @@
+package risk
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/wardiomt/ward/internal/vuln"
+)
+
+// Option kinds, classified from the text (CISA files sometimes put a
+// workaround under vendor_fix and the other way round).
+const (
+	OptionFix        = "vendor_fix"     // update, upgrade, patch to a fixed version
+	OptionWorkaround = "workaround"     // configuration a site can do: disable, block, restrict
+	OptionContact    = "contact_vendor" // call the manufacturer or service
+	OptionNoFix      = "no_fix"         // the vendor will not or cannot fix it
+	OptionGeneral    = "general_advice" // generic defense-in-depth boilerplate
+)
+
+// Option is one remediation sentence of a finding, in publication order.
+type Option struct {
+	Kind         string `json:"kind"`
+	Category     string `json:"category"` // as published
+	Text         string `json:"text"`
+	URL          string `json:"url,omitempty"`
+	FixedVersion string `json:"fixed_version,omitempty"`
+}
+
+var (
+	bulletRe   = regexp.MustCompile(`\s*(?:\n+|[•▪◦●])\s*`)
+	dashRe     = regexp.MustCompile(`\s-\s+([A-Z])`)
+	sentenceRe = regexp.MustCompile(`([.;!?])\s+([A-Z])`)
+	fixedRe    = regexp.MustCompile(`(?i)(?:(?:update|upgrade|patch|migrate)\s+(?:\w+\s+){0,4}?to\s+(?:version\s+|v\.?\s*|firmware\s+|software\s+|release\s+)?|(?:version|v\.|firmware|release)\s+)([0-9][0-9A-Za-z._\-]*[0-9A-Za-z])(?:\s*(?:or|and)\s+(?:later|higher|newer|above))?`)
+	fixKW      = regexp.MustCompile(`(?i)\b(update|upgrade|patch(?:ed|es)?|hotfix|fixed in|service pack|security release|install (?:the )?(?:latest|new)|new version|software release|firmware release|KB\d+|remediat)`)
+	workKW     = regexp.MustCompile(`(?i)\b(disable|turn off|block|restrict|firewall|isolat|segment|vlan|allow[- ]?list|whitelist|acl|access control list|do not connect|disconnect|close port|limit (?:network )?access|ensure .* not accessible|change (?:the )?default|password|multi-?factor|monitor)`)
+	contactKW  = regexp.MustCompile(`(?i)\b(contact|call|reach out to|customer (?:service|support)|technical support|service representative)\b`)
+	noFixKW    = regexp.MustCompile(`(?i)\b(no (?:fix|patch|update) (?:is|will be)|will not (?:be )?(?:fix|patch|update|release)|end[- ]of[- ](?:life|support)|no longer supported|does not plan to)`)
+	generalKW  = regexp.MustCompile(`(?i)\b(CISA recommends|defense-in-depth|minimize network exposure|locate control system networks|when remote access is required|VPNs may have vulnerabilities|impact analysis and risk assessment|social engineering|unsolicited email|report suspected malicious activity)`)
+)
+
+// splitSentences splits remediation text into sentences and lost bullets.
+func splitSentences(text string) []string {
+	var out []string
+	text = dashRe.ReplaceAllString(text, "\n$1")
+	for _, chunk := range bulletRe.Split(text, -1) {
+		chunk = sentenceRe.ReplaceAllString(chunk, "$1\x00$2")
+		for _, s := range strings.Split(chunk, "\x00") {
+			if s = strings.Join(strings.Fields(s), " "); len(s) > 2 {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// classify names what a sentence asks for.
+func classify(s string) string {
+	switch {
+	case noFixKW.MatchString(s):
+		return OptionNoFix
+	case generalKW.MatchString(s):
+		return OptionGeneral
+	case fixKW.MatchString(s) && (!workKW.MatchString(s) || fixKW.FindStringIndex(s)[0] < workKW.FindStringIndex(s)[0]):
+		// "Install update X and disable SMBv1": the fix comes first.
+		return OptionFix
+	case workKW.MatchString(s):
+		return OptionWorkaround
+	case contactKW.MatchString(s):
+		return OptionContact
+	case fixKW.MatchString(s):
+		return OptionFix
+	}
+	return OptionGeneral
+}
+
+// fixedVersion extracts "update to version 3.2.1 or later" -> "3.2.1".
+func fixedVersion(s string) string {
+	if !fixKW.MatchString(s) {
+		return ""
+	}
+	if m := fixedRe.FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// options lists a finding's remediations sentence by sentence, classified.
+func options(f *vuln.Finding) []Option {
+	out := []Option{}
+	for _, r := range f.Remediations {
+		for _, s := range splitSentences(r.Text) {
+			o := Option{Kind: classify(s), Category: r.Category, Text: s, URL: r.URL}
+			if o.Kind == OptionFix {
+				o.FixedVersion = fixedVersion(s)
+			}
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// hasFix reports whether some option is a vendor fix.
+func hasFix(os []Option) bool {
+	for _, o := range os {
+		if o.Kind == OptionFix {
+			return true
+		}
+	}
+	return false
+}
