@@ -244,6 +244,12 @@ func TestHTTPAndTLSRules(t *testing.T) {
 			o:    obs("http", "http.user_agent", "Dalvik/2.1.0 (Linux; U; Android 9; SM-G960F Build/PPR1.180610.011)"),
 			want: []string{"os=Android 9", "model=SM-G960F"},
 		},
+		{
+			name: "desktop browser on Windows 10",
+			o:    obs("http", "http.user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0"),
+			want: []string{"os=Windows 10", "type=workstation"},
+		},
+		{name: "Windows system agent is not a browser", o: obs("http", "http.user_agent", "Microsoft-CryptoAPI/10.0"), want: []string{"os=Windows"}, reject: []string{"type=*"}},
 		{name: "iOS", o: obs("http", "http.user_agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X)"), want: []string{"os=iOS 16.5"}},
 		{
 			name: "IIS",
@@ -346,9 +352,10 @@ func TestDiscoveryAndSMBRules(t *testing.T) {
 		{name: "nbns", o: obs("nbns", "nbns.name", "WORKSTATION7"), want: []string{"hostname=WORKSTATION7"}},
 		{name: "ntlm windows 7", o: obs("smb", "smb.ntlm_version", "6.1.7601"), want: []string{"os=Windows 7 / Server 2008 R2", "os=Windows 7 SP1 / Server 2008 R2 SP1", "version=6.1.7601"}},
 		{name: "ntlm windows 11", o: obs("smb", "smb.ntlm_version", "10.0.22631"), want: []string{"os=Windows 11 / Server 2025"}, reject: []string{"os=Windows 10 1607 / Server 2016"}},
-		{name: "ntlm windows 10 22H2", o: obs("smb", "smb.ntlm_version", "10.0.19045"), want: []string{"os=Windows 10 22H2"}},
+		{name: "ntlm windows 10 22H2", o: obs("smb", "smb.ntlm_version", "10.0.19045"), want: []string{"os=Windows 10 22H2", "type=workstation"}},
+		{name: "ntlm server build is not a workstation", o: obs("smb", "smb.ntlm_version", "10.0.17763"), want: []string{"os=Windows 10 1809 / Server 2019"}, reject: []string{"type=workstation"}},
 		{name: "native os XP", o: obs("smb", "smb.native_os", "Windows 5.1", "smb.native_lanman", "Windows 2000 LAN Manager"), want: []string{"os=Windows XP"}, reject: []string{"os=Windows 5.1"}},
-		{name: "native os 7", o: obs("smb", "smb.native_os", "Windows 7 Professional 7601 Service Pack 1"), want: []string{"os=Windows 7 Professional", "version=7601"}},
+		{name: "native os 7", o: obs("smb", "smb.native_os", "Windows 7 Professional 7601 Service Pack 1"), want: []string{"os=Windows 7 Professional"}, reject: []string{"version=*"}},
 		{name: "samba", o: obs("smb", "smb.native_os", "Unix", "smb.native_lanman", "Samba 3.0.37"), want: []string{"os=Linux", "software=Samba 3.0.37"}},
 	})
 }
