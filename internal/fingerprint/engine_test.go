@@ -226,6 +226,11 @@ func TestDHCPRules(t *testing.T) {
 			o:    obs("dhcp", "dhcp.param_request_list", "1,3,6,15,31,33,43,44,46,47,119,121,249,252", "dhcp.hostname", "DESKTOP-4F3K2LQ"),
 			want: []string{"os=Windows", "hostname=DESKTOP-4F3K2LQ", "type=workstation"},
 		},
+		{
+			// Replies are routed to the client by the inventory; nothing in them is about the server.
+			name: "server reply claims nothing", o: obs("dhcp", "dhcp.op", "reply", "dhcp.message_type", "ack", "dhcp.client_mac", "00:09:fb:11:22:33"),
+			reject: []string{"manufacturer=*", "type=*"},
+		},
 		{name: "iOS option 55", o: obs("dhcp", "dhcp.param_request_list", "1,121,3,6,15,119,252"), want: []string{"os=iOS", "manufacturer=Apple"}},
 		{name: "HP printer name", o: obs("dhcp", "dhcp.hostname", "NPI8F2A1C"), want: []string{"manufacturer=HP", "type=printer"}},
 		{name: "weird host name not claimed", o: obs("dhcp", "dhcp.hostname", "  "), reject: []string{"hostname=*"}},
