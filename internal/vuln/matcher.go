@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/wardiomt/ward/internal/version"
 )
@@ -306,12 +309,9 @@ func looksLikeModel(s string) bool {
 // since an inventory holds many units of one model with different versions.
 type matchCache struct {
 	details  map[[2]int]*details
-	full     map[deviceKey][]Finding
 	models   map[[2]string]modelCands
 	platform map[string][]Finding
 }
-
-type deviceKey struct{ mfr, model, version, os, comps string }
 
 type modelCands struct {
 	mfr   string
@@ -324,27 +324,42 @@ type advCands struct {
 }
 
 // Match returns the findings of every device, in device order, then by
-// advisory. Devices with nothing relevant produce no finding.
+// advisory. Devices with nothing relevant produce no finding. Devices are
+// matched by GOMAXPROCS workers, each with its own caches.
 func (m *Matcher) Match(ctx context.Context, devices []Device) ([]Finding, error) {
-	c := &matchCache{details: map[[2]int]*details{}, full: map[deviceKey][]Finding{}, models: map[[2]string]modelCands{}, platform: map[string][]Finding{}}
-	out := make([]Finding, 0, len(devices))
-	for i, d := range devices {
-		if i%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	per := make([][]Finding, len(devices))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(devices)/256))
+	chunk := (len(devices) + workers - 1) / max(workers, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	for w := 0; w*chunk < len(devices); w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(devices))
+		g.Go(func() error {
+			c := &matchCache{details: map[[2]int]*details{}, models: map[[2]string]modelCands{}, platform: map[string][]Finding{}}
+			for i := lo; i < hi; i++ {
+				if (i-lo)%1024 == 0 {
+					if err := gctx.Err(); err != nil {
+						return err
+					}
+				}
+				fs := m.matchOne(devices[i], componentsKey(devices[i].Components), c)
+				for j := range fs {
+					fs[j].DeviceID = devices[i].ID
+				}
+				per[i] = fs
 			}
-		}
-		ck := componentsKey(d.Components)
-		k := deviceKey{d.Manufacturer, d.Model, d.Version, d.OS, ck}
-		fs, ok := c.full[k]
-		if !ok {
-			fs = m.matchOne(d, ck, c)
-			c.full[k] = fs
-		}
-		for _, f := range fs {
-			f.DeviceID = d.ID
-			out = append(out, f)
-		}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, fs := range per {
+		n += len(fs)
+	}
+	out := make([]Finding, 0, n)
+	for _, fs := range per {
+		out = append(out, fs...)
 	}
 	if err := m.enrich(ctx, out); err != nil {
 		return nil, err
@@ -427,8 +442,12 @@ func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
 		c.models[mk] = mc
 	}
 	var out []Finding
+	var dv deviceVersion
+	if dv.raw = strings.TrimSpace(d.Version); dv.raw != "" {
+		dv.v, dv.err = version.Parse(dv.raw)
+	}
 	for _, ac := range mc.byAdv {
-		if f, ok := m.judge(d, mc.mfr, m.advs[ac.adv], ac.cands, c); ok {
+		if f, ok := m.judge(d, dv, mc.mfr, m.advs[ac.adv], ac.cands, c); ok {
 			out = append(out, f)
 		}
 	}
@@ -444,7 +463,14 @@ func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
 
 // judge decides the status of one advisory for a device from its best
 // matching product entries.
-func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate, c *matchCache) (Finding, bool) {
+// deviceVersion is a device's version parsed once for all advisories.
+type deviceVersion struct {
+	raw string
+	v   version.Version
+	err error
+}
+
+func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, cands []candidate, c *matchCache) (Finding, bool) {
 	best := NoMatch
 	for _, c := range cands {
 		best = max(best, c.level)
@@ -488,7 +514,7 @@ func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate, c 
 		// Shared, read-only slices: findings of one product entry are alike.
 		f.CVEs, f.CVSS, f.CWE, f.Remediations, f.SSVC = det.cves, det.cvss, det.cwe, det.rems, det.ssvc
 	}
-	v := strings.TrimSpace(d.Version)
+	v := dver.raw
 	if v == "" {
 		pick(top[0])
 		f.Status, f.Confidence = UnderInvestigation, conf
@@ -496,11 +522,11 @@ func (m *Matcher) judge(d Device, mfr string, a *Advisory, cands []candidate, c 
 			mfr, d.Model, levelWord(best), f.Product, a.ID, f.MatchedRange)
 		return f, true
 	}
-	dv, err := version.Parse(v)
-	if err != nil {
+	dv := dver.v
+	if dver.err != nil {
 		pick(top[0])
 		f.Status, f.Confidence = UnderInvestigation, conf
-		f.Reason = fmt.Sprintf("device version %q is unreadable: %v", v, err)
+		f.Reason = fmt.Sprintf("device version %q is unreadable: %v", v, dver.err)
 		return f, true
 	}
 	var incomparable *candidate
@@ -635,43 +661,55 @@ func appendScores(dst, src []Score) []Score {
 // dedupe keeps one finding per advisory, and drops CVE-record findings
 // whose CVEs an affected CSAF finding already reports.
 func dedupe(fs []Finding) []Finding {
-	rank := func(f Finding) int {
-		s := map[Status]int{Affected: 30, UnderInvestigation: 20, NotAffected: 10}[f.Status]
-		return s + map[Confidence]int{Exact: 3, ModelOnly: 2, FamilyOnly: 1}[f.Confidence]
+	rank := func(f *Finding) int {
+		s := 0
+		switch f.Status {
+		case Affected:
+			s = 30
+		case UnderInvestigation:
+			s = 20
+		case NotAffected:
+			s = 10
+		}
+		switch f.Confidence {
+		case Exact:
+			s += 3
+		case ModelOnly:
+			s += 2
+		case FamilyOnly:
+			s++
+		}
+		return s
 	}
-	byID := map[string]int{}
-	var out []Finding
+	// Findings per device are few: linear scans beat maps here.
+	out := fs[:0]
 	for _, f := range fs {
-		if i, ok := byID[f.Advisory]; ok {
-			if rank(f) > rank(out[i]) {
-				out[i] = f
+		i := slices.IndexFunc(out, func(g Finding) bool { return g.Advisory == f.Advisory })
+		if i < 0 {
+			out = append(out, f)
+		} else if rank(&f) > rank(&out[i]) {
+			out[i] = f
+		}
+	}
+	covered := func(cve string, st Status) bool {
+		for i := range out {
+			g := &out[i]
+			if (g.Source == SourceCSAF || g.Source == SourcePlatform) && slices.Contains(g.CVEs, cve) &&
+				(g.Status == st || g.Status == Affected || st != Affected) {
+				return true
 			}
+		}
+		return false
+	}
+	kept := make([]Finding, 0, len(out))
+	for _, f := range out {
+		if (f.Source == SourceNVD || f.Source == SourceCVE5) && len(f.CVEs) > 0 && covered(f.CVEs[0], f.Status) {
 			continue
-		}
-		byID[f.Advisory] = len(out)
-		out = append(out, f)
-	}
-	covered := map[string]Status{}
-	for _, f := range out {
-		if f.Source == SourceCSAF || f.Source == SourcePlatform {
-			for _, c := range f.CVEs {
-				if f.Status == Affected || covered[c] == "" {
-					covered[c] = f.Status
-				}
-			}
-		}
-	}
-	kept := out[:0]
-	for _, f := range out {
-		if (f.Source == SourceNVD || f.Source == SourceCVE5) && len(f.CVEs) > 0 {
-			if st, ok := covered[f.CVEs[0]]; ok && (st == f.Status || st == Affected || f.Status != Affected) {
-				continue
-			}
 		}
 		kept = append(kept, f)
 	}
 	slices.SortFunc(kept, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(rank(b), rank(a)), cmp.Compare(a.Advisory, b.Advisory))
+		return cmp.Or(cmp.Compare(rank(&b), rank(&a)), cmp.Compare(a.Advisory, b.Advisory))
 	})
 	return kept
 }
