@@ -13,11 +13,12 @@ import (
 
 func newLookupCmd(g *globalOpts) *cobra.Command {
 	var (
-		dsn    string
-		dev    vuln.Device
-		comps  []string
-		asJSON bool
-		all    bool
+		dsn     string
+		dev     vuln.Device
+		comps   []string
+		asJSON  bool
+		all     bool
+		history bool
 	)
 	c := &cobra.Command{
 		Use:   "lookup --manufacturer M --model X [--version V] [--json]",
@@ -27,6 +28,9 @@ func newLookupCmd(g *globalOpts) *cobra.Command {
 			"reported as not_affected only with --all.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if history && strings.TrimSpace(dev.Manufacturer) != "" {
+				return lookupHistory(cmd, g, dsn, dev.Manufacturer, asJSON)
+			}
 			if strings.TrimSpace(dev.Manufacturer) == "" || (strings.TrimSpace(dev.Model) == "" && dev.OS == "" && len(comps) == 0) {
 				return fmt.Errorf("--manufacturer and --model (or --os/--component) are required")
 			}
@@ -108,6 +112,7 @@ func newLookupCmd(g *globalOpts) *cobra.Command {
 	c.Flags().StringVar(&dev.OS, "os", "", "operating system, e.g. \"Windows 7 SP1\"")
 	c.Flags().StringSliceVar(&comps, "component", nil, "embedded component NAME[@VERSION], repeatable")
 	c.Flags().BoolVar(&asJSON, "json", false, "JSON output (finding contract)")
+	c.Flags().BoolVar(&history, "history", false, "list the manufacturer's advisory history instead (dates, CVEs, CVSS, CWE, remediation categories, KEV)")
 	c.Flags().BoolVar(&all, "all", false, "also list advisories whose ranges exclude this version (not_affected)")
 	return c
 }
@@ -118,4 +123,41 @@ func oneLine(s string, n int) string {
 		return s[:n-1] + "…"
 	}
 	return s
+}
+
+func lookupHistory(cmd *cobra.Command, g *globalOpts, dsn, manufacturer string, asJSON bool) error {
+	ctx := cmd.Context()
+	var d *db.DB
+	if dsn != "" {
+		var err error
+		if d, err = db.Open(ctx, dsn); err != nil {
+			return err
+		}
+		defer d.Close()
+	}
+	m, _, err := feeds.NewMatcher(ctx, d, g.logger())
+	if err != nil {
+		return err
+	}
+	h, err := m.History(ctx, manufacturer)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		if h == nil {
+			h = []vuln.HistoryEntry{}
+		}
+		return writeJSON(out, h)
+	}
+	for _, e := range h {
+		kev := ""
+		if len(e.KEVCVEs) > 0 {
+			kev = fmt.Sprintf("  KEV %d", len(e.KEVCVEs))
+		}
+		fmt.Fprintf(out, "%s  %s  %-15s CVSS %4.1f  %2d CVEs%s  %s  [%s]\n", e.Published.Format("2006-01-02"), e.Source, e.Advisory,
+			e.MaxCVSS, len(e.CVEs), kev, oneLine(e.Title, 60), strings.Join(e.RemediationCategories, ","))
+	}
+	fmt.Fprintf(out, "%d advisories\n", len(h))
+	return nil
 }

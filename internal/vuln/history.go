@@ -22,7 +22,10 @@ type HistoryEntry struct {
 	CWE                   []string  `json:"cwe"`
 	RemediationCategories []string  `json:"remediation_categories"`
 	KEVCVEs               []string  `json:"kev_cves"`
-	Revisions             int       `json:"revisions"`
+	// CVEPublished dates each CVE from its CVE/NVD record when known:
+	// advisory updates add CVEs long after the initial release.
+	CVEPublished map[string]time.Time `json:"cve_published,omitempty"`
+	Revisions    int                  `json:"revisions"`
 }
 
 // History lists the advisories that name manufacturer (any spelling),
@@ -77,6 +80,14 @@ func (m *Matcher) History(ctx context.Context, manufacturer string) ([]HistoryEn
 			}
 		}
 		slices.Sort(h.RemediationCategories)
+		for _, c := range h.CVEs {
+			if agg := m.cveInfo[c]; agg != nil && !agg.pub.IsZero() {
+				if h.CVEPublished == nil {
+					h.CVEPublished = map[string]time.Time{}
+				}
+				h.CVEPublished[c] = agg.pub
+			}
+		}
 		all = append(all, h.CVEs...)
 		out = append(out, h)
 	}
