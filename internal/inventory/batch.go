@@ -181,32 +181,35 @@ func (b *batch) learning(d *Device, t time.Time) bool {
 // flush writes the working set.
 func (b *batch) flush() error {
 	ctx := b.ctx
+	var del []Key
 	for k := range b.delKeys {
-		if err := b.tx.DeleteKey(ctx, b.site, k); err != nil {
-			return err
-		}
+		del = append(del, k)
 	}
-	for _, k := range sortedKeys(b.putKeys) {
-		if err := b.tx.PutKey(ctx, b.site, k, b.putKeys[k]); err != nil {
-			return err
-		}
+	if err := b.tx.DeleteKeys(ctx, b.site, del); err != nil {
+		return err
+	}
+	keys := sortedKeys(b.putKeys)
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = b.putKeys[k]
+	}
+	if err := b.tx.PutKeys(ctx, b.site, keys, ids); err != nil {
+		return err
 	}
 	for _, m := range b.merges {
 		if err := b.tx.MergeDevice(ctx, m[0], m[1]); err != nil {
 			return err
 		}
 	}
-	ids := make([]string, 0, len(b.dirty))
+	devs := make([]*Device, 0, len(b.dirty))
 	for id := range b.dirty {
-		if b.devs[id] != nil {
-			ids = append(ids, id)
+		if d := b.devs[id]; d != nil {
+			devs = append(devs, d)
 		}
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if err := b.tx.PutDevice(ctx, b.devs[id]); err != nil {
-			return err
-		}
+	sort.Slice(devs, func(i, j int) bool { return devs[i].ID < devs[j].ID })
+	if err := b.tx.PutDevices(ctx, devs); err != nil {
+		return err
 	}
 	return b.tx.AddEvents(ctx, b.events)
 }

@@ -33,11 +33,13 @@ type Tx interface {
 	// LookupKeys maps the keys that exist in site to device ids.
 	LookupKeys(ctx context.Context, site string, keys []Key) (map[Key]string, error)
 	LoadDevices(ctx context.Context, ids []string) (map[string]*Device, error)
-	PutDevice(ctx context.Context, d *Device) error
+	// PutDevices inserts or replaces devices (ids unique within the call).
+	PutDevices(ctx context.Context, ds []*Device) error
 	// MergeDevice moves from's keys and events to into and deletes from.
 	MergeDevice(ctx context.Context, from, into string) error
-	PutKey(ctx context.Context, site string, k Key, id string) error
-	DeleteKey(ctx context.Context, site string, k Key) error
+	// PutKeys points each key to its device id (keys unique within the call).
+	PutKeys(ctx context.Context, site string, keys []Key, ids []string) error
+	DeleteKeys(ctx context.Context, site string, keys []Key) error
 	// AddEvents stores events; an event identical to a stored one is ignored.
 	AddEvents(ctx context.Context, evs []Event) error
 	// StaleDevices lists devices of site not silent and last seen before t.

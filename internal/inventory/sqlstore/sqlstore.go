@@ -103,42 +103,17 @@ func Open(ctx context.Context, d *db.DB) (*Store, error) {
 // Update runs fn in one transaction.
 func (s *Store) Update(ctx context.Context, fn func(inventory.Tx) error) error {
 	return s.d.Tx(ctx, func(tx *sql.Tx) error {
-		t := &sqlTx{d: s.d, tx: tx, stmts: map[string]*sql.Stmt{}}
-		defer t.close()
-		return fn(t)
+		return fn(&sqlTx{d: s.d, tx: tx})
 	})
 }
 
 type sqlTx struct {
-	d     *db.DB
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-func (t *sqlTx) close() {
-	for _, s := range t.stmts {
-		s.Close()
-	}
-}
-
-func (t *sqlTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	if s, ok := t.stmts[q]; ok {
-		return s, nil
-	}
-	s, err := t.tx.PrepareContext(ctx, t.d.Rebind(q))
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
-	t.stmts[q] = s
-	return s, nil
+	d  *db.DB
+	tx *sql.Tx
 }
 
 func (t *sqlTx) exec(ctx context.Context, q string, args ...any) error {
-	s, err := t.stmt(ctx, q)
-	if err != nil {
-		return err
-	}
-	_, err = s.ExecContext(ctx, args...)
+	_, err := t.tx.ExecContext(ctx, t.d.Rebind(q), args...)
 	return err
 }
 
@@ -162,35 +137,37 @@ func (t *sqlTx) RecordBatch(ctx context.Context, digest, site string, clock time
 
 func (t *sqlTx) LookupKeys(ctx context.Context, site string, keys []inventory.Key) (map[inventory.Key]string, error) {
 	out := make(map[inventory.Key]string, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+	// One IN list per kind: a plain equality plus IN on the primary key's
+	// columns is index-friendly in both dialects (row-value IN is not
+	// always).
+	byKind := map[string][]any{}
+	for _, k := range keys {
+		byKind[k.Kind] = append(byKind[k.Kind], k.Value)
 	}
-	var q strings.Builder
-	q.WriteString(`SELECT kind, value, device_id FROM inv_keys WHERE site = ? AND (kind, value) IN (`)
-	args := make([]any, 0, 1+2*len(keys))
-	args = append(args, site)
-	for i, k := range keys {
-		if i > 0 {
-			q.WriteString(",")
+	for kind, values := range byKind {
+		for start := 0; start < len(values); start += 500 {
+			chunk := values[start:min(start+500, len(values))]
+			q := `SELECT value, device_id FROM inv_keys WHERE site = ? AND kind = ? AND value IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+			args := append([]any{site, kind}, chunk...)
+			rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), args...)
+			if err != nil {
+				return nil, fmt.Errorf("look up device keys: %w", err)
+			}
+			for rows.Next() {
+				var v, id string
+				if err := rows.Scan(&v, &id); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("look up device keys: %w", err)
+				}
+				out[inventory.Key{Kind: kind, Value: v}] = id
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("look up device keys: %w", err)
+			}
 		}
-		q.WriteString("(?, ?)")
-		args = append(args, k.Kind, k.Value)
 	}
-	q.WriteString(")")
-	rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q.String()), args...)
-	if err != nil {
-		return nil, fmt.Errorf("look up device keys: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k inventory.Key
-		var id string
-		if err := rows.Scan(&k.Kind, &k.Value, &id); err != nil {
-			return nil, fmt.Errorf("look up device keys: %w", err)
-		}
-		out[k] = id
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (t *sqlTx) LoadDevices(ctx context.Context, ids []string) (map[string]*inventory.Device, error) {
@@ -250,27 +227,63 @@ func nanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func (t *sqlTx) PutDevice(ctx context.Context, d *inventory.Device) error {
-	doc, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("encode device %s: %w", d.ID, err)
+// rowsPerInsert bounds multi-row statements (parameter limits: SQLite
+// 32766, PostgreSQL 65535).
+const rowsPerInsert = 200
+
+// insertRows runs a multi-row INSERT prefix VALUES (...),(...) suffix for
+// n rows of width values each, in chunks.
+func (t *sqlTx) insertRows(ctx context.Context, prefix, suffix string, width, n int, row func(i int, args []any) []any) error {
+	one := "(?" + strings.Repeat(", ?", width-1) + ")"
+	for start := 0; start < n; start += rowsPerInsert {
+		end := min(start+rowsPerInsert, n)
+		var q strings.Builder
+		q.WriteString(prefix)
+		q.WriteString(" VALUES ")
+		args := make([]any, 0, width*(end-start))
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteString(", ")
+			}
+			q.WriteString(one)
+			args = row(i, args)
+		}
+		q.WriteString(" ")
+		q.WriteString(suffix)
+		if err := t.exec(ctx, q.String(), args...); err != nil {
+			return err
+		}
 	}
-	silent := 0
-	if d.Silent {
-		silent = 1
+	return nil
+}
+
+func (t *sqlTx) PutDevices(ctx context.Context, ds []*inventory.Device) error {
+	docs := make([]string, len(ds))
+	for i, d := range ds {
+		doc, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("encode device %s: %w", d.ID, err)
+		}
+		docs[i] = string(doc)
 	}
-	err = t.exec(ctx, `INSERT INTO inv_devices(id, site, mac, ip, hostname, manufacturer, model, version, serial, type, criticality, os, location, first_seen, last_seen, silent, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET site = excluded.site, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname,
+	err := t.insertRows(ctx, `INSERT INTO inv_devices(id, site, mac, ip, hostname, manufacturer, model, version, serial, type, criticality, os, location, first_seen, last_seen, silent, doc)`,
+		`ON CONFLICT (id) DO UPDATE SET site = excluded.site, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname,
 		manufacturer = excluded.manufacturer, model = excluded.model, version = excluded.version, serial = excluded.serial,
 		type = excluded.type, criticality = excluded.criticality, os = excluded.os, location = excluded.location,
 		first_seen = excluded.first_seen, last_seen = excluded.last_seen, silent = excluded.silent, doc = excluded.doc`,
-		d.ID, d.Site, nullable(d.MAC), nullable(d.IP()), nullable(d.Attr(fingerprint.Hostname)),
-		nullable(d.Attr(fingerprint.Manufacturer)), nullable(d.Attr(fingerprint.Model)), nullable(d.Attr(fingerprint.Version)),
-		nullable(d.Attr(fingerprint.Serial)), nullable(d.Attr(fingerprint.DeviceType)), nullable(d.Criticality()),
-		nullable(d.Attr(fingerprint.OS)), nullable(d.Location), nanos(d.FirstSeen), nanos(d.LastSeen), silent, string(doc))
+		17, len(ds), func(i int, args []any) []any {
+			d := ds[i]
+			silent := 0
+			if d.Silent {
+				silent = 1
+			}
+			return append(args, d.ID, d.Site, nullable(d.MAC), nullable(d.IP()), nullable(d.Attr(fingerprint.Hostname)),
+				nullable(d.Attr(fingerprint.Manufacturer)), nullable(d.Attr(fingerprint.Model)), nullable(d.Attr(fingerprint.Version)),
+				nullable(d.Attr(fingerprint.Serial)), nullable(d.Attr(fingerprint.DeviceType)), nullable(d.Criticality()),
+				nullable(d.Attr(fingerprint.OS)), nullable(d.Location), nanos(d.FirstSeen), nanos(d.LastSeen), silent, docs[i])
+		})
 	if err != nil {
-		return fmt.Errorf("store device %s: %w", d.ID, err)
+		return fmt.Errorf("store %d devices: %w", len(ds), err)
 	}
 	return nil
 }
@@ -290,30 +303,34 @@ func (t *sqlTx) MergeDevice(ctx context.Context, from, into string) error {
 	return nil
 }
 
-func (t *sqlTx) PutKey(ctx context.Context, site string, k inventory.Key, id string) error {
-	err := t.exec(ctx, `INSERT INTO inv_keys(site, kind, value, device_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (site, kind, value) DO UPDATE SET device_id = excluded.device_id`, site, k.Kind, k.Value, id)
+func (t *sqlTx) PutKeys(ctx context.Context, site string, keys []inventory.Key, ids []string) error {
+	err := t.insertRows(ctx, `INSERT INTO inv_keys(site, kind, value, device_id)`,
+		`ON CONFLICT (site, kind, value) DO UPDATE SET device_id = excluded.device_id`, 4, len(keys),
+		func(i int, args []any) []any { return append(args, site, keys[i].Kind, keys[i].Value, ids[i]) })
 	if err != nil {
-		return fmt.Errorf("store key %s:%s: %w", k.Kind, k.Value, err)
+		return fmt.Errorf("store %d device keys: %w", len(keys), err)
 	}
 	return nil
 }
 
-func (t *sqlTx) DeleteKey(ctx context.Context, site string, k inventory.Key) error {
-	if err := t.exec(ctx, `DELETE FROM inv_keys WHERE site = ? AND kind = ? AND value = ?`, site, k.Kind, k.Value); err != nil {
-		return fmt.Errorf("delete key %s:%s: %w", k.Kind, k.Value, err)
+func (t *sqlTx) DeleteKeys(ctx context.Context, site string, keys []inventory.Key) error {
+	for _, k := range keys {
+		if err := t.exec(ctx, `DELETE FROM inv_keys WHERE site = ? AND kind = ? AND value = ?`, site, k.Kind, k.Value); err != nil {
+			return fmt.Errorf("delete key %s:%s: %w", k.Kind, k.Value, err)
+		}
 	}
 	return nil
 }
 
 func (t *sqlTx) AddEvents(ctx context.Context, evs []inventory.Event) error {
-	for _, e := range evs {
-		err := t.exec(ctx, `INSERT INTO inv_events(site, device_id, type, attribute, before_value, after_value, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, type, attribute, at, after_value) DO NOTHING`,
-			e.Site, e.DeviceID, string(e.Type), e.Attribute, e.Before, e.After, nanos(e.Time))
-		if err != nil {
-			return fmt.Errorf("store %s event of %s: %w", e.Type, e.DeviceID, err)
-		}
+	err := t.insertRows(ctx, `INSERT INTO inv_events(site, device_id, type, attribute, before_value, after_value, at)`,
+		`ON CONFLICT (device_id, type, attribute, at, after_value) DO NOTHING`, 7, len(evs),
+		func(i int, args []any) []any {
+			e := evs[i]
+			return append(args, e.Site, e.DeviceID, string(e.Type), e.Attribute, e.Before, e.After, nanos(e.Time))
+		})
+	if err != nil {
+		return fmt.Errorf("store %d events: %w", len(evs), err)
 	}
 	return nil
 }
