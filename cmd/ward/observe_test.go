@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// runWard runs the CLI in-process and returns stdout, stderr and the error main would print.
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), errb.String(), err
+}
+
+func TestObserveBadInput(t *testing.T) {
+	good := filepath.Join("..", "..", "internal", "sensor", "testdata", "dhcp-rfc4388.pcap")
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	truncated := write("truncated.pcap", data[:len(data)-37])
+	empty := write("empty.pcap", nil)
+	text := write("notes.txt", []byte("not a capture\n"))
+
+	// The intact capture alone: the reference observation count.
+	full, _, err := runCLI(t, "observe", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nFull := strings.Count(full, "\n")
+
+	t.Run("truncated keeps what came before", func(t *testing.T) {
+		out, stderr, err := runCLI(t, "observe", truncated)
+		if err != nil {
+			t.Fatalf("a partly readable file must not fail: %v", err)
+		}
+		n := strings.Count(out, "\n")
+		if n == 0 || n > nFull {
+			t.Fatalf("%d observations from the truncated file, want 1..%d", n, nFull)
+		}
+		if !strings.Contains(stderr, truncated) || !strings.Contains(stderr, "byte offset") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Fatalf("want one warning line naming the file and offset, got %q", stderr)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var o observe.Observation
+			if err := json.Unmarshal([]byte(line), &o); err != nil {
+				t.Fatalf("bad JSON line %q: %v", line, err)
+			}
+		}
+	})
+	for _, tc := range []struct{ name, path, want string }{
+		{"empty", empty, "empty file"},
+		{"not a capture", text, "not a pcap or pcapng file"},
+		{"missing", filepath.Join(dir, "nope.pcap"), "no such file"},
+	} {
+		t.Run(tc.name+" alone fails", func(t *testing.T) {
+			_, _, err := runCLI(t, "observe", tc.path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+				t.Fatalf("error %v, want one naming %s and %q", err, tc.path, tc.want)
+			}
+		})
+		t.Run(tc.name+" beside a good file warns", func(t *testing.T) {
+			out, stderr, err := runCLI(t, "observe", tc.path, good)
+			if err != nil {
+				t.Fatalf("err %v", err)
+			}
+			if strings.Count(out, "\n") != nFull || !strings.Contains(stderr, tc.path) {
+				t.Fatalf("got %d observations (want %d) and stderr %q", strings.Count(out, "\n"), nFull, stderr)
+			}
+		})
+	}
+}
+
+func TestObserveTableFormat(t *testing.T) {
+	good := filepath.Join("..", "..", "internal", "sensor", "testdata", "dhcp-rfc4388.pcap")
+	out, _, err := runCLI(t, "observe", "--format", "table", good)
+	if err != nil || !strings.Contains(out, "dhcp.message_type=") {
+		t.Fatalf("table output %q, %v", out, err)
+	}
+	if _, _, err := runCLI(t, "observe", "--format", "xml", good); err == nil || !strings.Contains(err.Error(), "--format") {
+		t.Fatalf("unknown format accepted: %v", err)
+	}
+}
