@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wardiomt/ward/internal/api"
+	"github.com/wardiomt/ward/internal/auth"
+	"github.com/wardiomt/ward/internal/canon"
+	"github.com/wardiomt/ward/internal/db"
+	"github.com/wardiomt/ward/internal/feeds"
+	"github.com/wardiomt/ward/internal/fingerprint"
+	"github.com/wardiomt/ward/internal/inventory"
+	"github.com/wardiomt/ward/internal/inventory/sqlstore"
+)
+
+// StackOptions tunes NewStack.
+type StackOptions struct {
+	Inventory inventory.Options // zero: inventory.DefaultOptions()
+	RulesDir  string            // extra fingerprint rules
+	Risk      api.RiskSource    // nil: risk routes answer 501
+	NoMatcher bool              // skip vulnerability matching (load tests of the inventory only)
+	Logger    *slog.Logger
+	Now       func() time.Time
+	API       api.Config // limits and cache settings; service fields are filled in
+}
+
+// Stack is everything the server serves, over one database.
+type Stack struct {
+	DB        *db.DB
+	Auth      *auth.Store
+	Inventory *inventory.Service
+	Origin    feeds.Origin
+	API       *api.API
+}
+
+// NewStack migrates d and wires the tenancy store, the inventory (with the
+// fingerprint engine), the vulnerability matcher (feeds in d, else the
+// bundled snapshot imported into d) and the API.
+func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	as, err := auth.Open(ctx, d, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlstore.Open(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := fingerprint.New(fingerprint.Options{UserDir: o.RulesDir, Vendors: canon.NewTable(nil), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint rules: %w", err)
+	}
+	iopt := o.Inventory
+	if iopt.MaxIPs == 0 {
+		iopt = inventory.DefaultOptions()
+	}
+	iopt.Logger = log
+	inv, err := inventory.New(st, eng, iopt)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{DB: d, Auth: as, Inventory: inv}
+	cfg := o.API
+	cfg.Auth, cfg.Inventory, cfg.Risk, cfg.Logger, cfg.Now = as, inv, o.Risk, log, o.Now
+	if !o.NoMatcher {
+		m, origin, err := feeds.NewMatcher(ctx, d, log)
+		if err != nil {
+			return nil, fmt.Errorf("vulnerability data: %w", err)
+		}
+		fs, err := feeds.NewStore(ctx, d, log)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Matcher, cfg.Feeds, cfg.Origin = m, fs, origin
+		s.Origin = origin
+	}
+	if s.API, err = api.New(cfg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
