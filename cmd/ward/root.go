@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"runtime/pprof"
@@ -12,6 +13,7 @@ import (
 type globalOpts struct {
 	logLevel   string
 	cpuProfile string
+	stderr     io.Writer // the command's stderr, so tests see the logs too
 }
 
 func (g *globalOpts) logger() *slog.Logger {
@@ -19,7 +21,11 @@ func (g *globalOpts) logger() *slog.Logger {
 	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
 		lvl = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	w := g.stderr
+	if w == nil {
+		w = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
 func newRootCmd() *cobra.Command {
@@ -34,7 +40,8 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	var stopProfile func()
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		g.stderr = cmd.ErrOrStderr()
 		if g.cpuProfile == "" {
 			return nil
 		}
