@@ -42,7 +42,7 @@ func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit obse
 		f, err := capture.OpenFile(p)
 		if err != nil {
 			res.Errors = append(res.Errors, err)
-			log.Warn("cannot read capture", "file", p, "err", err)
+			log.Debug("cannot read capture", "file", p, "err", err) // the caller reports res.Errors
 			continue
 		}
 		res.Files++
@@ -55,7 +55,7 @@ func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit obse
 	res.Stats = dec.Stats()
 	m := capture.NewMerge(srcs, func(err error) {
 		res.Errors = append(res.Errors, err)
-		log.Warn("capture damaged; keeping what was read before", "err", err)
+		log.Debug("capture damaged; keeping what was read before", "err", err)
 	})
 	defer m.Close()
 	for i := 0; ; i++ {
