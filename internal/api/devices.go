@@ -366,9 +366,6 @@ func (a *API) match(ctx context.Context, devs []*inventory.Device) ([]vuln.Findi
 	}
 	in := make([]vuln.Device, 0, len(devs))
 	for _, d := range devs {
-		if d.Attr(fingerprint.Manufacturer) == "" {
-			continue // nothing to match on
-		}
 		in = append(in, fromInventory(d))
 	}
 	fs, err := a.cfg.Matcher.Match(ctx, in)
