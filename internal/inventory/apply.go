@@ -19,7 +19,6 @@ func (b *batch) apply(o *observe.Observation) error {
 	if t.After(b.clock) {
 		b.clock = t
 	}
-	b.claims = b.s.claimer.Claims(o, b.claims[:0])
 	switch o.Protocol {
 	case "dhcp", "dhcpv4":
 		if done, err := b.applyDHCP(o, t); done || err != nil {

@@ -29,7 +29,8 @@ type batch struct {
 	merges  [][2]string // from, into
 	events  []Event
 	clock   time.Time
-	claims  []fingerprint.Claim
+	claims  []fingerprint.Claim   // of the observation being applied
+	pre     [][]fingerprint.Claim // per observation, computed by prefetch
 }
 
 func (s *Service) newBatch(ctx context.Context, tx Tx, site string) *batch {
@@ -73,6 +74,22 @@ func (b *batch) prefetch(obs []observe.Observation) error {
 			if a = usableIP(a); a.IsValid() {
 				add(Key{KeyIP, a.String()})
 				add(Key{KeyLease, a.String()})
+			}
+		}
+		if v, ok := o.Get("dhcp.client_id"); ok {
+			add(Key{KeyClientID, v})
+		}
+		if v, ok := o.Get("hl7.equipment_id"); ok {
+			eui, _ := parseEquipment(v)
+			add(Key{KeyEUI64, eui})
+		}
+		// Claims are computed here, once, so that serial numbers (which
+		// merge devices) can be looked up in bulk too.
+		claims := b.s.claimer.Claims(o, nil)
+		b.pre = append(b.pre, claims)
+		for _, c := range claims {
+			if c.Attribute == fingerprint.Serial {
+				add(Key{KeySerial, strings.ToUpper(strings.TrimSpace(c.Value))})
 			}
 		}
 	}

@@ -85,6 +85,7 @@ func (s *Service) Ingest(ctx context.Context, site string, obs []observe.Observa
 			return err
 		}
 		for i := range obs {
+			b.claims = b.pre[i]
 			if err := b.apply(&obs[i]); err != nil {
 				return fmt.Errorf("observation %d (%s at %s): %w", i, obs[i].Protocol, obs[i].Time.UTC().Format(time.RFC3339Nano), err)
 			}

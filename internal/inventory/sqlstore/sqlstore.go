@@ -38,7 +38,9 @@ CREATE TABLE inv_devices (
 CREATE INDEX inv_devices_site_seen ON inv_devices(site, silent, last_seen);
 CREATE TABLE inv_keys (
 	site TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, device_id TEXT NOT NULL,
-	PRIMARY KEY (site, kind, value)
+	-- value first: bulk lookups are value IN (...), and PostgreSQL's planner
+	-- only uses the leading index columns before statistics exist.
+	PRIMARY KEY (value, kind, site)
 );
 CREATE INDEX inv_keys_device ON inv_keys(device_id);
 CREATE TABLE inv_events (
@@ -67,7 +69,9 @@ CREATE TABLE inv_devices (
 CREATE INDEX inv_devices_site_seen ON inv_devices(site, silent, last_seen);
 CREATE TABLE inv_keys (
 	site TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, device_id TEXT NOT NULL,
-	PRIMARY KEY (site, kind, value)
+	-- value first: bulk lookups are value IN (...), and PostgreSQL's planner
+	-- only uses the leading index columns before statistics exist.
+	PRIMARY KEY (value, kind, site)
 );
 CREATE INDEX inv_keys_device ON inv_keys(device_id);
 CREATE TABLE inv_events (
@@ -305,7 +309,7 @@ func (t *sqlTx) MergeDevice(ctx context.Context, from, into string) error {
 
 func (t *sqlTx) PutKeys(ctx context.Context, site string, keys []inventory.Key, ids []string) error {
 	err := t.insertRows(ctx, `INSERT INTO inv_keys(site, kind, value, device_id)`,
-		`ON CONFLICT (site, kind, value) DO UPDATE SET device_id = excluded.device_id`, 4, len(keys),
+		`ON CONFLICT (value, kind, site) DO UPDATE SET device_id = excluded.device_id`, 4, len(keys),
 		func(i int, args []any) []any { return append(args, site, keys[i].Kind, keys[i].Value, ids[i]) })
 	if err != nil {
 		return fmt.Errorf("store %d device keys: %w", len(keys), err)
