@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -203,10 +202,3 @@ func Expand(paths []string) ([]string, error) {
 
 // Progress is told about each file; nil is fine.
 type Progress func(done, total int, path string)
-
-// ErrSkipped wraps files that a directory walk found but could not identify.
-var ErrSkipped = errors.New("skipped")
-
-var _ = context.Background
-
-func openFile(path string) (*os.File, error) { return os.Open(path) }

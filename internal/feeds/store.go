@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -228,7 +229,7 @@ func (s *Store) ImportReader(ctx context.Context, name string, r io.Reader, norm
 
 // ImportFile imports one file.
 func (s *Store) ImportFile(ctx context.Context, path string, norm *vuln.Normalizer) (Summary, error) {
-	f, err := openFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Summary{Path: path}, err
 	}

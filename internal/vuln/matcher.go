@@ -98,6 +98,8 @@ func (f *Finding) MaxCVSS() float64 {
 // Matcher matches devices against an in-memory index built once from a
 // Provider; it is safe for concurrent use.
 type Matcher struct {
+	names    map[string]*names
+	ranges   map[string]parsedRange
 	p        Provider
 	norm     *Normalizer
 	log      *slog.Logger
@@ -108,15 +110,28 @@ type Matcher struct {
 }
 
 type prodRef struct {
-	adv      int // index into advs
-	prod     int
+	adv    int // index into advs
+	prod   int
+	*names // shared by every entry with the same vendor, name and model list
+	rng    version.Constraint
+	rngErr error
+	cveIdx []int // indices of Vulns that list this product
+}
+
+// names is a product name reduced to tokens, interned: NVD repeats one
+// CPE product across thousands of records, and matching it once per
+// device model is enough.
+type names struct {
+	id       int
 	tokens   []string
 	alts     [][]string // model names hidden in the version field ("MMT-512 / MMT-712")
-	rng      version.Constraint
-	rngErr   error
-	cveIdx   []int      // indices of Vulns that list this product
 	excl     [][]string // "LOGIQ, not including LOGIQ 100 Pro"
 	baseNums bool       // the product name itself carries a model number
+}
+
+type parsedRange struct {
+	c   version.Constraint
+	err error
 }
 
 var exclusionRe = regexp.MustCompile(`(?i),?\s*\b(?:not including|excluding|except(?: for)?)\b\s*`)
@@ -138,7 +153,7 @@ func splitExclusion(name string) (string, []string) {
 }
 
 // excluded reports whether the device is one of the product's exclusions.
-func (r *prodRef) excluded(dt []string) bool {
+func (r *names) excluded(dt []string) bool {
 	for _, e := range r.excl {
 		if MatchModel(dt, e) == ModelMatch && MatchModel(e, dt) == ModelMatch {
 			return true
@@ -163,7 +178,7 @@ type Options struct {
 
 // NewMatcher indexes every advisory of p.
 func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
-	m := &Matcher{p: p, norm: o.Normalizer, log: o.Logger, byMfr: map[string][]prodRef{},
+	m := &Matcher{names: map[string]*names{}, ranges: map[string]parsedRange{}, p: p, norm: o.Normalizer, log: o.Logger, byMfr: map[string][]prodRef{},
 		cveInfo: map[string]*cveAgg{}, platform: o.Platform}
 	if m.norm == nil {
 		m.norm = NewNormalizer(nil)
@@ -236,29 +251,27 @@ func (m *Matcher) index(a *Advisory) {
 		if mfr == "" {
 			mfr = m.norm.Manufacturer(p.Vendor)
 		}
-		vt := m.norm.VendorWords(p.Vendor)
-		name, excl := splitExclusion(p.Name)
-		ref := prodRef{adv: ai, prod: pi, tokens: ModelTokens(name, vt)}
-		for _, e := range excl {
-			if t := ModelTokens(e, vt); len(t) > 0 {
-				ref.excl = append(ref.excl, t)
-			}
-		}
+		isModelList := p.RangeKind == "version" && looksLikeModel(p.Range)
 		rangeText := p.Range
-		if p.RangeKind == "version" && looksLikeModel(p.Range) {
-			// "24950 | 24952", "MMT-512 / MMT-712 Paradigm x12": models, all versions.
-			for alt := range strings.SplitSeq(p.Range, "|") {
-				if t := ModelTokens(name+" "+alt, vt); len(t) > 0 {
-					ref.alts = append(ref.alts, t)
-				}
-			}
-			rangeText = "*"
+		if isModelList || rangeText == "" {
+			rangeText = "*" // "24950 | 24952", "MMT-512 / MMT-712 Paradigm x12": models, all versions
 		}
-		if rangeText == "" {
-			rangeText = "*"
+		nkey := p.Vendor + "\x00" + p.Name
+		if isModelList {
+			nkey += "\x00" + p.Range
 		}
-		ref.baseNums = slices.ContainsFunc(hard(ref.tokens), hasDigit)
-		ref.rng, ref.rngErr = version.ParseConstraint(rangeText)
+		nm := m.names[nkey]
+		if nm == nil {
+			nm = m.internNames(p, isModelList)
+			m.names[nkey] = nm
+		}
+		ref := prodRef{adv: ai, prod: pi, names: nm}
+		pr, ok := m.ranges[rangeText]
+		if !ok {
+			pr.c, pr.err = version.ParseConstraint(rangeText)
+			m.ranges[rangeText] = pr
+		}
+		ref.rng, ref.rngErr = pr.c, pr.err
 		for vi, v := range a.Vulns {
 			if len(v.ProductIDs) == 0 || slices.Contains(v.ProductIDs, p.ID) {
 				ref.cveIdx = append(ref.cveIdx, vi)
@@ -270,6 +283,26 @@ func (m *Matcher) index(a *Advisory) {
 		key := fold(mfr)
 		m.byMfr[key] = append(m.byMfr[key], ref)
 	}
+}
+
+func (m *Matcher) internNames(p *Product, isModelList bool) *names {
+	vt := m.norm.VendorWords(p.Vendor)
+	name, excl := splitExclusion(p.Name)
+	nm := &names{id: len(m.names), tokens: ModelTokens(name, vt)}
+	for _, e := range excl {
+		if t := ModelTokens(e, vt); len(t) > 0 {
+			nm.excl = append(nm.excl, t)
+		}
+	}
+	if isModelList {
+		for alt := range strings.SplitSeq(p.Range, "|") {
+			if t := ModelTokens(name+" "+alt, vt); len(t) > 0 {
+				nm.alts = append(nm.alts, t)
+			}
+		}
+	}
+	nm.baseNums = slices.ContainsFunc(hard(nm.tokens), hasDigit)
+	return nm
 }
 
 // looksLikeModel tells a model list posing as a version ("24950 | 24952",
@@ -398,8 +431,25 @@ func (m *Matcher) modelCandidates(manufacturer, model string) modelCands {
 	dt := ModelTokens(model, vendorTokens(mfr))
 	dh := hard(dt)
 	pos := map[int]int{}
+	type verdict struct {
+		lvl   ModelLevel
+		exact bool
+	}
+	seen := map[int]verdict{}
 	for i := range refs {
 		r := &refs[i]
+		if v, ok := seen[r.id]; ok {
+			if v.lvl != NoMatch {
+				j, ok := pos[r.adv]
+				if !ok {
+					j = len(mc.byAdv)
+					pos[r.adv] = j
+					mc.byAdv = append(mc.byAdv, advCands{adv: r.adv})
+				}
+				mc.byAdv[j].cands = append(mc.byAdv[j].cands, candidate{r, v.lvl, v.exact})
+			}
+			continue
+		}
 		lvl := MatchModel(dt, r.tokens)
 		alts := r.alts
 		if r.baseNums && !slices.ContainsFunc(dh, func(t string) bool { return hasDigit(t) && contains(r.tokens, t) }) {
@@ -420,9 +470,11 @@ func (m *Matcher) modelCandidates(manufacturer, model string) modelCands {
 			lvl = NoMatch
 		}
 		if lvl == NoMatch {
+			seen[r.id] = verdict{}
 			continue
 		}
 		exact := SameModel(dt, r.tokens) || slices.ContainsFunc(r.alts, func(a []string) bool { return SameModel(dt, a) })
+		seen[r.id] = verdict{lvl, exact}
 		j, ok := pos[r.adv]
 		if !ok {
 			j = len(mc.byAdv)
