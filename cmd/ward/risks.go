@@ -22,12 +22,14 @@ import (
 // riskFlags are the flags of risks, plan and controls.
 type riskFlags struct {
 	dsn, config, site string
+	minObs            time.Duration
 }
 
 func (f *riskFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.dsn, "db", "", "Ward database (inventory, feeds, controls)")
 	c.Flags().StringVar(&f.config, "risk-config", "", "risk config YAML: min_observation, hub_peers, site overrides")
 	c.Flags().StringVar(&f.site, "site", "", "only this site (default: every site)")
+	c.Flags().DurationVar(&f.minObs, "min-observation", 0, "how long a service must go unseen to count as unused (default: the config's, 168h)")
 	_ = c.MarkFlagRequired("db")
 }
 
@@ -60,6 +62,9 @@ func (f *riskFlags) run(ctx context.Context, log *slog.Logger) (*riskRun, int, e
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: %w", f.config, err)
 		}
+	}
+	if f.minObs > 0 {
+		cfg.MinObservation = f.minObs
 	}
 	eng, err := risk.New(cfg, nil)
 	if err != nil {

@@ -299,36 +299,41 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 		}
 	}
 
-	// Greedy order by marginal risk removed per effort.
+	// Greedy order by marginal risk removed per effort; segmentation and
+	// replacement come last whatever their yield: they are the last resort.
 	p := &Plan{GeneratedAt: at, TotalRisk: round1(total), Items: len(items), Steps: []Step{}, Actions: []Action{}}
-	rest := slices.DeleteFunc(slices.Clone(live), func(c *candidate) bool { return c.a.Applied })
 	removed := 0.0
-	for len(rest) > 0 {
-		best, bestGain, bestRate := -1, 0.0, -1.0
-		for j, c := range rest {
-			gain := 0.0
+	for _, lastResort := range []bool{false, true} {
+		rest := slices.DeleteFunc(slices.Clone(live), func(c *candidate) bool {
+			return c.a.Applied || lastResort != (c.a.Kind == KindSegment || c.a.Kind == KindReplace)
+		})
+		for len(rest) > 0 {
+			best, bestGain, bestRate := -1, 0.0, -1.0
+			for j, c := range rest {
+				gain := 0.0
+				for i := range c.items {
+					now, _ := score(i, cur[i])
+					after, _ := score(i, cur[i].with(c.a.Kind))
+					gain += now - after
+				}
+				rate := gain / c.a.EffortCost
+				if best < 0 || rate > bestRate+1e-9 || (math.Abs(rate-bestRate) <= 1e-9 && c.a.ID < rest[best].a.ID) {
+					best, bestGain, bestRate = j, gain, rate
+				}
+			}
+			c := rest[best]
+			rest = slices.Delete(rest, best, best+1)
 			for i := range c.items {
-				now, _ := score(i, cur[i])
-				after, _ := score(i, cur[i].with(c.a.Kind))
-				gain += now - after
+				cur[i] = cur[i].with(c.a.Kind)
 			}
-			rate := gain / c.a.EffortCost
-			if rate > bestRate+1e-9 || (math.Abs(rate-bestRate) <= 1e-9 && c.a.ID < rest[best].a.ID) {
-				best, bestGain, bestRate = j, gain, rate
+			removed += bestGain
+			pct := 0.0
+			if total > 0 {
+				pct = 100 * removed / total
 			}
+			p.Steps = append(p.Steps, Step{Rank: len(p.Steps) + 1, ActionID: c.a.ID, RiskRemoved: round1(bestGain), CumulativeRemoved: round1(removed), CumulativePercent: round1(pct)})
+			p.Actions = append(p.Actions, *c.a)
 		}
-		c := rest[best]
-		rest = slices.Delete(rest, best, best+1)
-		for i := range c.items {
-			cur[i] = cur[i].with(c.a.Kind)
-		}
-		removed += bestGain
-		pct := 0.0
-		if total > 0 {
-			pct = 100 * removed / total
-		}
-		p.Steps = append(p.Steps, Step{Rank: len(p.Steps) + 1, ActionID: c.a.ID, RiskRemoved: round1(bestGain), CumulativeRemoved: round1(removed), CumulativePercent: round1(pct)})
-		p.Actions = append(p.Actions, *c.a)
 	}
 	for _, c := range live {
 		if c.a.Applied {
@@ -391,8 +396,16 @@ func fleetName(a *Action, byID map[string]*inventory.Device) string {
 	}
 	d := byID[a.Devices[0].ID]
 	name := strings.TrimSpace(d.Attr(fingerprint.Manufacturer) + " " + d.Attr(fingerprint.Model))
+	for _, o := range a.Devices[1:] {
+		if modelKey(d) == "" || modelKey(byID[o.ID]) != modelKey(d) {
+			name = ""
+		}
+	}
 	if name == "" {
-		name = strings.ReplaceAll(d.Attr(fingerprint.DeviceType), "_", " ")
+		name = strings.ReplaceAll(d.Attr(fingerprint.DeviceType), "_", " ") + " devices"
+		if d.Subnet != "" {
+			name += " in " + d.Subnet
+		}
 	}
 	return fmt.Sprintf("%d × %s", len(a.Devices), name)
 }
@@ -429,14 +442,14 @@ func (e *Engine) describe(a *Action, byID map[string]*inventory.Device, items []
 		a.Why = "The device talks to addresses on the internet; blocking them (allowing only needed vendor services) cuts a path attackers use. " + covers
 		a.ACL = blockPublicACL(a)
 	case KindWorkaround:
-		a.Title = fmt.Sprintf("Apply the manufacturer's workaround for %s on %s", a.Advisory, who)
-		a.Why = "The manufacturer recommends these configuration steps until a fix is installed. " + covers
+		a.Title = fmt.Sprintf("Apply the published workaround for %s on %s", a.Advisory, who)
+		a.Why = "The advisory recommends these configuration steps until a fix is installed. " + covers
 	case KindFix:
-		a.Title = fmt.Sprintf("Install the manufacturer's fix for %s on %s", a.Advisory, who)
+		a.Title = fmt.Sprintf("Install the published fix for %s on %s", a.Advisory, who)
 		if a.FixedVersion != "" {
 			a.Title += " (version " + a.FixedVersion + " or later)"
 		}
-		a.Why = "Removes the flaw; usually needs the manufacturer's service and planned downtime. " + covers
+		a.Why = "Removes the flaw; on medical devices this usually needs the manufacturer's service and planned downtime. " + covers
 	case KindSegment:
 		a.Title = fmt.Sprintf("Move %s to its own network segment", who)
 		a.Why = "Last resort when the device cannot be fixed or configured: only the flows it needs are allowed in and out. " + covers

@@ -31,7 +31,7 @@ var (
 	dashRe     = regexp.MustCompile(`\s-\s+([A-Z])`)
 	sentenceRe = regexp.MustCompile(`([.;!?])\s+([A-Z])`)
 	fixedRe    = regexp.MustCompile(`(?i)(?:(?:update|upgrade|patch|migrate)\s+(?:\w+\s+){0,4}?to\s+(?:version\s+|v\.?\s*|firmware\s+|software\s+|release\s+)?|(?:version|v\.|firmware|release)\s+)([0-9][0-9A-Za-z._\-]*[0-9A-Za-z])(?:\s*(?:or|and)\s+(?:later|higher|newer|above))?`)
-	fixKW      = regexp.MustCompile(`(?i)\b(update|upgrade|patch(?:ed|es)?|hotfix|fixed in|service pack|security release|install (?:the )?(?:latest|new)|new version|software release|firmware release|KB\d+|remediat)`)
+	fixKW      = regexp.MustCompile(`(?i)\b(update|upgrade|patch(?:ed|es)?|hotfix|fixed in|service pack|security release|install (?:the )?(?:latest |new )?(?:firmware|software|update|patch|version)|install (?:the )?(?:latest|new)|new version|software release|firmware release|KB\d+|remediat)`)
 	workKW     = regexp.MustCompile(`(?i)\b(disable|turn off|block|restrict|firewall|isolat|segment|vlan|allow[- ]?list|whitelist|acl|access control list|do not connect|disconnect|close port|limit (?:network )?access|ensure .* not accessible|change (?:the )?default|password|multi-?factor|monitor)`)
 	contactKW  = regexp.MustCompile(`(?i)\b(contact|call|reach out to|customer (?:service|support)|technical support|service representative)\b`)
 	noFixKW    = regexp.MustCompile(`(?i)\b(no (?:fix|patch|update) (?:is|will be)|will not (?:be )?(?:fix|patch|update|release)|end[- ]of[- ](?:life|support)|no longer supported|does not plan to)`)

@@ -183,6 +183,7 @@ func (e *Engine) Assess(in Input) ([]Item, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
+	c := &assessCache{services: map[string][]ServiceMatch{}, options: map[string][]Option{}}
 	out := make([]Item, 0, len(in.Findings))
 	for i := range in.Findings {
 		f := &in.Findings[i]
@@ -193,7 +194,7 @@ func (e *Engine) Assess(in Input) ([]Item, error) {
 		if !ok {
 			return nil, fmt.Errorf("risk: finding %s names unknown device %s", f.Advisory, f.DeviceID)
 		}
-		it, err := e.assessOne(st, d, f, in, ctl[ItemID(d.ID, f.Advisory)], at)
+		it, err := e.assessOne(st, c, d, f, in, ctl[ItemID(d.ID, f.Advisory)], at)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +216,13 @@ func deviceLabel(d *inventory.Device) string {
 	return d.ID
 }
 
-func (e *Engine) assessOne(st *site, d *inventory.Device, f *vuln.Finding, in Input, fx effects, at time.Time) (Item, error) {
+// assessCache keeps per-advisory work across the devices it concerns.
+type assessCache struct {
+	services map[string][]ServiceMatch
+	options  map[string][]Option
+}
+
+func (e *Engine) assessOne(st *site, c *assessCache, d *inventory.Device, f *vuln.Finding, in Input, fx effects, at time.Time) (Item, error) {
 	it := Item{
 		ID: ItemID(d.ID, f.Advisory), DeviceID: d.ID, Device: deviceLabel(d),
 		Manufacturer: d.Attr(fingerprint.Manufacturer), Model: d.Attr(fingerprint.Model), Type: d.Attr(fingerprint.DeviceType),
@@ -225,13 +232,20 @@ func (e *Engine) assessOne(st *site, d *inventory.Device, f *vuln.Finding, in In
 	if it.CVEs == nil {
 		it.CVEs = []string{}
 	}
-	ft := findingText(f, in.Texts[f.Advisory])
-	for _, m := range e.services.Match(ft) {
+	// Platform findings share an advisory id but not always remediations.
+	key := f.Advisory + "\x00" + remediationKey(f)
+	sm, ok := c.services[key]
+	if !ok {
+		sm = e.services.Match(findingText(f, in.Texts[f.Advisory]))
+		c.services[key] = sm
+		c.options[key] = options(f)
+	}
+	for _, m := range sm {
 		it.Services = append(it.Services, st.serviceEvidence(d, m.Service, m.Reason, e.cfg.MinObservation))
 	}
 	it.Likelihood = likelihood(d, f, in.EPSS)
 	it.Impact = e.impact(st, d, it.Type)
-	it.Remediations = options(f)
+	it.Remediations = slices.Clone(c.options[key])
 	base, err := e.decide(d, &it, effects{}, at)
 	if err != nil {
 		return it, err
@@ -252,6 +266,15 @@ func (e *Engine) assessOne(st *site, d *inventory.Device, f *vuln.Finding, in In
 		}
 	}
 	return it, nil
+}
+
+func remediationKey(f *vuln.Finding) string {
+	var b strings.Builder
+	for _, r := range f.Remediations {
+		b.WriteString(r.Category + "\x00" + r.Text + "\x00" + r.URL + "\x01")
+	}
+	b.WriteString(f.Title + "\x00" + f.Product + "\x00" + strings.Join(f.CWE, ","))
+	return b.String()
 }
 
 func findingText(f *vuln.Finding, extra FindingText) FindingText {
@@ -519,7 +542,8 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 	add("Decision", out.Name, "The official SSVC Deployer table for these four inputs: "+priorityWords[out.Key], "CERT/CC SSVC Deployer Patch Application Priority 1.0.0")
 
 	r.lf = clamp01(min(ef, 1) * cf * xf * af)
-	r.imf = clamp01(map[string]float64{"L": 0.25, "M": 0.5, "H": 0.75, "VH": 0.95}[hi.Key] + 0.05*b2f(im.PHI))
+	// Within one Human Impact class, mission steps and patient data order devices.
+	r.imf = clamp01(map[string]float64{"L": 0.25, "M": 0.5, "H": 0.75, "VH": 0.9}[hi.Key] + 0.03*float64(slices.Index(missionOrder, mission)) + 0.03*b2f(im.PHI))
 	r.score = math.Round(1000*r.lf*r.imf) / 10
 	return r, nil
 }

@@ -82,15 +82,15 @@ func eternalBlue(dev string) vuln.Finding {
 	return vuln.Finding{DeviceID: dev, Status: vuln.Affected, Advisory: "MS17-010", Source: vuln.SourcePlatform,
 		Title: "Windows SMBv1 remote code execution (EternalBlue, WannaCry)", CVEs: []string{"CVE-2017-0144"},
 		Confidence: vuln.ModelOnly, KEV: true, KEVCVEs: []string{"CVE-2017-0144"}, Ransomware: true, EPSS: &epss,
-		CVSS: []vuln.Score{{Source: "nvd@nist.gov", Version: "3.1", Score: 8.1, Vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
-		SSVC: []vuln.CVESSVC{{CVE: "CVE-2017-0144", SSVC: vuln.SSVC{Exploitation: "active", Automatable: "yes", TechnicalImpact: "total"}}},
+		CVSS:         []vuln.Score{{Source: "nvd@nist.gov", Version: "3.1", Score: 8.1, Vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+		SSVC:         []vuln.CVESSVC{{CVE: "CVE-2017-0144", SSVC: vuln.SSVC{Exploitation: "active", Automatable: "yes", TechnicalImpact: "total"}}},
 		Remediations: []vuln.Remediation{{Category: "vendor_fix", Text: "Install Microsoft security update MS17-010 and disable SMBv1.", URL: "https://learn.microsoft.com/en-us/security-updates/securitybulletins/2017/ms17-010"}}}
 }
 
 func rdpFinding(dev string) vuln.Finding {
 	return vuln.Finding{DeviceID: dev, Status: vuln.Affected, Advisory: "MS12-020", Source: vuln.SourcePlatform,
 		Title: "Remote Desktop Protocol remote code execution", CVEs: []string{"CVE-2012-0002"}, Confidence: vuln.ModelOnly,
-		CVSS: []vuln.Score{{Source: "nvd@nist.gov", Version: "2.0", Score: 9.3, Vector: "AV:N/AC:M/Au:N/C:C/I:C/A:C"}},
+		CVSS:         []vuln.Score{{Source: "nvd@nist.gov", Version: "2.0", Score: 9.3, Vector: "AV:N/AC:M/Au:N/C:C/I:C/A:C"}},
 		Remediations: []vuln.Remediation{{Category: "vendor_fix", Text: "Install Microsoft security update MS12-020, or disable RDP.", URL: "https://example.invalid/ms12-020"}}}
 }
 
@@ -292,7 +292,7 @@ func TestOneACLForAFleet(t *testing.T) {
 		devs = append(devs, mkDev(devSpec{id: id, mfr: "BD", model: "Alaris 8015", typ: "infusion_pump", ip: fmt.Sprintf("10.0.16.%d", 100+i), subnet: "10.0.16.0/24",
 			services: map[string][]string{"tcp/23": {"10.0.4.5", "10.0.4.6"}}}))
 		fs = append(fs, vuln.Finding{DeviceID: id, Status: vuln.Affected, Advisory: "ICSMA-TELNET", Title: "Telnet service with default credentials", CVEs: []string{"CVE-2099-0004"},
-			CVSS: []vuln.Score{{Source: "CISA", Version: "3.1", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+			CVSS:         []vuln.Score{{Source: "CISA", Version: "3.1", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
 			Remediations: []vuln.Remediation{{Category: "vendor_fix", Text: "Block Telnet (port 23) at the network level. Update to version 12.3.1 or later."}}})
 	}
 	e := mustEngine(t)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -52,7 +53,7 @@ type Service struct {
 	CWE         []string  `json:"-"`
 	CPEProducts []string  `json:"-"`
 
-	kw []*regexp.Regexp
+	kw [][]string // keywords as lower-case word sequences
 }
 
 // ServiceMap maps vulnerable components to network services. It is data
@@ -107,7 +108,11 @@ func ParseServiceMap(b []byte) (*ServiceMap, error) {
 			s.Ports = append(s.Ports, pr)
 		}
 		for _, k := range e.Keywords {
-			s.kw = append(s.kw, regexp.MustCompile(`(?i)(^|[^a-z0-9])`+regexp.QuoteMeta(strings.ToLower(k))+`($|[^a-z0-9])`))
+			if w := wordsOf(k); len(w) > 0 {
+				s.kw = append(s.kw, w)
+			} else {
+				return nil, fmt.Errorf("service map: %s: keyword %q has no letters or digits", e.Key, k)
+			}
 		}
 		m.Services = append(m.Services, s)
 	}
@@ -147,7 +152,7 @@ type FindingText struct {
 // Match ties a finding to services: by keyword in its text, by CWE, by CPE
 // product, and by ports that its remediation text names ("block TCP 445").
 func (m *ServiceMap) Match(ft FindingText) []ServiceMatch {
-	text := urlRe.ReplaceAllString(ft.Text, " ")
+	text := wordsOf(urlRe.ReplaceAllString(ft.Text, " "))
 	var out []ServiceMatch
 	add := func(s *Service, why string) {
 		if !slices.ContainsFunc(out, func(x ServiceMatch) bool { return x.Service == s }) {
@@ -155,8 +160,8 @@ func (m *ServiceMap) Match(ft FindingText) []ServiceMatch {
 		}
 	}
 	for _, s := range m.Services {
-		for i, re := range s.kw {
-			if re.MatchString(text) {
+		for i, kw := range s.kw {
+			if containsSeq(text, kw) {
 				add(s, fmt.Sprintf("the advisory mentions %q", s.Keywords[i]))
 				break
 			}
@@ -207,4 +212,19 @@ func portsIn(s string) []PortRef {
 		}
 	}
 	return out
+}
+
+// wordsOf lower-cases s and splits it at everything but letters and digits,
+// so keywords match whole words: "smb" is not in "smbios".
+func wordsOf(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func containsSeq(words, seq []string) bool {
+	for i := 0; i+len(seq) <= len(words); i++ {
+		if slices.Equal(words[i:i+len(seq)], seq) {
+			return true
+		}
+	}
+	return false
 }
