@@ -22,7 +22,7 @@ import (
 // serveFlags are the flags of `ward serve`.
 type serveFlags struct {
 	dsn, addr, cert, key, rules, config string
-	secureCookies                      bool
+	secureCookies                       bool
 }
 
 func newServeCmd(g *globalOpts) *cobra.Command {

@@ -194,10 +194,10 @@ var siteSeq int
 
 func routeCases() map[string]routeCase {
 	return map[string]routeCase{
-		"GET /api/v1/me":        {own: get("/api/v1/me"), ok: 200},
-		"GET /api/v1/dashboard": {own: get("/api/v1/dashboard?site=a1"), foreign: get("/api/v1/dashboard?site=b1"), ok: 200, foreignCode: 403},
-		"GET /api/v1/devices":   {own: get("/api/v1/devices?site=a2&sort=-last_seen"), foreign: get("/api/v1/devices?site=b1"), ok: 200, foreignCode: 403},
-		"GET /api/v1/devices.csv": {own: get("/api/v1/devices.csv?type="), foreign: get("/api/v1/devices.csv?site=b1"), ok: 200, foreignCode: 403},
+		"GET /api/v1/me":           {own: get("/api/v1/me"), ok: 200},
+		"GET /api/v1/dashboard":    {own: get("/api/v1/dashboard?site=a1"), foreign: get("/api/v1/dashboard?site=b1"), ok: 200, foreignCode: 403},
+		"GET /api/v1/devices":      {own: get("/api/v1/devices?site=a2&sort=-last_seen"), foreign: get("/api/v1/devices?site=b1"), ok: 200, foreignCode: 403},
+		"GET /api/v1/devices.csv":  {own: get("/api/v1/devices.csv?type="), foreign: get("/api/v1/devices.csv?site=b1"), ok: 200, foreignCode: 403},
 		"GET /api/v1/devices/{id}": {own: getf("/api/v1/devices/%s", "a1"), foreign: getf("/api/v1/devices/%s", "b1"), ok: 200, foreignCode: 404},
 		"GET /api/v1/events":       {own: get("/api/v1/events?site=a1&type=new"), foreign: getf("/api/v1/events?device_id=%s", "b1"), ok: 200, foreignCode: 404},
 		"GET /api/v1/findings":     {own: get("/api/v1/findings?kev=true"), foreign: get("/api/v1/findings?site=b1"), ok: 200, foreignCode: 403},

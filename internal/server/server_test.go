@@ -132,11 +132,11 @@ func TestBodyLimitAndGracefulShutdown(t *testing.T) {
 
 func observation(i int) observe.Observation {
 	o := observe.Observation{
-		Time:      time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second),
-		SrcMAC:    net.HardwareAddr{0x00, 0x09, 0xfb, 0x10, byte(i >> 8), byte(i)},
-		SrcIP:     netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}),
-		DstIP:     netip.MustParseAddr("10.9.255.254"),
-		SrcPort:   68, DstPort: 67, Transport: "udp", Protocol: "dhcp",
+		Time:    time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second),
+		SrcMAC:  net.HardwareAddr{0x00, 0x09, 0xfb, 0x10, byte(i >> 8), byte(i)},
+		SrcIP:   netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}),
+		DstIP:   netip.MustParseAddr("10.9.255.254"),
+		SrcPort: 68, DstPort: 67, Transport: "udp", Protocol: "dhcp",
 	}
 	o.Add("dhcp.hostname", fmt.Sprintf("dev-%d", i))
 	return o

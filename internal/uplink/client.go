@@ -19,14 +19,14 @@ import (
 
 // Config configures a Client.
 type Config struct {
-	Server        string       // base URL, e.g. https://ward.example:8080
-	Token         string       // sensor API token
-	Sensor        string       // this sensor's name
-	Site          string       // site the token feeds ("" lets the server use the token's site)
-	Spool         *Spool       // required
-	BatchSize     int          // observations per batch (default 2000)
+	Server        string        // base URL, e.g. https://ward.example:8080
+	Token         string        // sensor API token
+	Sensor        string        // this sensor's name
+	Site          string        // site the token feeds ("" lets the server use the token's site)
+	Spool         *Spool        // required
+	BatchSize     int           // observations per batch (default 2000)
 	FlushInterval time.Duration // a partial batch is spooled after this long (default 5s)
-	HTTP          *http.Client // default: 30s timeout
+	HTTP          *http.Client  // default: 30s timeout
 	MinBackoff    time.Duration
 	MaxBackoff    time.Duration
 	Logger        *slog.Logger
