@@ -1,0 +1,171 @@
+package threat
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/wardiomt/ward/internal/fingerprint"
+	"github.com/wardiomt/ward/internal/inventory"
+)
+
+// Device is what the engine needs to know about an inventory device.
+type Device struct {
+	ID          string
+	Name        string
+	Type        string
+	Criticality string
+}
+
+// Resolver maps a packet's addresses at time t to the device they belong to.
+type Resolver interface {
+	Resolve(ctx context.Context, site string, mac net.HardwareAddr, ip netip.Addr, t time.Time) (Device, bool, error)
+}
+
+// DeviceLister is the part of the inventory the resolver reads.
+type DeviceLister interface {
+	ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*inventory.Device, int, error)
+}
+
+// InventoryResolver resolves addresses the way the inventory files them:
+// by MAC unless that MAC is a router's (routed traffic carries the router
+// MAC), then by the IP held at that time. It indexes the site's devices and
+// re-reads them when an address is unknown, at most once per Refresh.
+type InventoryResolver struct {
+	inv      DeviceLister
+	internal func(netip.Addr) bool
+
+	mu     sync.Mutex
+	sites  map[string]*siteIndex
+	epoch  int
+	loaded map[string]int // site -> epoch of its last load
+}
+
+type ipHold struct {
+	id          string
+	first, last time.Time
+}
+
+type siteIndex struct {
+	devs  map[string]Device
+	mac   map[string]string // mac -> id (routers excluded)
+	ips   map[netip.Addr][]ipHold
+	route map[string]bool // router MACs
+}
+
+// NewInventoryResolver returns a resolver over inv. Public addresses never
+// resolve to a device; internal decides (nil: RFC 1918/ULA and the like).
+func NewInventoryResolver(inv DeviceLister, internal func(netip.Addr) bool) *InventoryResolver {
+	if internal == nil {
+		o := Options{}
+		internal = o.internal
+	}
+	return &InventoryResolver{inv: inv, internal: internal, sites: map[string]*siteIndex{}, loaded: map[string]int{}}
+}
+
+// Refresh lets the next unknown address re-read the inventory (call after
+// the inventory ingested a batch).
+func (r *InventoryResolver) Refresh() {
+	r.mu.Lock()
+	r.epoch++
+	r.mu.Unlock()
+}
+
+func (r *InventoryResolver) load(ctx context.Context, site string) error {
+	devs, _, err := r.inv.ListDevices(ctx, inventory.DeviceFilter{Site: site})
+	if err != nil {
+		return fmt.Errorf("list devices of site %s: %w", site, err)
+	}
+	ix := &siteIndex{devs: map[string]Device{}, mac: map[string]string{}, ips: map[netip.Addr][]ipHold{}, route: map[string]bool{}}
+	for _, d := range devs {
+		name := d.Attr(fingerprint.Hostname)
+		if name == "" {
+			name = d.Attr(fingerprint.Model)
+		}
+		ix.devs[d.ID] = Device{ID: d.ID, Name: name, Type: d.Attr(fingerprint.DeviceType), Criticality: d.Criticality()}
+		for _, m := range append([]string{d.MAC}, d.MACs...) {
+			if m == "" {
+				continue
+			}
+			if d.Router {
+				ix.route[m] = true
+				continue
+			}
+			ix.mac[m] = d.ID
+		}
+		for _, rec := range d.IPs {
+			a, err := netip.ParseAddr(rec.IP)
+			if err != nil {
+				continue
+			}
+			ix.ips[a] = append(ix.ips[a], ipHold{d.ID, rec.First, rec.Last})
+		}
+	}
+	r.sites[site] = ix
+	r.loaded[site] = r.epoch
+	return nil
+}
+
+// Resolve implements Resolver.
+func (r *InventoryResolver) Resolve(ctx context.Context, site string, mac net.HardwareAddr, ip netip.Addr, t time.Time) (Device, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ix := r.sites[site]
+	if ix == nil {
+		if err := r.load(ctx, site); err != nil {
+			return Device{}, false, err
+		}
+		ix = r.sites[site]
+	}
+	id := ix.lookup(mac, ip, t, r.internal)
+	if id == "" && (ip.IsValid() && r.internal(ip) || len(mac) > 0) && r.loaded[site] != r.epoch {
+		if err := r.load(ctx, site); err != nil {
+			return Device{}, false, err
+		}
+		ix = r.sites[site]
+		id = ix.lookup(mac, ip, t, r.internal)
+	}
+	if id == "" {
+		return Device{}, false, nil
+	}
+	return ix.devs[id], true, nil
+}
+
+func (ix *siteIndex) lookup(mac net.HardwareAddr, ip netip.Addr, t time.Time, internal func(netip.Addr) bool) string {
+	ip = ip.Unmap()
+	if ip.IsValid() && !internal(ip) {
+		return "" // the far end of routed traffic: outside the site
+	}
+	if ip.IsValid() && (ip.IsMulticast() || ip.IsUnspecified()) {
+		ip = netip.Addr{}
+	}
+	var byMAC string
+	m := ""
+	if len(mac) == 6 && mac[0]&1 == 0 {
+		m = mac.String()
+		byMAC = ix.mac[m]
+	}
+	byIP := ""
+	if ip.IsValid() {
+		holds := ix.ips[ip]
+		var best ipHold
+		for _, h := range holds {
+			in := !t.Before(h.first) && !t.After(h.last)
+			bestIn := !t.Before(best.first) && !t.After(best.last)
+			if best.id == "" || in && !bestIn || in == bestIn && h.last.After(best.last) {
+				best = h
+			}
+		}
+		byIP = best.id
+	}
+	switch {
+	case byMAC != "" && (byIP == "" || byIP == byMAC):
+		return byMAC
+	case byIP != "":
+		return byIP
+	}
+	return byMAC
+}
