@@ -163,6 +163,12 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.msg }
 
+// Errorf returns an error that the API answers with status and the
+// message (for RiskSource and other plugged-in services).
+func Errorf(status int, format string, args ...any) error {
+	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
 func errorf(status int, format string, args ...any) error {
 	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,14 +15,16 @@ import (
 	"github.com/wardiomt/ward/internal/fingerprint"
 	"github.com/wardiomt/ward/internal/inventory"
 	"github.com/wardiomt/ward/internal/inventory/sqlstore"
+	"github.com/wardiomt/ward/internal/risk"
+	"github.com/wardiomt/ward/internal/vuln"
 )
 
 // StackOptions tunes NewStack.
 type StackOptions struct {
 	Inventory inventory.Options // zero: inventory.DefaultOptions()
 	RulesDir  string            // extra fingerprint rules
-	Risk      api.RiskSource    // nil: risk routes answer 501
-	NoMatcher bool              // skip vulnerability matching (load tests of the inventory only)
+	Risk      *risk.Config      // nil: risk.DefaultConfig()
+	NoMatcher bool              // no vulnerability matching nor risk (load tests of the inventory only)
 	Logger    *slog.Logger
 	Now       func() time.Time
 	API       api.Config // limits and cache settings; service fields are filled in
@@ -67,9 +70,16 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 	}
 	s := &Stack{DB: d, Auth: as, Inventory: inv}
 	cfg := o.API
-	cfg.Auth, cfg.Inventory, cfg.Risk, cfg.Logger, cfg.Now = as, inv, o.Risk, log, o.Now
+	cfg.Auth, cfg.Inventory, cfg.Logger, cfg.Now = as, inv, log, o.Now
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if !o.NoMatcher {
-		m, origin, err := feeds.NewMatcher(ctx, d, log)
+		p, origin, err := feeds.OpenProvider(ctx, d, log)
+		if err != nil {
+			return nil, fmt.Errorf("vulnerability data: %w", err)
+		}
+		m, err := vuln.NewMatcher(ctx, p, vuln.Options{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("vulnerability data: %w", err)
 		}
@@ -79,6 +89,20 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 		}
 		cfg.Matcher, cfg.Feeds, cfg.Origin = m, fs, origin
 		s.Origin = origin
+		rc := risk.DefaultConfig()
+		if o.Risk != nil {
+			rc = *o.Risk
+		}
+		eng, err := risk.New(rc, nil)
+		if err != nil {
+			return nil, fmt.Errorf("risk engine: %w", err)
+		}
+		rs, err := risk.OpenStore(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		ttl := cmp.Or(cfg.CacheTTL, 15*time.Second)
+		cfg.Risk = &riskSource{eng: eng, store: rs, inv: inv, provider: p, matcher: m, origin: origin, ttl: ttl, now: cfg.Now, cache: map[string]riskRun{}}
 	}
 	if s.API, err = api.New(cfg); err != nil {
 		return nil, err
