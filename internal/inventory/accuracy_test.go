@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardiomt/ward/internal/canon"
 	"github.com/wardiomt/ward/internal/db/dbtest"
@@ -288,6 +290,48 @@ func TestAccuracySimulated(t *testing.T) {
 		want[e.Kind]++
 	}
 	t.Logf("events by kind: simulator %v, inventory %v", want, got)
+
+	// Every simulated move must be reported at its time, on the right device.
+	macOf := map[string]string{}
+	for _, d := range truth.Devices {
+		macOf[d.ID] = strings.ToLower(d.MAC)
+	}
+	devOf := map[string]*inventory.Device{}
+	for _, d := range devs {
+		devOf[d.ID] = d
+	}
+	detected := func(kind string, te simulate.Event) bool {
+		for _, e := range evs {
+			d := devOf[e.DeviceID]
+			if string(e.Type) == kind && d != nil && slices.Contains(d.MACs, macOf[te.DeviceID]) &&
+				e.Time.Sub(te.Time).Abs() < 2*time.Minute {
+				return true
+			}
+		}
+		return false
+	}
+	hit := map[string][2]int{}
+	for _, te := range truth.Events {
+		switch te.Kind {
+		case "moved", "software_update", "configuration_change":
+			h := hit[te.Kind]
+			h[1]++
+			if detected(te.Kind, te) {
+				h[0]++
+			} else if te.Kind == "moved" {
+				t.Errorf("simulated move of %s at %s not reported", te.DeviceID, te.Time)
+			}
+			hit[te.Kind] = h
+		}
+	}
+	t.Logf("simulated changes detected (found/total): %v", hit)
+	if testing.Verbose() {
+		for _, e := range evs {
+			if e.Type != inventory.EventNew {
+				t.Logf("  event %s %s %s %s: %s -> %s", e.Time.Format(time.RFC3339), e.Type, e.DeviceID, e.Attribute, e.Before, e.After)
+			}
+		}
+	}
 
 	if found < len(truth.Devices)*9/10 {
 		t.Errorf("only %d of %d labeled devices found", found, len(truth.Devices))

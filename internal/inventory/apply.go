@@ -365,7 +365,8 @@ func (b *batch) setLocation(d *Device, loc, from string, t time.Time) {
 		}
 		return
 	}
-	if d.Location != "" {
+	if d.Location != "" && d.LocationFrom == from && from != "dhcp-option-82" { // option 82 moves are reported as switch_port
+		// A better source naming the same place differently is not a move.
 		b.event(d, EventMoved, "location", d.Location, loc, t)
 	}
 	d.Location, d.LocationFrom = loc, from
@@ -422,7 +423,17 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 		switch ch.Attribute {
 		case fingerprint.Version:
 			if ch.Before != "" {
-				b.event(d, EventSoftware, string(ch.Attribute), ch.Before, ch.After, t)
+				// Dated when the new version was first heard: the update
+				// happened then, it was only confirmed now.
+				at := t
+				if c := d.Identity[ch.Attribute].Current(); c != nil {
+					for _, e := range c.Evidence {
+						if e.First.Before(at) {
+							at = e.First
+						}
+					}
+				}
+				b.event(d, EventSoftware, string(ch.Attribute), ch.Before, ch.After, at)
 			}
 		case fingerprint.Hostname:
 			if ch.Before != "" {
@@ -598,7 +609,11 @@ func (b *batch) applyDHCP(o *observe.Observation, t time.Time) (bool, error) {
 	}
 	circuit, _ := o.Get("dhcp.relay_circuit_id")
 	remote, _ := o.Get("dhcp.relay_remote_id")
-	if port := strings.Trim(remote+"/"+circuit, "/"); port != "" && port != client.SwitchPort {
+	port := strings.Trim(remote+"/"+circuit, "/")
+	if remote != "" && strings.Contains(circuit, remote) {
+		port = circuit // the circuit id already names the switch
+	}
+	if port != "" && port != client.SwitchPort {
 		if client.SwitchPort != "" {
 			b.event(client, EventMoved, "switch_port", client.SwitchPort, port, t)
 		}
@@ -739,13 +754,11 @@ func (b *batch) facts(d *Device, o *observe.Observation, t time.Time) error {
 		}
 	case "snmp":
 		if v, ok := o.Get("snmp.sys_location"); ok && strings.TrimSpace(v) != "" && o.SrcPort == 161 {
-			d.LocationFrom = ""
 			b.setLocation(d, strings.TrimSpace(v), "snmp", t)
 		}
 	case "lldp", "cdp":
 		for _, f := range o.Fields {
 			if strings.Contains(f.Key, "location") && strings.TrimSpace(f.Value) != "" {
-				d.LocationFrom = ""
 				b.setLocation(d, strings.TrimSpace(f.Value), o.Protocol, t)
 				break
 			}

@@ -111,7 +111,7 @@ func TestLifecycleEvents(t *testing.T) {
 		mon := byMAC(t, s, "default", monMAC)
 		want := []evKey{
 			{Type: inventory.EventNew, At: t0},
-			{Type: inventory.EventSoftware, Attr: "version", Bef: "5.0.2", Aftr: "5.0.3", At: t0.Add(2*time.Hour + time.Minute)},
+			{Type: inventory.EventSoftware, Attr: "version", Bef: "5.0.2", Aftr: "5.0.3", At: t0.Add(2 * time.Hour)}, // dated at the first report
 			{Type: inventory.EventConfiguration, Attr: "service", Aftr: "tcp/23", At: t0.Add(3 * time.Hour)},
 			{Type: inventory.EventConfiguration, Attr: "external_destination", Aftr: "93.184.216.34:443", At: t0.Add(3*time.Hour + time.Minute)},
 			{Type: inventory.EventMoved, Attr: "subnet", Bef: "10.1.2.0/24", Aftr: "10.1.3.0/24", At: t0.Add(4 * time.Hour)},
