@@ -81,6 +81,7 @@ func newRootCmd() *cobra.Command {
 		newRisksCmd(g),
 		newPlanCmd(g),
 		newControlsCmd(g),
+		newAssessCmd(g),
 	)
 	return root
 }
