@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"math"
 	"strings"
 
 	"github.com/wardiomt/ward/internal/vuln"
@@ -57,10 +58,7 @@ func parseExploitability(s vuln.Score) (Exploitability, bool) {
 			*p = 0.62 // missing metric: middling
 		}
 	}
-	e.Ease = 8.22 * av * ac * pr * ui / 3.887
-	if e.Ease > 1 {
-		e.Ease = 1
-	}
+	e.Ease = math.Round(1000*min(8.22*av*ac*pr*ui/3.887, 1)) / 1000
 	return e, true
 }
 

@@ -110,16 +110,17 @@ type Likelihood struct {
 
 // Impact is what exploitation of this device would cost.
 type Impact struct {
-	Criticality  string   `json:"criticality"`
-	Safety       string   `json:"safety_impact"`  // SSVC SI key
-	Mission      string   `json:"mission_impact"` // SSVC MI key
-	PHI          bool     `json:"phi"`
-	PHIProtocols []string `json:"phi_protocols"`
-	FleetSize    int      `json:"fleet_size"` // devices of this model (or type) at the site
-	Dependents   int      `json:"dependents"` // distinct clients of its services
-	SinglePoint  bool     `json:"single_point"`
-	Overrides    []string `json:"overrides"` // notes of site overrides applied
-	Factor       float64  `json:"factor"`
+	Criticality   string   `json:"criticality"`
+	Safety        string   `json:"safety_impact"`         // SSVC SI key
+	Mission       string   `json:"mission_impact"`        // SSVC MI key for this finding (device baseline raised by PHI, single point, spread)
+	DeviceMission string   `json:"device_mission_impact"` // SSVC MI key of the device alone
+	PHI           bool     `json:"phi"`
+	PHIProtocols  []string `json:"phi_protocols"`
+	FleetSize     int      `json:"fleet_size"` // devices of this model (or type) at the site
+	Dependents    int      `json:"dependents"` // distinct clients of its services
+	SinglePoint   bool     `json:"single_point"`
+	Overrides     []string `json:"overrides"` // notes of site overrides applied
+	Factor        float64  `json:"factor"`
 }
 
 // Decision is the SSVC Deployer decision.
@@ -251,7 +252,8 @@ func (e *Engine) assessOne(st *site, c *assessCache, d *inventory.Device, f *vul
 		return it, err
 	}
 	it.Decision, it.Score, it.Explanation = base.dec, base.score, base.explain
-	it.Likelihood.Factor, it.Impact.Factor = base.lf, base.imf
+	it.Likelihood.Factor, it.Impact.Factor = round3(base.lf), round3(base.imf)
+	it.Impact.DeviceMission, it.Impact.Mission = it.Impact.Mission, base.mission
 	it.Residual = Residual{Priority: base.dec.Priority, PriorityName: base.dec.PriorityName, Vector: base.dec.Vector, Score: base.score, Controls: []string{}}
 	if len(fx.controls) > 0 {
 		it.Residual.Controls = fx.controls
@@ -378,6 +380,7 @@ func stepUp(mi string, n int) string {
 
 type decided struct {
 	dec     Decision
+	mission string
 	score   float64
 	lf, imf float64
 	explain []Explanation
@@ -537,6 +540,7 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 	if err != nil {
 		return r, fmt.Errorf("risk: deployer decision of %s: %w", it.ID, err)
 	}
+	r.mission = mission
 	r.dec = Decision{Exploitation: exploit, Exposure: exposure, Automatable: auto, HumanImpact: hi.Key,
 		Priority: out.Key, PriorityName: out.Name, Vector: e.deployer.Vector(in, out, at)}
 	add("Decision", out.Name, "The official SSVC Deployer table for these four inputs: "+priorityWords[out.Key], "CERT/CC SSVC Deployer Patch Application Priority 1.0.0")
@@ -674,8 +678,14 @@ func orWord(s, alt string) string {
 	if s == "" {
 		return alt
 	}
-	return "a " + strings.ReplaceAll(s, "_", " ")
+	s = strings.ReplaceAll(s, "_", " ")
+	if strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 func b2f(b bool) float64 {
 	if b {
