@@ -32,6 +32,7 @@ type invFlags struct {
 	site        string
 	config      string
 	silentAfter time.Duration
+	learning    time.Duration
 }
 
 func (f *invFlags) register(cmd *cobra.Command) {
@@ -39,6 +40,7 @@ func (f *invFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.site, "site", inventory.DefaultSite, "site the observations belong to")
 	cmd.Flags().StringVar(&f.config, "config", "", "Ward config file (YAML); its `locations:` map subnets to location names")
 	cmd.Flags().DurationVar(&f.silentAfter, "silent-after", inventory.DefaultOptions().SilentAfter, "a device unseen this long is silent")
+	cmd.Flags().DurationVar(&f.learning, "learning", inventory.DefaultOptions().Learning, "baseline after a device is first seen: services and destinations heard in it are not changes")
 	_ = cmd.MarkFlagRequired("db")
 }
 
@@ -46,6 +48,7 @@ func (f *invFlags) register(cmd *cobra.Command) {
 func (f *invFlags) open(ctx context.Context, claimer inventory.Claimer, log *slog.Logger) (*inventory.Service, func(), error) {
 	opt := inventory.DefaultOptions()
 	opt.SilentAfter = f.silentAfter
+	opt.Learning = f.learning
 	opt.Logger = log
 	if f.config != "" {
 		cf, err := os.Open(f.config)
