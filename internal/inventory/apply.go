@@ -157,6 +157,13 @@ func (b *batch) resolveChassis(o *observe.Observation, t time.Time) (*Device, er
 // DHCP client identifier, which keeps a device with a random MAC together
 // across MAC rotations and long gaps.
 func (b *batch) resolve(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid string) (*Device, error) {
+	return b.resolveHinted(mac, ip, t, cid, "")
+}
+
+// resolveHinted is resolve with the DHCP hostname as a last hint for a
+// random MAC: a phone that rotates its MAC and sends no client id still
+// announces the same name.
+func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid, host string) (*Device, error) {
 	m := usableMAC(mac)
 	a := usableIP(ip)
 	if m == "" {
@@ -188,6 +195,14 @@ func (b *batch) resolve(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid st
 			d = nil
 		}
 	}
+	if d == nil && random && cid == "" && host != "" {
+		if d, err = b.lookup(Key{KeyHost, strings.ToLower(host)}); err != nil {
+			return nil, err
+		}
+		if d != nil && !d.RandomMAC {
+			d = nil // only random-MAC devices are joined by name
+		}
+	}
 	if d != nil && d.Router && a.IsValid() && !hasIP(d, a) {
 		// Routed traffic: the MAC is the router's, the IP someone else's.
 		return b.resolveIP(a, t, true)
@@ -212,7 +227,9 @@ func (b *batch) resolve(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid st
 	if !slices.Contains(d.MACs, m) {
 		d.MACs = append(d.MACs, m)
 	}
-	d.RandomMAC = random && d.MAC == m
+	if d.MAC == m || !random {
+		d.RandomMAC = random && d.MAC == m
+	}
 	b.setKey(Key{KeyMAC, m}, d.ID)
 	if cid != "" {
 		b.addClientID(d, cid)
@@ -595,7 +612,8 @@ func (b *batch) applyDHCP(o *observe.Observation, t time.Time) (bool, error) {
 		ip = o.SrcIP // a renewing client already uses its address
 	}
 	cid, _ := o.Get("dhcp.client_id")
-	client, err := b.resolve(cm, ip, t, cid)
+	host, _ := o.Get("dhcp.hostname")
+	client, err := b.resolveHinted(cm, ip, t, cid, host)
 	if err != nil || client == nil {
 		return true, err
 	}

@@ -279,6 +279,14 @@ func TestResolution(t *testing.T) {
 			if len(devs) != 1 || len(devs[0].MACs) != 2 {
 				t.Errorf("client id did not join rotating MACs: %+v", devs)
 			}
+			// Without a client id, the DHCP hostname joins them.
+			for i, m := range []string{"06:00:00:00:00:11", "0a:00:00:00:00:12"} {
+				ingest(t, s, "host", ob(t0.Add(time.Duration(i)*72*time.Hour), "dhcp", m, "0.0.0.0", "", "", 68, 67,
+					"dhcp.message_type", "request", "dhcp.client_mac", m, "dhcp.hostname", "Pixel-7"))
+			}
+			if devs := allDevices(t, s, "host"); len(devs) != 1 || len(devs[0].MACs) != 2 {
+				t.Errorf("hostname did not join rotating MACs: %d devices", len(devs))
+			}
 		})
 
 		t.Run("two NICs with one serial merge", func(t *testing.T) {
