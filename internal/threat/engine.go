@@ -233,6 +233,7 @@ func (r *run) observe(o *observe.Observation) error {
 		if db, err = r.baseline(dst.dev, t); err != nil {
 			return err
 		}
+		db.Observations++
 		r.dirty[dst.dev.ID] = true
 	}
 	r.indicators(o, src, dst, sb, db)
