@@ -69,7 +69,7 @@ func newControlsCmd(g *globalOpts) *cobra.Command {
 				if found == nil {
 					return fmt.Errorf("no action %s in the current plan (see `ward plan`)", id)
 				}
-				if err := r.store.Apply(cmd.Context(), risk.Control{ActionID: found.ID, Kind: found.Kind, Findings: found.Findings, AppliedAt: time.Now().UTC(), Note: note}); err != nil {
+				if err := r.store.Apply(cmd.Context(), risk.Control{ActionID: found.ID, Kind: found.Kind, Service: found.ServiceKey, Findings: found.Findings, AppliedAt: time.Now().UTC(), Note: note}); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "applied %s: %s (%d finding(s))\n", found.ID, found.Title, len(found.Findings))

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -39,12 +40,22 @@ var effortOf = map[string]struct {
 	KindReplace:     {"very_high", 16},
 }
 
-func (fx effects) with(kind string) effects {
+// with returns fx plus the effect of an action of kind (on service, for
+// service-level actions). fx's maps are not modified.
+func (fx effects) with(kind, service string) effects {
+	add := func(m map[string]bool) map[string]bool {
+		m = maps.Clone(m)
+		if m == nil {
+			m = map[string]bool{}
+		}
+		m[service] = true
+		return m
+	}
 	switch kind {
 	case KindDisable:
-		fx.disabled = true
+		fx.disabled = add(fx.disabled)
 	case KindRestrict:
-		fx.restricted = true
+		fx.restricted = add(fx.restricted)
 	case KindBlockPublic:
 		fx.noPublic = true
 	case KindWorkaround:
@@ -57,14 +68,24 @@ func (fx effects) with(kind string) effects {
 	return fx
 }
 
-func (fx effects) mask() int {
-	m := 0
-	for i, b := range []bool{fx.restricted, fx.disabled, fx.noPublic, fx.segmented, fx.workaround, fx.resolved} {
-		if b {
-			m |= 1 << i
-		}
+// key identifies fx for caching scores.
+func (fx effects) key() string {
+	var b strings.Builder
+	for _, v := range []bool{fx.noPublic, fx.segmented, fx.workaround, fx.resolved} {
+		b.WriteByte("01"[b2i(v)])
 	}
-	return m
+	for _, m := range []map[string]bool{fx.restricted, fx.disabled} {
+		b.WriteByte('|')
+		b.WriteString(strings.Join(slices.Sorted(maps.Keys(m)), ","))
+	}
+	return b.String()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Control is an accepted action recorded as applied: it lowers the residual
@@ -72,7 +93,8 @@ func (fx effects) mask() int {
 type Control struct {
 	ActionID  string    `json:"action_id"`
 	Kind      string    `json:"kind"`
-	Findings  []string  `json:"findings"` // item ids
+	Service   string    `json:"service,omitempty"` // service key of disable_service and restrict_access
+	Findings  []string  `json:"findings"`          // item ids
 	AppliedAt time.Time `json:"applied_at"`
 	Note      string    `json:"note,omitempty"`
 }
@@ -81,7 +103,7 @@ func indexControls(cs []Control) map[string]effects {
 	out := map[string]effects{}
 	for _, c := range cs {
 		for _, id := range c.Findings {
-			fx := out[id].with(c.Kind)
+			fx := out[id].with(c.Kind, c.Service)
 			fx.controls = append(fx.controls, c.ActionID)
 			out[id] = fx
 		}
@@ -112,6 +134,7 @@ type Action struct {
 	EffortCost   float64        `json:"effort_cost"`
 	Devices      []ActionDevice `json:"devices"`
 	Service      string         `json:"service,omitempty"`
+	ServiceKey   string         `json:"service_key,omitempty"`
 	Ports        []PortRef      `json:"ports"`
 	AllowedPeers []string       `json:"allowed_peers"`
 	Advisory     string         `json:"advisory,omitempty"`
@@ -196,10 +219,10 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 			}
 			switch s.Status {
 			case StatusNeverSeen:
-				propose(KindDisable, fleet+"|"+s.Key, i, d, func(a *Action) { a.Service = s.Name; a.Ports = s.Ports })
+				propose(KindDisable, fleet+"|"+s.Key, i, d, func(a *Action) { a.Service, a.ServiceKey, a.Ports = s.Name, s.Key, s.Ports })
 			case StatusSeen:
 				propose(KindRestrict, fleet+"|"+s.Key, i, d, func(a *Action) {
-					a.Service = s.Name
+					a.Service, a.ServiceKey = s.Name, s.Key
 					for _, p := range s.SeenPorts {
 						if !slices.Contains(a.Ports, p) {
 							a.Ports = append(a.Ports, p)
@@ -240,9 +263,13 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 	}
 
 	// Which findings does each action actually lower? Simulate it.
-	cache := map[[2]int]float64{}
+	type cacheKey struct {
+		i  int
+		fx string
+	}
+	cache := map[cacheKey]float64{}
 	score := func(i int, fx effects) (float64, error) {
-		k := [2]int{i, fx.mask()}
+		k := cacheKey{i, fx.key()}
 		if v, ok := cache[k]; ok {
 			return v, nil
 		}
@@ -272,7 +299,7 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 			if err != nil {
 				return nil, err
 			}
-			after, err := score(i, cur[i].with(a.Kind))
+			after, err := score(i, cur[i].with(a.Kind, a.ServiceKey))
 			if err != nil {
 				return nil, err
 			}
@@ -313,7 +340,7 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 				gain := 0.0
 				for i := range c.items {
 					now, _ := score(i, cur[i])
-					after, _ := score(i, cur[i].with(c.a.Kind))
+					after, _ := score(i, cur[i].with(c.a.Kind, c.a.ServiceKey))
 					gain += now - after
 				}
 				rate := gain / c.a.EffortCost
@@ -324,7 +351,7 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 			c := rest[best]
 			rest = slices.Delete(rest, best, best+1)
 			for i := range c.items {
-				cur[i] = cur[i].with(c.a.Kind)
+				cur[i] = cur[i].with(c.a.Kind, c.a.ServiceKey)
 			}
 			removed += bestGain
 			pct := 0.0

@@ -168,8 +168,9 @@ func Less(a, b *Item) bool {
 
 // effects are what applied controls change in the evidence.
 type effects struct {
-	restricted, disabled, noPublic, segmented, workaround, resolved bool
-	controls                                                        []string
+	restricted, disabled                      map[string]bool // by service key
+	noPublic, segmented, workaround, resolved bool
+	controls                                  []string
 }
 
 // Assess scores every finding; items come out most urgent first.
@@ -485,7 +486,7 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 	}
 	if auto == "Y" {
 		autoWhy = "An attacker's tool can find and attack it without anyone's help (network, no login, no click)."
-		if exposure == "S" && (localOnly || fx.disabled || fx.segmented || serviceQuiet(it.Services)) {
+		if exposure == "S" && (localOnly || fx.segmented || serviceQuiet(it.Services, fx)) {
 			auto = "N"
 			autoWhy = "It could be automated in general, but the service it needs is not reachable on this device, so an automated attack would not get in."
 			autoSrc += ", Ward observation"
@@ -559,12 +560,13 @@ var priorityWords = map[string]string{
 	"D": "no action needed for now; look again when something changes.",
 }
 
-func serviceQuiet(ss []ServiceEvidence) bool {
+// serviceQuiet: every network service the flaw needs is unused or off.
+func serviceQuiet(ss []ServiceEvidence, fx effects) bool {
 	if len(ss) == 0 {
 		return false
 	}
 	for _, s := range ss {
-		if s.Status != StatusNeverSeen && !s.Local {
+		if s.Status != StatusNeverSeen && !s.Local && !fx.disabled[s.Key] {
 			return false
 		}
 	}
@@ -599,58 +601,53 @@ func (e *Engine) exposure(d *inventory.Device, it *Item, fx effects, localOnly b
 			why = "Ward cannot tell which network service the flaw is in, so it assumes the device is reachable on the hospital network only."
 		}
 	default:
-		best := -1
+		best, bestF := -1, 0.0
 		var parts []string
 		for _, s := range net {
-			rank, sw := 0, ""
-			pub := len(s.PublicPeers) > 0 && !fx.noPublic && !fx.restricted
-			switch s.Status {
-			case StatusSeen:
-				rank = 1
+			rank, f, sw := 1, 0.55, ""
+			restricted := fx.restricted[s.Key]
+			pub := len(s.PublicPeers) > 0 && !fx.noPublic && !restricted
+			switch {
+			case fx.disabled[s.Key]:
+				rank, f = 0, 0.08
+				sw = fmt.Sprintf("%s (%s) has been switched off on this device (applied control)", s.Name, joinPorts(s.Ports))
+			case s.Status == StatusSeen:
 				sw = fmt.Sprintf("%s (%s) is in use on this device by %d client(s) from %d subnet(s)", s.Name, joinPorts(s.SeenPorts), len(s.Peers), len(s.PeerSubnets))
-				if pub {
-					rank = 2
+				switch {
+				case pub:
+					rank, f = 2, 1
 					sw += fmt.Sprintf(", including internet address(es) %s", strings.Join(first(s.PublicPeers, 3), ", "))
-				} else if s.OutsideSegment && len(s.Peers) >= e.cfg.HubPeers && !fx.restricted {
-					rank = 2
+				case restricted:
+					f = 0.45
+					sw += "; an access list now limits it to those clients (applied control)"
+				case s.OutsideSegment && len(s.Peers) >= e.cfg.HubPeers:
+					rank, f = 2, 1
 					sw += ", reaching it from outside its own segment, so it is widely accessible"
-				} else if fx.restricted {
-					sw += "; an access list now limits it to those clients"
 				}
-			case StatusClientOnly:
-				rank = 1
+			case s.Status == StatusClientOnly:
 				sw = fmt.Sprintf("%s was spoken by this device as a client, but Ward never saw it accept connections on %s", s.Name, joinPorts(s.Ports))
-			case StatusNeverSeen:
+			case s.Status == StatusNeverSeen:
+				rank, f = 0, 0.2
 				sw = fmt.Sprintf("%s (%s) was never seen in use on this device in %s of observation", s.Name, joinPorts(s.Ports), obs)
 			default:
-				rank = 1
 				sw = fmt.Sprintf("%s (%s) was not seen, but Ward has watched this device for only %s, too short to be sure", s.Name, joinPorts(s.Ports), obs)
 			}
-			best = max(best, rank)
+			best, bestF = max(best, rank), max(bestF, f)
 			parts = append(parts, sw)
 		}
-		switch best {
-		case 2:
-			exp, xf = "O", 1
-		case 1:
-			exp, xf = "C", 0.55
-		default:
-			exp, xf = "S", 0.2
-		}
+		exp, xf = []string{"S", "C", "O"}[best], bestF
 		why = strings.Join(parts, "; ") + "."
 	}
-	// Applied controls.
+	// Controls on the whole device.
 	switch {
-	case fx.disabled:
-		exp, xf, why = "S", 0.08, why+" The service has been switched off (applied control)."
 	case fx.segmented:
-		exp, xf, why = "S", 0.12, why+" The device has been moved to its own segment (applied control)."
-	case (fx.restricted || fx.workaround) && exp == "O":
+		exp, xf, why = "S", min(xf, 0.12), why+" The device has been moved to its own segment (applied control)."
+	case fx.workaround && exp == "O":
 		exp, xf = "C", 0.45
-		why += " An applied control restricts access."
-	case fx.restricted || fx.workaround:
+		why += " The published workaround has been applied."
+	case fx.workaround:
 		xf *= 0.8
-		why += " An applied control restricts access."
+		why += " The published workaround has been applied."
 	}
 	if fx.noPublic && len(it.Likelihood.PublicContacts) > 0 {
 		why += " Internet destinations are blocked (applied control)."

@@ -240,7 +240,7 @@ func TestAppliedACLLowersExactlyItsFindings(t *testing.T) {
 	for _, it := range items {
 		before[it.ID] = it.Residual.Score
 	}
-	in.Controls = []Control{{ActionID: acl.ID, Kind: acl.Kind, Findings: acl.Findings, AppliedAt: at}}
+	in.Controls = []Control{{ActionID: acl.ID, Kind: acl.Kind, Service: acl.ServiceKey, Findings: acl.Findings, AppliedAt: at}}
 	after, err := e.Assess(in)
 	if err != nil {
 		t.Fatal(err)
@@ -363,4 +363,34 @@ func TestEveryItemAndActionExplainsItself(t *testing.T) {
 			t.Errorf("action %s explains too little: %+v", a.ID, a)
 		}
 	}
+}
+
+// An access list on one service must not count for a flaw also reachable
+// through another open service.
+func TestServiceLevelControls(t *testing.T) {
+	web := peers("10.0.24", 6)
+	d := mkDev(devSpec{id: "GW-1", mfr: "Philips", model: "IntelliBridge", typ: "monitoring_gateway", ip: "10.0.12.40", subnet: "10.0.12.0/24",
+		services: map[string][]string{"tcp/445": peers("10.0.4", 6), "tcp/443": web}})
+	both := vuln.Finding{DeviceID: "GW-1", Status: vuln.Affected, Advisory: "ICSMA-BOTH", Title: "SMB and web interface authentication bypass", CVEs: []string{"CVE-2099-0005"},
+		CVSS: []vuln.Score{{Source: "CISA", Version: "3.1", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}
+	smbOnly := eternalBlue("GW-1")
+	e := mustEngine(t)
+	in := Input{Devices: []*inventory.Device{d}, Findings: []vuln.Finding{both, smbOnly}, At: at}
+	items, err := e.Assess(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := e.Plan(in, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range plan.Actions {
+		if a.Kind == KindRestrict && a.ServiceKey == "smb" {
+			if !slices.Equal(a.Findings, []string{ItemID("GW-1", "MS17-010")}) {
+				t.Errorf("SMB ACL covers %v, want only MS17-010 (ICSMA-BOTH stays open through the web interface)", a.Findings)
+			}
+			return
+		}
+	}
+	t.Fatalf("no SMB ACL:\n%s", titles(plan))
 }

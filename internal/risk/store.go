@@ -18,6 +18,8 @@ var migrations = []db.Migration{
 		note       TEXT NOT NULL DEFAULT '',
 		applied_at BIGINT NOT NULL
 	)`},
+	// Service-level controls (an ACL on SMB leaves the web interface alone).
+	{SQLite: `ALTER TABLE risk_controls ADD COLUMN service TEXT NOT NULL DEFAULT ''`},
 }
 
 // Store keeps applied compensating controls.
@@ -42,13 +44,16 @@ func (s *Store) Apply(ctx context.Context, c Control) error {
 	if c.ActionID == "" || len(c.Findings) == 0 {
 		return fmt.Errorf("apply control: action id and findings are required")
 	}
+	if (c.Kind == KindDisable || c.Kind == KindRestrict) && c.Service == "" {
+		return fmt.Errorf("apply control %s: a %s control needs its service", c.ActionID, c.Kind)
+	}
 	f, err := json.Marshal(c.Findings)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO risk_controls(action_id, kind, findings, note, applied_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (action_id) DO UPDATE SET kind = excluded.kind, findings = excluded.findings, note = excluded.note, applied_at = excluded.applied_at`),
-		c.ActionID, c.Kind, string(f), c.Note, c.AppliedAt.UTC().UnixNano())
+	_, err = s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO risk_controls(action_id, kind, service, findings, note, applied_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (action_id) DO UPDATE SET kind = excluded.kind, service = excluded.service, findings = excluded.findings, note = excluded.note, applied_at = excluded.applied_at`),
+		c.ActionID, c.Kind, c.Service, string(f), c.Note, c.AppliedAt.UTC().UnixNano())
 	if err != nil {
 		return fmt.Errorf("apply control %s: %w", c.ActionID, err)
 	}
@@ -67,7 +72,7 @@ func (s *Store) Remove(ctx context.Context, actionID string) (bool, error) {
 
 // Controls lists the applied controls, oldest first.
 func (s *Store) Controls(ctx context.Context) ([]Control, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT action_id, kind, findings, note, applied_at FROM risk_controls ORDER BY applied_at, action_id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT action_id, kind, service, findings, note, applied_at FROM risk_controls ORDER BY applied_at, action_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list controls: %w", err)
 	}
@@ -77,7 +82,7 @@ func (s *Store) Controls(ctx context.Context) ([]Control, error) {
 		var c Control
 		var f string
 		var at int64
-		if err := rows.Scan(&c.ActionID, &c.Kind, &f, &c.Note, &at); err != nil {
+		if err := rows.Scan(&c.ActionID, &c.Kind, &c.Service, &f, &c.Note, &at); err != nil {
 			return nil, fmt.Errorf("list controls: %w", err)
 		}
 		if err := json.Unmarshal([]byte(f), &c.Findings); err != nil {

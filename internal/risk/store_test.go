@@ -21,8 +21,8 @@ func TestStore(t *testing.T) {
 		if _, err := OpenStore(ctx, d); err != nil { // migrating twice is a no-op
 			t.Fatal(err)
 		}
-		c1 := Control{ActionID: "restrict_access-01", Kind: KindRestrict, Findings: []string{"a|X", "b|X"}, AppliedAt: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), Note: "CHG-1"}
-		c2 := Control{ActionID: "disable_service-02", Kind: KindDisable, Findings: []string{"c|Y"}, AppliedAt: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+		c1 := Control{ActionID: "restrict_access-01", Kind: KindRestrict, Service: "smb", Findings: []string{"a|X", "b|X"}, AppliedAt: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), Note: "CHG-1"}
+		c2 := Control{ActionID: "disable_service-02", Kind: KindDisable, Service: "telnet", Findings: []string{"c|Y"}, AppliedAt: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
 		for _, c := range []Control{c2, c1} {
 			if err := s.Apply(ctx, c); err != nil {
 				t.Fatal(err)
@@ -44,6 +44,9 @@ func TestStore(t *testing.T) {
 		}
 		if err := s.Apply(ctx, Control{ActionID: "x", Kind: KindDisable}); err == nil {
 			t.Error("control without findings accepted")
+		}
+		if err := s.Apply(ctx, Control{ActionID: "x", Kind: KindRestrict, Findings: []string{"a"}}); err == nil {
+			t.Error("restrict control without a service accepted")
 		}
 		ok, err := s.Remove(ctx, c1.ActionID)
 		if err != nil || !ok {
