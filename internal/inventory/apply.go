@@ -244,18 +244,23 @@ func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, 
 // MAC device currently holding a. With create, an internal address
 // unknown so far becomes an IP-only device; public addresses never do.
 func (b *batch) resolveIP(a netip.Addr, t time.Time, create bool) (*Device, error) {
-	d, err := b.lookup(Key{KeyIP, a.String()})
-	if err != nil || d != nil {
-		if d != nil {
-			b.observeIP(d, a, "observed", t)
-		}
-		return d, err
+	ipd, err := b.lookup(Key{KeyIP, a.String()})
+	if err != nil {
+		return nil, err
 	}
-	if d, err = b.lookup(Key{KeyLease, a.String()}); err != nil || d != nil {
-		if d != nil {
-			b.observeIP(d, a, "observed", t)
-		}
-		return d, err
+	lease, err := b.lookup(Key{KeyLease, a.String()})
+	if err != nil {
+		return nil, err
+	}
+	// The address may have been leased to a MAC device since the IP-only
+	// device was last heard: the more recent holder wins.
+	d := ipd
+	if lease != nil && (ipd == nil || lease.LastSeen.After(ipd.LastSeen)) {
+		d = lease
+	}
+	if d != nil {
+		b.observeIP(d, a, "observed", t)
+		return d, nil
 	}
 	if !create || !b.s.internal(a) {
 		return nil, nil
@@ -315,6 +320,9 @@ func (b *batch) observeIP(d *Device, a netip.Addr, source string, t time.Time) {
 		}
 		return
 	}
+	// A move is a new authoritative lease, or an old address given up
+	// (unheard for a while); a host using two addresses at once is not moving.
+	moved := source == "dhcp-ack" || len(d.IPs) == 0 || t.Sub(d.IPs[0].Last) > 30*time.Minute
 	rec := IPRecord{IP: s, Source: source, First: t, Last: t}
 	if idx >= 0 {
 		rec = d.IPs[idx]
@@ -344,7 +352,7 @@ func (b *batch) observeIP(d *Device, a netip.Addr, source string, t time.Time) {
 	}
 	sub := subnetOf(a, b.s.opt.Locations)
 	if d.Subnet != sub {
-		if d.Subnet != "" {
+		if d.Subnet != "" && moved {
 			b.event(d, EventMoved, "subnet", d.Subnet, sub, t)
 		}
 		d.Subnet = sub

@@ -325,6 +325,18 @@ func TestResolution(t *testing.T) {
 			}
 		})
 
+		t.Run("two addresses in use at once are not a move", func(t *testing.T) {
+			var obs []observe.Observation
+			for i := range 10 {
+				obs = append(obs, ob(t0.Add(time.Duration(i)*time.Minute), "tcp", "00:1b:21:00:00:77", []string{"10.7.1.5", "10.7.2.5"}[i%2], "", "10.1.0.1", 40000, 443))
+			}
+			ingest(t, s, "multi", obs...)
+			evs, err := s.Events(ctx, inventory.EventFilter{Site: "multi", Types: []inventory.EventType{inventory.EventMoved}})
+			if err != nil || len(evs) != 0 {
+				t.Errorf("moved events for a two-address host: %+v %v", evs, err)
+			}
+		})
+
 		t.Run("public sources are not devices", func(t *testing.T) {
 			ingest(t, s, "pub", ob(t0, "tcp", "", "93.184.216.34", "", "10.0.0.1", 443, 40000))
 			if n := len(allDevices(t, s, "pub")); n != 0 {
