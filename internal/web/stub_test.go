@@ -141,6 +141,8 @@ func (s *stubAPI) api(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no device " + id})
 			return
 		}
+	case p == "risks":
+		v = s.list(w, q, "risks.json", []string{"device_id", "site"})
 	case p == "findings":
 		v = s.list(w, q, "findings.json", []string{"device_id", "status", "kev", "site"})
 	case p == "plan":

@@ -44,7 +44,7 @@ export async function render(main, ctx) {
   grid.append(panel('Devices by manufacturer',
     byMfr.length ? barChart(byMfr, { title: 'Devices by manufacturer', color: '#0b4f6c' }) : empty('No manufacturer identified yet: no devices, or none with a recognized manufacturer.')));
   grid.append(panel('Risk tiers',
-    open ? barChart(TIERS.map(t => ({ label: t.name, value: Number(tiers[t.name]) || 0, color: t.color })), { title: 'Open risk items by SSVC priority', labelWidth: 110 })
+    d.risk_available === false ? empty('Risk assessment is not available on this server: no feeds or risk engine configured (see Feeds).') : open ? barChart(TIERS.map(t => ({ label: t.name, value: Number(tiers[t.name]) || 0, color: t.color })), { title: 'Open risk items by SSVC priority', labelWidth: 110 })
       : empty('No open risk items: either no vulnerability findings match the inventory, or no feeds are loaded (see Feeds).'),
     h('p', {}, h('a', { href: '/findings', 'data-link': true }, 'All findings'), ' · ', h('a', { href: '/plan', 'data-link': true }, 'Remediation plan'))));
   const trend = (d.risk_trend || []).filter(p => p && p.date);

@@ -8,8 +8,8 @@ import { get, list } from '../api.js';
 import { h, panel, empty, text, fmtTime, timeEl, fmtNum, pct, table, tierBadge, deviceName, deviceLink } from '../dom.js';
 import { hourHeatmap, countBits } from '../charts.js';
 import { eventText } from './dashboard.js';
-import { findingBlock } from './findings.js';
-import { actionTitle, actionReduction } from './plan.js';
+import { findingBlock, riskIndex, withRisk } from './findings.js';
+import { actionTitle, actionReduction, snippetOf } from './plan.js';
 
 const ATTRS = ['manufacturer', 'model', 'version', 'serial', 'type', 'os', 'hostname', 'software'];
 
@@ -53,9 +53,13 @@ function ipText(x) {
 
 export async function render(main, ctx) {
   const id = ctx.params[0];
-  let d;
+  let d, risks, plan;
   try {
-    d = await get(`/api/v1/devices/${encodeURIComponent(id)}`);
+    [d, risks, plan] = await Promise.all([
+      get(`/api/v1/devices/${encodeURIComponent(id)}`),
+      riskIndex({ device_id: id }),
+      get('/api/v1/plan', { site: ctx.site }).catch(err => { if (err.status === 401) throw err; return null; }),
+    ]);
   } catch (err) {
     if (err.status === 404) {
       main.append(h('h1', {}, 'Device not found'), empty(`No device with id “${id}” in your organization.`), h('p', {}, h('a', { href: '/devices', 'data-link': true }, 'Back to the inventory')));
@@ -69,7 +73,7 @@ export async function render(main, ctx) {
   main.append(h('h1', {}, deviceName(nameSrc)));
   main.append(h('p', { class: 'sub' }, [attr('manufacturer'), attr('model'), attr('version')].filter(Boolean).join(' · ') || 'identity not established yet'));
 
-  const ips = (d.ips || []).map(ipText);
+  const ips = (d.addresses && d.addresses.length ? d.addresses : d.ips || []).map(ipText);
   const facts = [
     ['Device id', h('span', { class: 'mono' }, d.id)],
     ['Site', text(d.site)],
@@ -159,16 +163,37 @@ export async function render(main, ctx) {
     ? h('ol', { class: 'timeline' }, [...evs].sort((a, b) => String(b.time).localeCompare(String(a.time))).map(e => h('li', {}, timeEl(e.time), eventText(e))))
     : empty('No changes recorded for this device.')));
 
-  const fs = list(d.findings).items;
+  // Findings, with the risk assessment (priority and explanation) where
+  // the server has one; risk items without a listed finding still show.
+  const fs = list(d.findings).items.map(f => withRisk(f, risks));
+  const listed = new Set(fs.map(f => `${f.device_id}|${f.advisory}`));
+  for (const [k, r] of risks) if (!listed.has(k)) fs.push(r);
   main.append(panel(`Findings (${fs.length})`, fs.length
     ? fs.map(f => findingBlock(f, { showDevice: false }))
     : empty('No vulnerability findings for this device (or no feeds loaded: see Feeds).')));
 
-  const acts = list(d.actions).items;
-  main.append(panel('Recommended actions', acts.length
-    ? h('ol', {}, acts.map(a => h('li', {}, actionTitle(a), actionReduction(a) !== null ? ` — removes ${fmtNum(actionReduction(a), 1)} risk` : '',
-      a.effort ? ` · effort: ${a.effort}` : '', a.snippet || a.acl ? h('details', {}, h('summary', {}, 'Configuration snippet'), h('pre', {}, a.snippet || a.acl)) : null)))
-    : empty('No recommended actions for this device.')));
+  // Recommended actions: the plan's actions that cover this device, in
+  // plan order, then the advisories' own remediation options.
+  const planActs = plan ? list(plan.actions || []).items.filter(a => (a.devices || []).some(x => (typeof x === 'string' ? x : x.id || x.device_id) === d.id)) : [];
+  const opts = list(d.actions).items;
+  const blocks = [];
+  if (planActs.length) {
+    blocks.push(h('h3', {}, 'From the remediation plan'), h('ol', {}, planActs.map(a => {
+      const snip = snippetOf(a);
+      return h('li', {}, a.kind ? [h('span', { class: 'badge' }, String(a.kind).replace(/_/g, ' ')), ' '] : null, actionTitle(a),
+        actionReduction(a) !== null ? ` — removes ${fmtNum(actionReduction(a), 1)} risk points` : '', a.effort ? ` · effort: ${a.effort}` : '',
+        a.why ? h('div', { class: 'evid' }, String(a.why)) : null,
+        snip ? h('details', {}, h('summary', {}, 'Configuration snippet'), h('pre', {}, snip)) : null);
+    })));
+  }
+  if (opts.length) {
+    blocks.push(h('h3', {}, 'Remediation options from the advisories'), h('ul', { class: 'explain' }, opts.map(o => h('li', {},
+      o.category || o.kind ? [h('span', { class: 'badge' }, String(o.category || o.kind).replace(/_/g, ' ')), ' '] : null,
+      o.advisory ? h('strong', {}, `${o.advisory}: `) : null, o.title && !o.text ? actionTitle(o) : text(o.text, ''),
+      o.kev ? [' ', h('span', { class: 'badge kev' }, 'KEV')] : null,
+      o.url ? [' ', h('a', { href: o.url, rel: 'noopener noreferrer', target: '_blank' }, 'advisory')] : null))));
+  }
+  main.append(panel('Recommended actions', blocks.length ? blocks : empty('No recommended actions for this device.')));
 }
 
 function peersCell(peers) {

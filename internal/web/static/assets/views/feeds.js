@@ -4,7 +4,10 @@ import { get } from '../api.js';
 import { h, panel, empty, text, fmtNum, table } from '../dom.js';
 
 export async function render(main) {
-  const st = (await get('/api/v1/feeds/status')) || {};
+  const resp = (await get('/api/v1/feeds/status')) || {};
+  // The server answers {origin, status}; a bare status is accepted too.
+  const st = resp.status && typeof resp.status === 'object' ? resp.status : resp;
+  const origin = resp.origin || null;
   main.append(h('h1', {}, 'Feeds'));
   const adv = Object.entries(st.advisories || {}).sort((a, b) => a[0].localeCompare(b[0]));
   const advTotal = adv.reduce((s, [, n]) => s + (Number(n) || 0), 0);
@@ -20,6 +23,7 @@ export async function render(main) {
     ['Newest advisory update', text(st.latest_advisory_update)],
   ];
   if (st.snapshot_imported) facts.push(['Bundled snapshot', st.snapshot_imported]);
+  if (origin && origin.kind) facts.push(['Matching uses', `${origin.kind} data${origin.snapshot_date ? ` (snapshot of ${origin.snapshot_date})` : ''}`]);
   main.append(panel('Loaded data', h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
   main.append(panel('Import log', imports.length
     ? table('Feed imports', [

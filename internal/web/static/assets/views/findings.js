@@ -57,6 +57,27 @@ export function findingBlock(f, { showDevice = true } = {}) {
         r.url ? [' ', h('a', { href: safeURL(r.url), rel: 'noopener noreferrer', target: '_blank' }, 'advisory')] : null)))) : null);
 }
 
+// riskIndex fetches risk items (SSVC decision, explanation) keyed by
+// device|advisory, to show beside the findings; empty when the server has
+// no risk assessment.
+export async function riskIndex(params) {
+  const idx = new Map();
+  try {
+    const r = list(await get('/api/v1/risks', { ...params, limit: 500 }));
+    for (const it of r.items) idx.set(`${it.device_id}|${it.advisory}`, it);
+  } catch (err) {
+    if (err.status === 401) throw err;
+  }
+  return idx;
+}
+
+// withRisk overlays the risk assessment on a vulnerability finding.
+export function withRisk(f, idx) {
+  const r = idx.get(`${f.device_id}|${f.advisory}`);
+  if (!r) return f;
+  return { ...f, device: r.device, decision: r.decision, score: r.score, explanation: r.explanation, residual: r.residual, likelihood: r.likelihood, remediations: r.remediations && r.remediations.length ? r.remediations : f.remediations };
+}
+
 export async function render(main, ctx) {
   const q = ctx.query;
   const state = {
@@ -65,8 +86,12 @@ export async function render(main, ctx) {
     sort: q.get('sort') || '',
     offset: Math.max(0, parseInt(q.get('offset') || '0', 10) || 0),
   };
-  const resp = await get('/api/v1/findings', { ...state, site: ctx.site, limit: PAGE });
-  const { items, total } = list(resp);
+  const [resp, risks] = await Promise.all([
+    get('/api/v1/findings', { ...state, site: ctx.site, limit: PAGE }),
+    riskIndex({ site: ctx.site }),
+  ]);
+  const { total } = list(resp);
+  const items = list(resp).items.map(f => withRisk(f, risks));
   const go = next => {
     const s = { ...state, ...next };
     const u = new URLSearchParams();

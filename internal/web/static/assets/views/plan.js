@@ -15,6 +15,15 @@ export function actionReduction(a) {
   return null;
 }
 
+// snippetOf joins an action's generated configuration: a string, or an
+// object of snippets by target ({cisco_ios, iptables}).
+export function snippetOf(a) {
+  const v = a.acl || a.snippet || a.snippets;
+  if (!v) return '';
+  if (typeof v === 'string') return v;
+  return Object.entries(v).map(([k, s]) => `# ${k.replace(/_/g, ' ')}\n${s}`).join('\n');
+}
+
 function count(v) {
   if (Array.isArray(v)) return v.length;
   if (typeof v === 'number') return v;
@@ -25,14 +34,16 @@ function count(v) {
 // when it sends one, otherwise the running sum of the actions' reductions
 // over the plan's total.
 export function curveOf(plan, actions) {
-  const raw = plan.curve || plan.cumulative || plan.cumulative_curve;
+  const raw = plan.steps || plan.curve || plan.cumulative || plan.cumulative_curve;
   const total = Number(plan.total_risk ?? plan.current_risk ?? plan.risk_total) || actions.reduce((s, a) => s + (actionReduction(a) || 0), 0);
   if (Array.isArray(raw) && raw.length) {
     return raw.map((p, i) => {
       if (typeof p === 'number') return { n: i + 1, share: p > 1 ? p / 100 : p };
-      const n = p.actions ?? p.n ?? p.rank ?? i + 1;
-      let share = p.share ?? p.fraction ?? (p.percent !== undefined ? p.percent / 100 : undefined);
-      if (share === undefined && (p.removed ?? p.cumulative) !== undefined && total) share = (p.removed ?? p.cumulative) / total;
+      const n = p.rank ?? p.actions ?? p.n ?? i + 1;
+      const percent = p.cumulative_percent ?? p.percent;
+      let share = p.share ?? p.fraction ?? (percent !== undefined ? percent / 100 : undefined);
+      const removed = p.cumulative_removed ?? p.removed ?? p.cumulative;
+      if (share === undefined && removed !== undefined && total) share = removed / total;
       return { n, share: Number(share) || 0 };
     });
   }
@@ -56,7 +67,7 @@ export async function render(main, ctx) {
   if (curve.length) {
     const k80 = curve.find(p => p.share >= 0.8);
     const last = curve[curve.length - 1];
-    const headline = k80
+    const headline = plan.summary ? String(plan.summary) : k80
       ? `These ${k80.n} action${k80.n > 1 ? 's' : ''} remove ${fmtNum(k80.share * 100, 0)} % of the current risk.`
       : `All ${last.n} actions together remove ${fmtNum(last.share * 100, 0)} % of the current risk.`;
     main.append(h('p', { class: 'sub', id: 'plan-headline' }, headline));
@@ -71,15 +82,15 @@ export async function render(main, ctx) {
   const tbody = h('tbody', {}, rows.map(({ a, i, share }) => {
     const devs = Array.isArray(a.devices) ? a.devices : [];
     const why = a.why || a.reason || a.rationale;
-    const snippet = a.snippet || a.acl || (a.snippets && Object.entries(a.snippets).map(([k, v]) => `# ${k}\n${v}`).join('\n\n'));
+    const snippet = snippetOf(a);
     return h('tr', {},
       h('td', {}, String(a.rank ?? i + 1)),
       h('td', {}, h('div', {}, a.kind ? h('span', { class: 'badge' }, String(a.kind).replace(/_/g, ' ')) : null, ' ', actionTitle(a)),
         why ? h('div', { class: 'evid' }, String(why)) : null,
         devs.length ? h('details', {}, h('summary', {}, `${devs.length} device${devs.length > 1 ? 's' : ''}`),
-          h('ul', {}, devs.slice(0, 50).map(d => h('li', {}, typeof d === 'string' ? deviceLink(d) : deviceLink(d.id || d.device_id, d.name || d.device || d.id))))) : null,
-        snippet ? h('details', {}, h('summary', {}, 'Configuration snippet'), h('pre', {}, String(snippet))) : null),
-      h('td', {}, text(a.effort)),
+          h('ul', {}, devs.slice(0, 50).map(d => h('li', {}, typeof d === 'string' ? deviceLink(d) : [deviceLink(d.id || d.device_id, d.device || d.name || d.id), d.ip ? ` (${d.ip})` : ''])))) : null,
+        snippet ? h('details', {}, h('summary', {}, 'Configuration snippet'), h('pre', {}, snippet)) : null),
+      h('td', {}, text(a.effort), a.applied ? h('div', { class: 'evid' }, 'applied') : null),
       h('td', { class: 'num' }, text(count(a.devices) ?? a.device_count)),
       h('td', { class: 'num' }, text(count(a.findings) ?? count(a.items) ?? a.finding_count)),
       h('td', { class: 'num' }, actionReduction(a) === null ? '—' : fmtNum(actionReduction(a), 1)),
