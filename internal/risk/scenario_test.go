@@ -394,3 +394,54 @@ func TestServiceLevelControls(t *testing.T) {
 	}
 	t.Fatalf("no SMB ACL:\n%s", titles(plan))
 }
+
+func TestPublicExposureBlockAndReplace(t *testing.T) {
+	d := mkDev(devSpec{id: "PUMP-X", mfr: "Acme Medical", model: "Infuse 1", typ: "infusion_pump", ip: "10.0.16.9", subnet: "10.0.16.0/24",
+		services: map[string][]string{"tcp/8443": {"10.0.4.2", "203.0.113.7"}}, external: []string{"198.51.100.20"}})
+	f := vuln.Finding{DeviceID: "PUMP-X", Status: vuln.Affected, Advisory: "ICSMA-PUB", Title: "Web server accepts unauthenticated firmware uploads", CVEs: []string{"CVE-2099-0006"},
+		KEV: true, KEVCVEs: []string{"CVE-2099-0006"},
+		CVSS: []vuln.Score{{Source: "CISA", Version: "3.1", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+		Remediations: []vuln.Remediation{{Category: "none_available", Text: "Acme will not release a fix; the product is end of life."}}}
+	e := mustEngine(t)
+	in := Input{Devices: []*inventory.Device{d}, Findings: []vuln.Finding{f}, At: at}
+	items, err := e.Assess(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := items[0]
+	if it.Decision.Exposure != "O" || it.Decision.Priority != "I" || !slices.Equal(it.Services[0].PublicPeers, []string{"203.0.113.7"}) {
+		t.Fatalf("internet-facing pump: exposure %s priority %s public %v", it.Decision.Exposure, it.Decision.Priority, it.Services[0].PublicPeers)
+	}
+	if it.Remediations[0].Kind != OptionNoFix {
+		t.Errorf("remediation kind %s, want no_fix", it.Remediations[0].Kind)
+	}
+	plan, err := e.Plan(in, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int{}
+	for i, a := range plan.Actions {
+		pos[a.Kind] = i + 1
+		switch a.Kind {
+		case KindBlockPublic:
+			if a.ACL == nil || !strings.Contains(a.ACL.CiscoIOS, "deny   ip object-group") || !strings.Contains(a.ACL.IPTables, "-s 10.0.16.9") {
+				t.Errorf("block_public ACL: %+v", a.ACL)
+			}
+		case KindRestrict:
+			if slices.Contains(a.AllowedPeers, "203.0.113.7") {
+				t.Errorf("restrict ACL allows the internet client: %v", a.AllowedPeers)
+			}
+		}
+	}
+	for _, k := range []string{KindBlockPublic, KindRestrict, KindReplace, KindSegment} {
+		if pos[k] == 0 {
+			t.Errorf("no %s action:\n%s", k, titles(plan))
+		}
+	}
+	if pos[KindFix] != 0 {
+		t.Error("a fix was proposed although the vendor will not release one")
+	}
+	if pos[KindReplace] < pos[KindRestrict] || pos[KindSegment] < pos[KindBlockPublic] {
+		t.Errorf("last-resort actions before configuration changes:\n%s", titles(plan))
+	}
+}
