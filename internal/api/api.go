@@ -73,11 +73,18 @@ type Config struct {
 	Risk      RiskSource // nil: /risks and /plan answer 501
 	Logger    *slog.Logger
 
-	MaxBody        int64         // request body limit of JSON routes (default 1 MiB)
-	MaxUpload      int64         // compressed sensor upload limit (default 32 MiB)
-	MaxUploadJSON  int64         // decompressed sensor upload limit (default 256 MiB)
-	CacheTTL       time.Duration // how long aggregate views (dashboard, findings) are reused (default 15s)
-	SecureCookies  bool          // mark the session cookie Secure even without TLS on this hop (behind a TLS proxy)
+	MaxBody       int64         // request body limit of JSON routes (default 1 MiB)
+	MaxUpload     int64         // compressed sensor upload limit (default 32 MiB)
+	MaxUploadJSON int64         // decompressed sensor upload limit (default 256 MiB)
+	CacheTTL      time.Duration // how long aggregate views (dashboard, findings) are reused (default 15s)
+	// MaxIngest bounds concurrent batch applications (default 2). Each holds
+	// a database connection while it waits for the write lock; unbounded,
+	// fifty sensors would take every pooled connection and starve the UI.
+	MaxIngest int
+	// IngestWait is how long an upload waits for an ingest slot before it
+	// is answered 503 with Retry-After; the sensor keeps it spooled (default 20s).
+	IngestWait     time.Duration
+	SecureCookies  bool // mark the session cookie Secure even without TLS on this hop (behind a TLS proxy)
 	Now            func() time.Time
 	maxDeviceMerge int // devices read per site when merging sites for one page (default 10000)
 }
@@ -88,6 +95,7 @@ type API struct {
 	log    *slog.Logger
 	routes []Route
 	cache  *cache
+	ingest chan struct{}
 }
 
 // New checks cfg and builds the API.
@@ -116,7 +124,13 @@ func New(cfg Config) (*API, error) {
 	if cfg.maxDeviceMerge <= 0 {
 		cfg.maxDeviceMerge = 10000
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, cache: newCache(cfg.CacheTTL, cfg.Now)}
+	if cfg.MaxIngest <= 0 {
+		cfg.MaxIngest = 2
+	}
+	if cfg.IngestWait <= 0 {
+		cfg.IngestWait = 20 * time.Second
+	}
+	a := &API{cfg: cfg, log: cfg.Logger, cache: newCache(cfg.CacheTTL, cfg.Now), ingest: make(chan struct{}, cfg.MaxIngest)}
 	a.routes = a.table()
 	return a, nil
 }

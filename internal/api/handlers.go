@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wardiomt/ward/internal/auth"
 	"github.com/wardiomt/ward/internal/inventory"
@@ -484,6 +485,17 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, p auth.Princi
 	dropped, _ := strconv.ParseInt(r.Header.Get(uplink.HeaderDropped), 10, 64)
 	u := auth.Upload{BatchID: b.BatchID, Sensor: b.Sensor, Site: b.Site, Observations: len(b.Observations),
 		SpoolBacklog: max(backlog, 0), Dropped: max(dropped, 0)}
+	t := time.NewTimer(a.cfg.IngestWait)
+	defer t.Stop()
+	select {
+	case a.ingest <- struct{}{}:
+		defer func() { <-a.ingest }()
+	case <-t.C:
+		w.Header().Set("Retry-After", "5")
+		return errorf(http.StatusServiceUnavailable, "server busy applying other batches; retry later")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	seen, err := a.cfg.Auth.BatchSeen(ctx, b.BatchID)
 	if err != nil {
 		return err
