@@ -1059,8 +1059,8 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 		if name == "" {
 			continue
 		}
-		if o.Protocol == "tls" {
-			// TLS versions and certificates describe the speaker.
+		if o.Protocol == "tls" || o.Protocol == "smb" {
+			// TLS versions, certificates and SMB dialects describe the speaker.
 			b.signal(d, name, o.Protocol, f.Key, val, t)
 			continue
 		}

@@ -416,3 +416,41 @@ func TestLoadLocations(t *testing.T) {
 		})
 	}
 }
+
+func TestSignals(t *testing.T) {
+	const cli, srv = "00:1b:21:00:00:c1", "00:1b:21:00:00:5e"
+	tests := []struct {
+		name   string
+		o      observe.Observation
+		holder string // MAC of the device that must carry the signal
+		signal string
+	}{
+		{"snmp community on the agent", ob(t0, "snmp", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 161, "snmp.cleartext_community", "true"), srv, "snmp_cleartext_community"},
+		{"basic auth on the web server", ob(t0, "http", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 80, "http.cleartext_credentials", "basic"), srv, "http_basic_auth"},
+		{"legacy TLS on the speaker", ob(t0, "tls", srv, "10.0.0.2", cli, "10.0.0.1", 443, 50000, "tls.version", "1.0"), srv, "tls_legacy_version"},
+		{"self-signed certificate", ob(t0, "tls", srv, "10.0.0.2", cli, "10.0.0.1", 443, 50000, "tls.cert_self_signed", "true"), srv, "tls_self_signed"},
+		{"expired certificate", ob(t0, "tls", srv, "10.0.0.2", cli, "10.0.0.1", 443, 50000, "tls.cert_expired", "true"), srv, "tls_cert_expired"},
+		{"SMBv1 offered by the client", ob(t0, "smb", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 445, "smb.smbv1", "true"), cli, "smbv1"},
+		{"telnet listener", ob(t0, "service", srv, "10.0.0.2", cli, "10.0.0.1", 23, 50000, "service.port", "23"), srv, "telnet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newService(t, dbtest.SQLite(t), nil)
+			// Both ends exist first, as they would after any traffic.
+			ingest(t, s, "", ob(t0.Add(-time.Minute), "arp", cli, "10.0.0.1", "", "", 0, 0), ob(t0.Add(-time.Minute), "arp", srv, "10.0.0.2", "", "", 0, 0))
+			ingest(t, s, "", tt.o)
+			for _, m := range []string{cli, srv} {
+				d := byMAC(t, s, "default", m)
+				has := slices.ContainsFunc(d.Signals, func(x inventory.Signal) bool { return x.Name == tt.signal })
+				if has != (m == tt.holder) {
+					t.Errorf("device %s signals %+v; want %s only on %s", m, d.Signals, tt.signal, tt.holder)
+				}
+				for _, x := range d.Signals {
+					if x.Name == "snmp_cleartext_community" && x.Value != "" {
+						t.Errorf("community value kept: %q", x.Value)
+					}
+				}
+			}
+		})
+	}
+}
