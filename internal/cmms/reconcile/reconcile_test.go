@@ -154,7 +154,9 @@ func TestReconcileDemoExport(t *testing.T) {
 			t.Errorf("row %d reason %q lacks %q", row, reason(row), sub)
 		}
 	}
-	if !slices.ContainsFunc(rep.Warnings, func(s string) bool { return strings.Contains(s, "row 15: serial") || strings.Contains(s, "row 16: serial") }) {
+	if !slices.ContainsFunc(rep.Warnings, func(s string) bool {
+		return strings.Contains(s, "row 15: serial") || strings.Contains(s, "row 16: serial")
+	}) {
 		t.Errorf("duplicate serial not warned: %q", rep.Warnings)
 	}
 	for _, m := range rep.Matched {
