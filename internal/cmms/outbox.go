@@ -598,3 +598,26 @@ func (o *Outbox) AssetTag(ctx context.Context, site, deviceID string) (string, e
 	}
 	return tag, nil
 }
+
+// Links returns the saved asset tag links of a site (all sites for ""):
+// asset tag -> device id, the form reconcile.Options.AssetTags takes.
+func (o *Outbox) Links(ctx context.Context, site string) (map[string]string, error) {
+	q, args := `SELECT asset_tag, device_id FROM cmms_links`, []any{}
+	if site != "" {
+		q, args = q+` WHERE site = ?`, append(args, site)
+	}
+	rows, err := o.d.QueryContext(ctx, o.d.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("cmms: links: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var tag, id string
+		if err := rows.Scan(&tag, &id); err != nil {
+			return nil, err
+		}
+		out[tag] = id
+	}
+	return out, rows.Err()
+}
