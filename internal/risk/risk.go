@@ -247,6 +247,7 @@ func (e *Engine) assessOne(st *site, c *assessCache, d *inventory.Device, f *vul
 	}
 	it.Likelihood = likelihood(d, f, in.EPSS)
 	it.Impact = e.impact(st, d, it.Type)
+	it.Impact.DeviceMission = it.Impact.Mission
 	it.Remediations = slices.Clone(c.options[key])
 	base, err := e.decide(d, &it, effects{}, at)
 	if err != nil {
@@ -254,7 +255,7 @@ func (e *Engine) assessOne(st *site, c *assessCache, d *inventory.Device, f *vul
 	}
 	it.Decision, it.Score, it.Explanation = base.dec, base.score, base.explain
 	it.Likelihood.Factor, it.Impact.Factor = round3(base.lf), round3(base.imf)
-	it.Impact.DeviceMission, it.Impact.Mission = it.Impact.Mission, base.mission
+	it.Impact.Mission = base.mission
 	it.Residual = Residual{Priority: base.dec.Priority, PriorityName: base.dec.PriorityName, Vector: base.dec.Vector, Score: base.score, Controls: []string{}}
 	if len(fx.controls) > 0 {
 		it.Residual.Controls = fx.controls
@@ -498,7 +499,7 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 	af := map[string]float64{"Y": 1, "N": 0.75}[auto]
 
 	// Human impact.
-	mission := im.Mission
+	mission := im.DeviceMission // decide may run again on the same item (residuals, plans)
 	var missionWhy []string
 	if im.PHI {
 		mission = stepUp(mission, 1)

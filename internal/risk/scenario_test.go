@@ -445,3 +445,49 @@ func TestPublicExposureBlockAndReplace(t *testing.T) {
 		t.Errorf("last-resort actions before configuration changes:\n%s", titles(plan))
 	}
 }
+
+// The plan's arithmetic: the simulated current risk is the items' residual
+// risk, steps never remove more than there is, and planning is repeatable.
+func TestPlanAccounting(t *testing.T) {
+	e := mustEngine(t)
+	in := imagingSite()
+	items, err := e.Assess(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := e.Plan(in, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := e.Plan(in, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.TotalRisk != p2.TotalRisk || len(p1.Steps) != len(p2.Steps) || p1.Summary != p2.Summary {
+		t.Errorf("planning twice differs: %s / %s", p1.Summary, p2.Summary)
+	}
+	sum := 0.0
+	for _, it := range items {
+		sum += it.Residual.Score
+	}
+	if round1(sum) != p1.TotalRisk {
+		t.Errorf("total risk %.1f, items sum to %.1f", p1.TotalRisk, sum)
+	}
+	last := p1.Steps[len(p1.Steps)-1]
+	if last.CumulativePercent > 100 || last.CumulativeRemoved > p1.TotalRisk+0.05 {
+		t.Errorf("plan removes %.1f of %.1f (%.1f %%)", last.CumulativeRemoved, p1.TotalRisk, last.CumulativePercent)
+	}
+	for _, a := range p1.Actions {
+		alone := 0.0
+		for _, id := range a.Findings {
+			for _, it := range items {
+				if it.ID == id {
+					alone += it.Residual.Score
+				}
+			}
+		}
+		if a.RiskRemoved > round1(alone)+0.05 {
+			t.Errorf("%s removes %.1f alone, more than its findings' %.1f", a.ID, a.RiskRemoved, alone)
+		}
+	}
+}
