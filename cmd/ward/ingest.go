@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +83,20 @@ func (f *invFlags) open(ctx context.Context, claimer inventory.Claimer, log *slo
 func isJSONL(p string) bool {
 	p = strings.TrimSuffix(strings.ToLower(p), ".gz")
 	return strings.HasSuffix(p, ".jsonl") || strings.HasSuffix(p, ".ndjson")
+}
+
+// fileDigest is the SHA-256 of a file's content.
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func isTerminal(f *os.File) bool {
@@ -223,8 +239,30 @@ input changes nothing. Silent devices are evaluated against the capture's clock.
 			if isTerminal(os.Stderr) {
 				in.progress = os.Stderr
 			}
-			var captures, jsonl []string
+			// A file already ingested whole (same content, same site) is
+			// skipped, whatever the batch size was then.
+			digests := map[string]string{}
+			var skippedFiles int
+			var todo []string
 			for _, a := range args {
+				d, err := fileDigest(a)
+				if err != nil {
+					return err
+				}
+				seen, err := svc.FileIngested(ctx, f.site, d)
+				if err != nil {
+					return err
+				}
+				if seen {
+					skippedFiles++
+					log.Info("already ingested; skipping", "file", a)
+					continue
+				}
+				digests[a] = d
+				todo = append(todo, a)
+			}
+			var captures, jsonl []string
+			for _, a := range todo {
 				if isJSONL(a) {
 					jsonl = append(jsonl, a)
 				} else {
@@ -258,7 +296,17 @@ input changes nothing. Silent devices are evaluated against the capture's clock.
 			if in.err != nil {
 				return in.err
 			}
+			if len(readErrs) == 0 {
+				for _, a := range todo {
+					if err := svc.RecordFile(ctx, f.site, digests[a], in.obs); err != nil {
+						return err
+					}
+				}
+			}
 			out := cmd.OutOrStdout()
+			if skippedFiles > 0 {
+				fmt.Fprintf(out, "files: %d already ingested, skipped\n", skippedFiles)
+			}
 			fmt.Fprintf(out, "packets: %d\nobservations: %d (%d batches, %d already ingested)\ndevices: %d new, %d updated, %d merged\n",
 				packets, in.obs, in.batches, in.skipped, in.newDevs, in.updated, in.merged)
 			types := make([]string, 0, len(in.events))

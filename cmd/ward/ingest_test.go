@@ -33,7 +33,7 @@ func TestIngestDevicesContract(t *testing.T) {
 		t.Errorf("summary:\n%s", first)
 	}
 	again := runWard(t, "ingest", "--db", dbPath, "--config", cfg, pcap, jsonl)
-	if !strings.Contains(again, "(1 batches, 1 already ingested)") || !strings.Contains(again, "devices: 0 new, 0 updated") || !strings.Contains(again, "events: 0") {
+	if !strings.Contains(again, "files: 2 already ingested") || !strings.Contains(again, "devices: 0 new, 0 updated") || !strings.Contains(again, "events: 0") {
 		t.Errorf("re-ingest was not idempotent:\n%s", again)
 	}
 

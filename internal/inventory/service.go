@@ -109,6 +109,32 @@ func (s *Service) Ingest(ctx context.Context, site string, obs []observe.Observa
 	return res, nil
 }
 
+// FileIngested reports whether a whole input with this content digest was
+// already ingested for site (see RecordFile). Batches are idempotent by
+// themselves; this also covers re-ingesting with another batch size.
+func (s *Service) FileIngested(ctx context.Context, site, digest string) (bool, error) {
+	if site == "" {
+		site = DefaultSite
+	}
+	var seen bool
+	err := s.st.Update(ctx, func(tx Tx) error {
+		var err error
+		seen, err = tx.BatchSeen(ctx, "file:"+site+":"+digest)
+		return err
+	})
+	return seen, err
+}
+
+// RecordFile notes that the input with this content digest was fully ingested for site.
+func (s *Service) RecordFile(ctx context.Context, site, digest string, observations int) error {
+	if site == "" {
+		site = DefaultSite
+	}
+	return s.st.Update(ctx, func(tx Tx) error {
+		return tx.RecordBatch(ctx, "file:"+site+":"+digest, site, time.Time{}, observations)
+	})
+}
+
 // CheckSilent marks the devices of site not seen for Options.SilentAfter
 // before now as silent and returns the new events. Devices already silent
 // are not reported again.
