@@ -74,6 +74,7 @@ func newRootCmd() *cobra.Command {
 		newDevicesCmd(g),
 		newDeviceCmd(g),
 		newEventsCmd(g),
+		newCmmsCmd(g),
 		newServeCmd(g),
 		newTokenCmd(g),
 		newSensorCmd(g),
@@ -81,6 +82,8 @@ func newRootCmd() *cobra.Command {
 		newRisksCmd(g),
 		newPlanCmd(g),
 		newControlsCmd(g),
+		newAlertsCmd(g),
+		newBaselineCmd(g),
 		newAssessCmd(g),
 	)
 	return root

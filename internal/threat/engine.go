@@ -61,6 +61,7 @@ type Result struct {
 	Learning     int     // devices still learning among those seen
 	Alerts       []Alert // alerts raised or updated by this batch, snoozed ones included
 	RateLimited  int     // deviations not raised because of the per-device rate limit
+	created      map[string]bool
 }
 
 // New returns the alerts of r first raised by this batch and not snoozed:
@@ -68,7 +69,7 @@ type Result struct {
 func (r Result) New() []Alert {
 	var out []Alert
 	for _, a := range r.Alerts {
-		if a.State == StateOpen && a.Count == 1 {
+		if a.State == StateOpen && r.created[a.ID] {
 			out = append(out, a)
 		}
 	}
@@ -99,7 +100,7 @@ func (e *Engine) Observe(ctx context.Context, site string, obs []observe.Observa
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	res := Result{Observations: len(obs)}
+	res := Result{Observations: len(obs), created: map[string]bool{}}
 	if len(obs) == 0 {
 		return res, nil
 	}
@@ -351,6 +352,7 @@ func (r *run) raise(d Device, b *Baseline, kind Kind, sev Severity, title, inc s
 	r.inc[inc] = a
 	r.alerts[a.ID] = a
 	r.order = append(r.order, a.ID)
+	r.res.created[a.ID] = true
 }
 
 // allow applies the per-device hourly rate limit; the first deviation over
@@ -378,6 +380,7 @@ func (r *run) allow(d Device, t time.Time) bool {
 			State: StateOpen, Incident: "rate|" + d.ID + "|" + h.Format(time.RFC3339), First: t, Last: t, Count: 1,
 			Broke: Broken{DeviceID: d.ID, Baseline: "alert_rate", Value: strconv.Itoa(r.e.opt.RateLimit + 1)}}
 		w.exceeded = a
+		r.res.created[a.ID] = true
 		r.alerts[a.ID] = a
 		r.order = append(r.order, a.ID)
 		return false

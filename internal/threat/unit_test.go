@@ -108,8 +108,6 @@ func flowObs(t time.Time, src, dst string, dport uint16, app string, bytes int) 
 	return o
 }
 
-
-
 // TestEngineAlerts builds the streams by hand: a learning hour of normal
 // traffic, then the same traffic again (no alert), then deviations.
 func TestEngineAlerts(t *testing.T) {
@@ -149,7 +147,7 @@ func TestEngineAlerts(t *testing.T) {
 	t3 := t0.Add(4 * time.Hour)
 	bad := []observe.Observation{
 		flowObs(t3, "10.0.1.5", "203.0.113.77", 8443, "tls", 10),
-		flowObs(t3.Add(time.Second), "10.0.1.5", "203.0.113.77", 8443, "tls", 10), // dedup
+		flowObs(t3.Add(time.Second), "10.0.1.5", "203.0.113.77", 8443, "tls", 10),  // dedup
 		flowObs(t3.Add(time.Minute), "10.0.1.5", "10.0.4.20", 2575, "hl7", 200000), // volume
 		flowObs(t3.Add(2*time.Minute), "10.0.1.5", "198.51.100.66", 443, "tls", 10),
 	}
