@@ -52,6 +52,9 @@ func TestRisksPlanControlsDemo(t *testing.T) {
 	if len(plan.Steps) == 0 || plan.TotalRisk <= 0 || !strings.Contains(plan.Summary, "% of the current risk") {
 		t.Fatalf("plan: %d steps, total %.1f, %q", len(plan.Steps), plan.TotalRisk, plan.Summary)
 	}
+	if last := plan.Steps[len(plan.Steps)-1]; last.CumulativePercent > 100 || last.CumulativeRemoved > plan.TotalRisk+0.05 {
+		t.Errorf("plan removes %.1f of %.1f points (%.1f %%)", last.CumulativeRemoved, plan.TotalRisk, last.CumulativePercent)
+	}
 	var pick *risk.Action
 	kinds := map[string]int{}
 	for i := range plan.Actions {

@@ -42,6 +42,9 @@ var effortOf = map[string]struct {
 
 // with returns fx plus the effect of an action of kind (on service, for
 // service-level actions). fx's maps are not modified.
+// perDevice marks the kinds done device by device.
+var perDevice = map[string]bool{KindDisable: true, KindFix: true, KindReplace: true, KindWorkaround: true}
+
 func (fx effects) with(kind, service string) effects {
 	add := func(m map[string]bool) map[string]bool {
 		m = maps.Clone(m)
@@ -314,6 +317,11 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 			continue
 		}
 		sort.Strings(a.Findings)
+		if perDevice[a.Kind] {
+			// Work done on each device costs more for a bigger fleet, with
+			// economies of scale; a network change is done once.
+			a.EffortCost = round1(a.EffortCost * math.Sqrt(float64(len(a.Devices))))
+		}
 		a.RiskRemoved = round1(a.RiskRemoved)
 		a.PerEffort = round1(a.RiskRemoved / a.EffortCost)
 		a.Applied = applied[a.ID]
