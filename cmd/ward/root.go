@@ -74,7 +74,6 @@ func newRootCmd() *cobra.Command {
 		newDevicesCmd(g),
 		newDeviceCmd(g),
 		newEventsCmd(g),
-		newCmmsCmd(g),
 		newServeCmd(g),
 		newTokenCmd(g),
 		newSensorCmd(g),
