@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -500,47 +501,94 @@ func aclName(a *Action) string {
 
 func restrictACL(a *Action) *ACL {
 	n := aclName(a)
-	var ios, ipt strings.Builder
-	fmt.Fprintf(&ios, "! %s\nobject-group network %s-CLIENTS\n", a.Title, n)
-	for _, p := range a.AllowedPeers {
-		fmt.Fprintf(&ios, " host %s\n", p)
-	}
-	fmt.Fprintf(&ios, "object-group network %s-DEVICES\n", n)
+	peers4, peers6 := splitFamilies(a.AllowedPeers)
+	var devs []string
 	for _, d := range a.Devices {
 		if d.IP != "" {
-			fmt.Fprintf(&ios, " host %s\n", d.IP)
+			devs = append(devs, d.IP)
 		}
 	}
-	fmt.Fprintf(&ios, "ip access-list extended %s\n", n)
-	fmt.Fprintf(&ipt, "# %s\niptables -N %s\n", a.Title, n)
-	for _, p := range a.AllowedPeers {
-		fmt.Fprintf(&ipt, "iptables -A %s -s %s -j ACCEPT\n", n, p)
-	}
-	fmt.Fprintf(&ipt, "iptables -A %s -j DROP\n", n)
-	for _, p := range a.Ports {
-		if len(a.AllowedPeers) > 0 {
-			fmt.Fprintf(&ios, " permit %s object-group %s-CLIENTS object-group %s-DEVICES eq %d\n", p.Transport, n, n, p.Port)
+	devs4, devs6 := splitFamilies(devs)
+	var ios, ipt strings.Builder
+	fmt.Fprintf(&ios, "! %s\n", a.Title)
+	fmt.Fprintf(&ipt, "# %s\n", a.Title)
+	if len(devs4) > 0 {
+		fmt.Fprintf(&ios, "object-group network %s-CLIENTS\n", n)
+		for _, p := range peers4 {
+			fmt.Fprintf(&ios, " host %s\n", p)
 		}
-		fmt.Fprintf(&ios, " deny   %s any object-group %s-DEVICES eq %d log\n", p.Transport, n, p.Port)
-		for _, d := range a.Devices {
-			if d.IP != "" {
-				fmt.Fprintf(&ipt, "iptables -I FORWARD -p %s -d %s --dport %d -j %s\n", p.Transport, d.IP, p.Port, n)
+		fmt.Fprintf(&ios, "object-group network %s-DEVICES\n", n)
+		for _, d := range devs4 {
+			fmt.Fprintf(&ios, " host %s\n", d)
+		}
+		fmt.Fprintf(&ios, "ip access-list extended %s\n", n)
+		for _, p := range a.Ports {
+			if len(peers4) > 0 {
+				fmt.Fprintf(&ios, " permit %s object-group %s-CLIENTS object-group %s-DEVICES eq %d\n", p.Transport, n, n, p.Port)
+			}
+			fmt.Fprintf(&ios, " deny   %s any object-group %s-DEVICES eq %d log\n", p.Transport, n, p.Port)
+		}
+		ios.WriteString(" permit ip any any\n")
+		iptablesChain(&ipt, "iptables", n, peers4, devs4, a.Ports)
+	}
+	if len(devs6) > 0 {
+		fmt.Fprintf(&ios, "ipv6 access-list %s-V6\n", n)
+		for _, p := range a.Ports {
+			for _, d := range devs6 {
+				for _, s := range peers6 {
+					fmt.Fprintf(&ios, " permit %s host %s host %s eq %d\n", p.Transport, s, d, p.Port)
+				}
+				fmt.Fprintf(&ios, " deny %s any host %s eq %d log\n", p.Transport, d, p.Port)
 			}
 		}
+		ios.WriteString(" permit ipv6 any any\n")
+		iptablesChain(&ipt, "ip6tables", n, peers6, devs6, a.Ports)
 	}
-	ios.WriteString(" permit ip any any\n")
 	return &ACL{CiscoIOS: ios.String(), IPTables: ipt.String()}
+}
+
+// iptablesChain writes a chain that accepts only peers, and sends the
+// devices' ports through it from FORWARD.
+func iptablesChain(b *strings.Builder, cmd, chain string, peers, devs []string, ports []PortRef) {
+	fmt.Fprintf(b, "%s -N %s\n", cmd, chain)
+	for _, p := range peers {
+		fmt.Fprintf(b, "%s -A %s -s %s -j ACCEPT\n", cmd, chain, p)
+	}
+	fmt.Fprintf(b, "%s -A %s -j DROP\n", cmd, chain)
+	for _, p := range ports {
+		for _, d := range devs {
+			fmt.Fprintf(b, "%s -I FORWARD -p %s -d %s --dport %d -j %s\n", cmd, p.Transport, d, p.Port, chain)
+		}
+	}
+}
+
+// splitFamilies separates IPv4 from IPv6 addresses; unparsable ones are dropped.
+func splitFamilies(ips []string) (v4, v6 []string) {
+	for _, s := range ips {
+		a, err := netip.ParseAddr(s)
+		switch {
+		case err != nil:
+		case a.Unmap().Is4():
+			v4 = append(v4, a.Unmap().String())
+		default:
+			v6 = append(v6, a.String())
+		}
+	}
+	return v4, v6
 }
 
 func blockPublicACL(a *Action) *ACL {
 	n := aclName(a)
+	var devs []string
+	for _, d := range a.Devices {
+		devs = append(devs, d.IP)
+	}
+	devs4, devs6 := splitFamilies(devs)
 	private := []struct{ net, wild, cidr string }{{"10.0.0.0", "0.255.255.255", "10.0.0.0/8"}, {"172.16.0.0", "0.15.255.255", "172.16.0.0/12"}, {"192.168.0.0", "0.0.255.255", "192.168.0.0/16"}}
 	var ios, ipt strings.Builder
 	fmt.Fprintf(&ios, "! %s\nobject-group network %s-DEVICES\n", a.Title, n)
-	for _, d := range a.Devices {
-		if d.IP != "" {
-			fmt.Fprintf(&ios, " host %s\n", d.IP)
-		}
+	for _, d := range devs4 {
+		fmt.Fprintf(&ios, " host %s\n", d)
 	}
 	fmt.Fprintf(&ios, "ip access-list extended %s\n", n)
 	fmt.Fprintf(&ipt, "# %s\niptables -N %s\n", a.Title, n)
@@ -550,10 +598,18 @@ func blockPublicACL(a *Action) *ACL {
 	}
 	fmt.Fprintf(&ios, " deny   ip object-group %s-DEVICES any log\n permit ip any any\n", n)
 	fmt.Fprintf(&ipt, "iptables -A %s -j DROP\n", n)
-	for _, d := range a.Devices {
-		if d.IP != "" {
-			fmt.Fprintf(&ipt, "iptables -I FORWARD -s %s -j %s\n", d.IP, n)
+	for _, d := range devs4 {
+		fmt.Fprintf(&ipt, "iptables -I FORWARD -s %s -j %s\n", d, n)
+	}
+	if len(devs6) > 0 {
+		// Only unique-local and link-local IPv6 stay inside the hospital.
+		fmt.Fprintf(&ios, "ipv6 access-list %s-V6\n", n)
+		fmt.Fprintf(&ipt, "ip6tables -N %s\nip6tables -A %s -d fc00::/7 -j RETURN\nip6tables -A %s -d fe80::/10 -j RETURN\nip6tables -A %s -j DROP\n", n, n, n, n)
+		for _, d := range devs6 {
+			fmt.Fprintf(&ios, " permit ipv6 host %s fc00::/7\n permit ipv6 host %s fe80::/10\n deny ipv6 host %s any log\n", d, d, d)
+			fmt.Fprintf(&ipt, "ip6tables -I FORWARD -s %s -j %s\n", d, n)
 		}
+		ios.WriteString(" permit ipv6 any any\n")
 	}
 	return &ACL{CiscoIOS: ios.String(), IPTables: ipt.String()}
 }

@@ -400,7 +400,7 @@ func TestPublicExposureBlockAndReplace(t *testing.T) {
 		services: map[string][]string{"tcp/8443": {"10.0.4.2", "203.0.113.7"}}, external: []string{"198.51.100.20"}})
 	f := vuln.Finding{DeviceID: "PUMP-X", Status: vuln.Affected, Advisory: "ICSMA-PUB", Title: "Web server accepts unauthenticated firmware uploads", CVEs: []string{"CVE-2099-0006"},
 		KEV: true, KEVCVEs: []string{"CVE-2099-0006"},
-		CVSS: []vuln.Score{{Source: "CISA", Version: "3.1", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
+		CVSS:         []vuln.Score{{Source: "CISA", Version: "3.1", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}},
 		Remediations: []vuln.Remediation{{Category: "none_available", Text: "Acme will not release a fix; the product is end of life."}}}
 	e := mustEngine(t)
 	in := Input{Devices: []*inventory.Device{d}, Findings: []vuln.Finding{f}, At: at}
