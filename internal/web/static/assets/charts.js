@@ -48,7 +48,7 @@ export function barChart(data, { title, width = 460, labelWidth = 170, color = '
   const barW = width - labelWidth - 50;
   data.forEach((d, i) => {
     const y = 4 + i * row;
-    const w = max > 0 ? Math.max(1, (d.value / max) * barW) : 0;
+    const w = max > 0 && d.value > 0 ? Math.max(1, (d.value / max) * barW) : 0;
     const label = s('text', { x: labelWidth - 6, y: y + 14, 'text-anchor': 'end' }, clip(d.label, 22));
     label.append(s('title', {}, String(d.label)));
     svg.append(label,
@@ -86,7 +86,9 @@ export function lineChart(points, { title, width = 460, height = 200, yMax, yFor
     svg.append(s('path', { d: `${path} L${X(points.length - 1).toFixed(1)},${Y(0)} L${X(0).toFixed(1)},${Y(0)} Z`, fill: color, 'fill-opacity': 0.12 }));
   }
   svg.append(s('path', { d: path, fill: 'none', stroke: color, 'stroke-width': 2 }));
+  // Markers only where they stay distinguishable; the path carries the rest.
   points.forEach((p, i) => {
+    if (points.length > 30 && i % Math.ceil(points.length / 30) !== 0 && i !== points.length - 1) return;
     const c = s('circle', { cx: X(i), cy: Y(p.y), r: 3, fill: color });
     c.append(s('title', {}, `${p.x}: ${yFormat(p.y)}`));
     svg.append(c);
@@ -95,8 +97,8 @@ export function lineChart(points, { title, width = 460, height = 200, yMax, yFor
 }
 
 // heatmap draws days × 24 hours; days [{label, hours: uint32 bitmask, note}].
-export function hourHeatmap(days, { title, width = 560 } = {}) {
-  const lw = 84, cell = Math.floor((width - lw - 4) / 24), row = 16;
+export function hourHeatmap(days, { title, width = 1000 } = {}) {
+  const lw = 90, cell = Math.floor((width - lw - 4) / 24), row = 20;
   const height = days.length * row + 22;
   const active = days.map(d => `${d.label}: ${countBits(d.hours)} active hours`).join('; ');
   const svg = frame(width, height, title, active);
@@ -105,7 +107,7 @@ export function hourHeatmap(days, { title, width = 560 } = {}) {
   }
   days.forEach((d, i) => {
     const y = 18 + i * row;
-    svg.append(s('text', { x: lw - 6, y: y + 11, 'text-anchor': 'end' }, d.label));
+    svg.append(s('text', { x: lw - 6, y: y + 13, 'text-anchor': 'end' }, d.label));
     for (let hr = 0; hr < 24; hr++) {
       const on = ((d.hours >>> hr) & 1) === 1;
       const r = s('rect', { x: lw + hr * cell, y, width: cell - 1, height: row - 2, fill: on ? '#0e7490' : '#e2e8f0' });

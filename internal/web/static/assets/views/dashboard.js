@@ -51,7 +51,7 @@ export async function render(main, ctx) {
   grid.append(panel('Trend of open risk',
     trend.length >= 2 ? lineChart(trend.map(p => ({ x: String(p.date).slice(0, 10), y: Number(p.open_risk) || 0 })), { title: 'Open risk over time', yFormat: v => fmtNum(v, v < 10 && v % 1 ? 1 : 0) })
       : empty(trend.length === 1 ? `Only one day of history so far (${String(trend[0].date).slice(0, 10)}: open risk ${fmtNum(trend[0].open_risk, 1)}); the trend appears after a second day.` : 'No risk history recorded yet.')));
-  const evs = d.recent_events || [];
+  const evs = (d.recent_events || []).slice(0, 10);
   grid.append(panel('Newest change events',
     evs.length ? h('ol', { class: 'timeline' }, evs.map(e => h('li', {}, timeEl(e.time), deviceLink(e.device_id, e.device || e.device_id), ' ', eventText(e))))
       : empty('No change events yet: devices appear, move or change software as sensors report them.'),

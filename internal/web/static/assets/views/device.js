@@ -169,7 +169,7 @@ export async function render(main, ctx) {
   const listed = new Set(fs.map(f => `${f.device_id}|${f.advisory}`));
   for (const [k, r] of risks) if (!listed.has(k)) fs.push(r);
   main.append(panel(`Findings (${fs.length})`, fs.length
-    ? fs.map(f => findingBlock(f, { showDevice: false }))
+    ? fs.map(f => findingBlock(f, { showDevice: false, openExplanation: true }))
     : empty('No vulnerability findings for this device (or no feeds loaded: see Feeds).')));
 
   // Recommended actions: the plan's actions that cover this device, in

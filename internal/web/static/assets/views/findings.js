@@ -26,7 +26,7 @@ function epssOf(f) {
 
 // findingBlock renders one finding (vuln finding or risk item) with its
 // explanation and remediation options.
-export function findingBlock(f, { showDevice = true } = {}) {
+export function findingBlock(f, { showDevice = true, openExplanation = false } = {}) {
   const prio = priorityOf(f);
   const head = h('div', {},
     prio ? [tierBadge(prio), ' '] : null,
@@ -49,7 +49,7 @@ export function findingBlock(f, { showDevice = true } = {}) {
   return h('article', { class: 'finding' }, head,
     h('p', { class: 'evid' }, facts.join(' · ')),
     f.reason ? h('p', {}, 'Why it matches: ', f.reason) : null,
-    expl.length ? h('details', { open: true }, h('summary', {}, 'Explanation'),
+    expl.length ? h('details', { open: openExplanation }, h('summary', {}, 'Explanation'),
       h('ul', { class: 'explain' }, expl.map(x => h('li', {}, h('strong', {}, text(x.input)), x.value ? `: ${x.value}` : '', x.why ? ` — ${x.why}` : '', x.source ? h('span', { class: 'evid' }, ` (${x.source})`) : null)))) : null,
     rems.length ? h('details', {}, h('summary', {}, `Remediation options (${rems.length})`),
       h('ul', { class: 'explain' }, rems.map(r => h('li', {}, h('strong', {}, text(r.kind || r.category)), ': ', text(r.text, ''),

@@ -72,7 +72,7 @@ export async function render(main, ctx) {
       : `All ${last.n} actions together remove ${fmtNum(last.share * 100, 0)} % of the current risk.`;
     main.append(h('p', { class: 'sub', id: 'plan-headline' }, headline));
     main.append(panel('Cumulative risk reduction', lineChart([{ x: '0', y: 0 }, ...curve.map(p => ({ x: String(p.n), y: Math.min(100, p.share * 100) }))], {
-      title: 'Share of current risk removed after the first N actions', width: 720, height: 220, yMax: 100, yFormat: v => `${fmtNum(v, 0)} %`,
+      title: 'Share of current risk removed after the first N actions', width: 1100, height: 260, yMax: 100, yFormat: v => `${fmtNum(v, 0)} %`,
     }), h('p', { class: 'evid' }, 'Horizontal axis: number of actions taken in plan order; vertical: share of the current risk they remove.')));
   } else {
     main.append(empty('The plan gives no risk figures, so no reduction curve can be drawn.'));
