@@ -359,6 +359,8 @@ func (o *Outbox) RunOnce(ctx context.Context) (delivered, failed int, err error)
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	fails := map[string]int{}
+	lastErr := map[string]error{}
 	for _, name := range order {
 		c, ok := o.conns[name]
 		if !ok {
@@ -386,12 +388,20 @@ func (o *Outbox) RunOnce(ctx context.Context) (delivered, failed int, err error)
 					failed += len(batch)
 				}
 				if err != nil && ctx.Err() == nil {
-					o.log.Warn("cmms: delivery failed", "connector", name, "count", len(batch), "err", err)
+					// One log line per connector and round, not per message:
+					// a CMMS that is down would otherwise flood the log.
+					fails[name]++
+					lastErr[name] = err
 				}
 			}()
 		}
 	}
 	wg.Wait()
+	for _, name := range order {
+		if fails[name] > 0 {
+			o.log.Warn("cmms: deliveries failed", "connector", name, "sends", fails[name], "last_err", lastErr[name])
+		}
+	}
 	return delivered, failed, ctx.Err()
 }
 

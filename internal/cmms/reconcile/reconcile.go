@@ -250,14 +250,21 @@ func Reconcile(assets []Asset, devices []*inventory.Device, opt Options) *Report
 		m := &rep.Matched[i]
 		m.Mismatches = mismatches(&m.Asset, m.d, opt)
 		rep.Summary.MatchedBy[m.By]++
+		if m.d.d.LocationFrom == "dhcp-option-82" && m.Asset.Location != "" {
+			m.Reasons = append(m.Reasons, fmt.Sprintf("location not compared: Ward knows only the switch port %s (map subnets to location names in the config to compare)", m.Device.Location))
+		}
 		if len(m.Mismatches) > 0 {
 			rep.Summary.Mismatched++
 			m.Reasons = append(m.Reasons, fmt.Sprintf("%d field(s) differ; see mismatches", len(m.Mismatches)))
 		}
 	}
+	matchedRow := map[*dev]int{}
+	for _, m := range rep.Matched {
+		matchedRow[m.d] = m.Asset.Row
+	}
 	for i := range assets {
 		if !done[i] {
-			rep.Ghosts = append(rep.Ghosts, Ghost{Asset: assets[i], Reason: ghostReason(&assets[i], devs, opt)})
+			rep.Ghosts = append(rep.Ghosts, Ghost{Asset: assets[i], Reason: ghostReason(&assets[i], devs, matchedRow)})
 		}
 	}
 	for _, d := range devs {
@@ -369,7 +376,11 @@ func mismatches(a *Asset, d *dev, opt Options) []Mismatch {
 	if d.d.Subnet != "" {
 		locEv += ", subnet " + d.d.Subnet
 	}
-	add("location", a.Location, v.Location, locEv+", last seen "+v.LastSeen.UTC().Format(time.RFC3339))
+	// A location derived from the DHCP relay is a switch port, not a place a
+	// CMMS names: proposing it would overwrite "ICU-3" with "sw-007:Gi1/0/12".
+	if d.d.LocationFrom != "dhcp-option-82" {
+		add("location", a.Location, v.Location, locEv+", last seen "+v.LastSeen.UTC().Format(time.RFC3339))
+	}
 	if a.MAC != "" && len(v.MACs) > 0 && !slices.Contains(v.MACs, a.MAC) {
 		out = append(out, Mismatch{Field: "mac", CMMS: a.MAC, Network: v.MACs[0], Evidence: "MACs seen: " + strings.Join(v.MACs, ", "),
 			Suggested: fmt.Sprintf("set mac from %q to %q (NIC replaced, or the CMMS record is wrong)", a.MAC, v.MACs[0])})
@@ -385,7 +396,7 @@ func mismatches(a *Asset, d *dev, opt Options) []Mismatch {
 	return out
 }
 
-func ghostReason(a *Asset, devs []*dev, opt Options) string {
+func ghostReason(a *Asset, devs []*dev, matchedRow map[*dev]int) string {
 	var tried []string
 	if a.Serial != "" {
 		tried = append(tried, "serial "+a.Serial)
@@ -406,6 +417,10 @@ func ghostReason(a *Asset, devs []*dev, opt Options) string {
 	// Point at near misses so a person can decide.
 	s := alnum(a.Serial)
 	for _, d := range devs {
+		if d.taken && ((s != "" && d.serial == s) || (a.MAC != "" && slices.Contains(d.view.MACs, a.MAC))) {
+			r += fmt.Sprintf("; device %s has this identity but was matched to row %d (duplicate CMMS record?)", d.view.ID, matchedRow[d])
+			continue
+		}
 		if s != "" && d.serial != "" && editDistance1(s, d.serial) == 1 {
 			if d.taken {
 				r += fmt.Sprintf("; serial is one character from device %s (already matched to another asset)", d.view.ID)
@@ -414,10 +429,13 @@ func ghostReason(a *Asset, devs []*dev, opt Options) string {
 			}
 		}
 		if a.IP != "" && slices.Contains(d.view.IPs, a.IP) && !sameModel(a.Model, d.view.Model) {
-			r += fmt.Sprintf("; IP %s is used by device %s whose model (%q) differs", a.IP, d.view.ID, d.view.Model)
+			if d.view.Model == "" {
+				r += fmt.Sprintf("; IP %s is used by device %s whose model Ward has not identified", a.IP, d.view.ID)
+			} else {
+				r += fmt.Sprintf("; IP %s is used by device %s whose model (%q) differs", a.IP, d.view.ID, d.view.Model)
+			}
 		}
 	}
-	_ = opt
 	return r
 }
 

@@ -38,7 +38,7 @@ func demoDevices(t testing.TB) []*inventory.Device {
 	var out []*inventory.Device
 	for _, x := range truth.Devices {
 		d := &inventory.Device{ID: x.ID, Site: "default", MAC: x.MAC, MACs: []string{x.MAC}, Location: x.Location,
-			LocationFrom: "dhcp-option-82", SwitchPort: x.SwitchPort, Identity: identity.Identity{}, LastSeen: seen}
+			LocationFrom: "config", SwitchPort: x.SwitchPort, Identity: identity.Identity{}, LastSeen: seen}
 		for _, ip := range x.IPs {
 			d.IPs = append(d.IPs, inventory.IPRecord{IP: ip, Source: "dhcp-ack"})
 		}
@@ -111,7 +111,7 @@ func TestReconcileDemoExport(t *testing.T) {
 		13: {"dev-000042", BySerial, []string{"mac"}},
 		14: {"dev-000056", ByMAC, []string{"serial", "location"}},
 		15: {"dev-000054", ByMAC, nil},
-		16: {},
+		16: {}, // its serial belongs to row 15
 		17: {},
 	}
 	if diff := cmp.Diff(want, outcomes(rep)); diff != "" {
@@ -149,6 +149,7 @@ func TestReconcileDemoExport(t *testing.T) {
 		12: "serial is one character from device dev-000048 but nothing corroborates it",
 		11: "no device seen with serial 9999123, MAC 00:11:22:33:44:55, asset tag BME-1011",
 		9:  `asset tag "AERODR-93432" matches the device's hostname`,
+		16: "device dev-000054 has this identity but was matched to row 15 (duplicate CMMS record?)",
 	} {
 		if !strings.Contains(reason(row), sub) {
 			t.Errorf("row %d reason %q lacks %q", row, reason(row), sub)
@@ -162,7 +163,7 @@ func TestReconcileDemoExport(t *testing.T) {
 	for _, m := range rep.Matched {
 		if m.Asset.Row == 4 {
 			x := m.Mismatches[0]
-			if x.CMMS != "Lab" || x.Network != "Data-Center" || !strings.Contains(x.Evidence, "dhcp-option-82") || x.Suggested != `set location from "Lab" to "Data-Center"` {
+			if x.CMMS != "Lab" || x.Network != "Data-Center" || !strings.Contains(x.Evidence, "location from config") || x.Suggested != `set location from "Lab" to "Data-Center"` {
 				t.Errorf("moved device: %+v", x)
 			}
 		}
@@ -285,4 +286,16 @@ func FuzzNormalizeMAC(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A location that is only a switch port is not proposed as the CMMS location.
+func TestSwitchPortLocationNotCompared(t *testing.T) {
+	d := &inventory.Device{ID: "d1", MAC: "00:09:fb:01:02:03", Location: "sw-7:Gi1/0/3", LocationFrom: "dhcp-option-82", SwitchPort: "sw-7:Gi1/0/3"}
+	rep := Reconcile([]Asset{{Row: 1, MAC: "00:09:fb:01:02:03", Location: "ICU-3"}}, []*inventory.Device{d}, Options{})
+	if len(rep.Matched) != 1 || len(rep.Matched[0].Mismatches) != 0 {
+		t.Fatalf("%+v", rep.Matched)
+	}
+	if r := strings.Join(rep.Matched[0].Reasons, "; "); !strings.Contains(r, "location not compared: Ward knows only the switch port sw-7:Gi1/0/3") {
+		t.Errorf("reasons %q", r)
+	}
 }
