@@ -293,6 +293,14 @@ func (t *sqlTx) PutDevices(ctx context.Context, ds []*inventory.Device) error {
 }
 
 func (t *sqlTx) MergeDevice(ctx context.Context, from, into string) error {
+	// An event both devices already carry (same type, attribute, time and
+	// value) is kept once: drop from's copy before moving the rest.
+	err := t.exec(ctx, `DELETE FROM inv_events WHERE device_id = ? AND EXISTS (SELECT 1 FROM inv_events e
+		WHERE e.device_id = ? AND e.type = inv_events.type AND e.attribute = inv_events.attribute
+		AND e.at = inv_events.at AND e.after_value = inv_events.after_value)`, from, into)
+	if err != nil {
+		return fmt.Errorf("merge device %s into %s: %w", from, into, err)
+	}
 	for _, q := range []string{
 		`UPDATE inv_keys SET device_id = ? WHERE device_id = ?`,
 		`UPDATE inv_events SET device_id = ? WHERE device_id = ?`,
