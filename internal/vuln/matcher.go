@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -116,7 +117,12 @@ type prodRef struct {
 	rng    version.Constraint
 	rngErr error
 	cveIdx []int // indices of Vulns that list this product
+	det    *detailsSlot
 }
+
+// detailsSlot caches a product entry's finding details, filled by the
+// first worker that needs them and then shared read-only.
+type detailsSlot struct{ p atomic.Pointer[details] }
 
 // names is a product name reduced to tokens, interned: NVD repeats one
 // CPE product across thousands of records, and matching it once per
@@ -265,7 +271,7 @@ func (m *Matcher) index(a *Advisory) {
 			nm = m.internNames(p, isModelList)
 			m.names[nkey] = nm
 		}
-		ref := prodRef{adv: ai, prod: pi, names: nm}
+		ref := prodRef{adv: ai, prod: pi, names: nm, det: &detailsSlot{}}
 		pr, ok := m.ranges[rangeText]
 		if !ok {
 			pr.c, pr.err = version.ParseConstraint(rangeText)
@@ -341,7 +347,6 @@ func looksLikeModel(s string) bool {
 // (manufacturer, model) and the platform findings of an OS/component set,
 // since an inventory holds many units of one model with different versions.
 type matchCache struct {
-	details  map[[2]int]*details
 	models   map[[2]string]modelCands
 	platform map[string][]Finding
 }
@@ -367,7 +372,7 @@ func (m *Matcher) Match(ctx context.Context, devices []Device) ([]Finding, error
 	for w := 0; w*chunk < len(devices); w++ {
 		lo, hi := w*chunk, min((w+1)*chunk, len(devices))
 		g.Go(func() error {
-			c := &matchCache{details: map[[2]int]*details{}, models: map[[2]string]modelCands{}, platform: map[string][]Finding{}}
+			c := &matchCache{models: map[[2]string]modelCands{}, platform: map[string][]Finding{}}
 			for i := lo; i < hi; i++ {
 				if (i-lo)%1024 == 0 {
 					if err := gctx.Err(); err != nil {
@@ -493,13 +498,13 @@ func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
 		mc = m.modelCandidates(d.Manufacturer, d.Model)
 		c.models[mk] = mc
 	}
-	var out []Finding
+	out := make([]Finding, 0, len(mc.byAdv)+8)
 	var dv deviceVersion
 	if dv.raw = strings.TrimSpace(d.Version); dv.raw != "" {
 		dv.v, dv.err = version.Parse(dv.raw)
 	}
 	for _, ac := range mc.byAdv {
-		if f, ok := m.judge(d, dv, mc.mfr, m.advs[ac.adv], ac.cands, c); ok {
+		if f, ok := m.judge(d, dv, mc.mfr, m.advs[ac.adv], ac.cands); ok {
 			out = append(out, f)
 		}
 	}
@@ -522,7 +527,7 @@ type deviceVersion struct {
 	err error
 }
 
-func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, cands []candidate, c *matchCache) (Finding, bool) {
+func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, cands []candidate) (Finding, bool) {
 	best := NoMatch
 	for _, c := range cands {
 		best = max(best, c.level)
@@ -546,25 +551,21 @@ func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, c
 		conf = ModelOnly
 	}
 	f := Finding{Advisory: a.ID, Source: a.Source, Title: a.Title, Published: a.Published, Manufacturer: mfr}
-	cache := c
 	pick := func(c candidate) {
-		p := a.Products[c.ref.prod]
-		f.Product = strings.TrimSpace(p.Vendor + " " + p.Name)
+		p := &a.Products[c.ref.prod]
 		f.MatchedRange = p.Range
-		f.CVEs = nil
-		dk := [2]int{c.ref.adv, c.ref.prod}
-		det := cache.details[dk]
+		det := c.ref.det.p.Load()
 		if det == nil {
 			var tmp Finding
 			for _, vi := range c.ref.cveIdx {
 				tmp.CVEs = append(tmp.CVEs, a.Vulns[vi].CVE)
 			}
 			m.fillDetails(&tmp, a, p.ID, c.ref.cveIdx)
-			det = &details{cves: tmp.CVEs, cvss: tmp.CVSS, cwe: tmp.CWE, rems: tmp.Remediations, ssvc: tmp.SSVC}
-			cache.details[dk] = det
+			det = &details{product: strings.TrimSpace(p.Vendor + " " + p.Name), cves: tmp.CVEs, cvss: tmp.CVSS, cwe: tmp.CWE, rems: tmp.Remediations, ssvc: tmp.SSVC}
+			c.ref.det.p.Store(det) // a racing worker computes the same value
 		}
 		// Shared, read-only slices: findings of one product entry are alike.
-		f.CVEs, f.CVSS, f.CWE, f.Remediations, f.SSVC = det.cves, det.cvss, det.cwe, det.rems, det.ssvc
+		f.Product, f.CVEs, f.CVSS, f.CWE, f.Remediations, f.SSVC = det.product, det.cves, det.cvss, det.cwe, det.rems, det.ssvc
 	}
 	v := dver.raw
 	if v == "" {
@@ -632,11 +633,12 @@ func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, c
 }
 
 type details struct {
-	cves []string
-	cvss []Score
-	cwe  []string
-	rems []Remediation
-	ssvc []CVESSVC
+	product string
+	cves    []string
+	cvss    []Score
+	cwe     []string
+	rems    []Remediation
+	ssvc    []CVESSVC
 }
 
 // upgrade turns a model-level match with a version in range into exact.
@@ -666,7 +668,6 @@ func levelWord(l ModelLevel) string {
 // fillDetails copies scores, CWEs and remediations of the CVEs that apply.
 func (m *Matcher) fillDetails(f *Finding, a *Advisory, productID string, cveIdx []int) {
 	f.CVSS, f.CWE, f.Remediations, f.SSVC = nil, nil, nil, nil
-	seenRem := map[string]bool{}
 	for _, vi := range cveIdx {
 		v := a.Vulns[vi]
 		f.CVSS = appendScores(f.CVSS, v.Scores)
@@ -690,11 +691,11 @@ func (m *Matcher) fillDetails(f *Finding, a *Advisory, productID string, cveIdx 
 			if len(r.ProductIDs) > 0 && productID != "" && !slices.Contains(r.ProductIDs, productID) {
 				continue
 			}
-			k := r.Category + "\x00" + r.Text + "\x00" + r.URL
-			if seenRem[k] {
+			if slices.ContainsFunc(f.Remediations, func(x Remediation) bool {
+				return x.Category == r.Category && x.Text == r.Text && x.URL == r.URL
+			}) {
 				continue
 			}
-			seenRem[k] = true
 			f.Remediations = append(f.Remediations, Remediation{Category: r.Category, Text: r.Text, URL: r.URL})
 		}
 	}
