@@ -17,6 +17,7 @@ import (
 //
 //	min_observation: 168h      # never seen for this long counts as "not used"
 //	hub_peers: 5               # this many distinct clients make a device a hub
+//	fleet_size: 10             # this many devices of one model make a fleet-wide outage
 //	overrides:
 //	  - model: MAGNETOM Vida    # or device: ID, manufacturer:, type:
 //	    sole: true              # the only one in the hospital
@@ -27,6 +28,7 @@ import (
 type Config struct {
 	MinObservation time.Duration `yaml:"min_observation"`
 	HubPeers       int           `yaml:"hub_peers"`
+	FleetSize      int           `yaml:"fleet_size"` // this many devices of one model sharing a flaw threaten a whole clinical function
 	Overrides      []Override    `yaml:"overrides"`
 }
 
@@ -46,7 +48,7 @@ type Override struct {
 
 // DefaultConfig is a week of observation and five clients for a hub.
 func DefaultConfig() Config {
-	return Config{MinObservation: 7 * 24 * time.Hour, HubPeers: 5}
+	return Config{MinObservation: 7 * 24 * time.Hour, HubPeers: 5, FleetSize: 10}
 }
 
 var (
@@ -62,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if c.HubPeers < 1 {
 		errs = append(errs, errors.New("hub_peers must be at least 1"))
+	}
+	if c.FleetSize < 2 {
+		errs = append(errs, errors.New("fleet_size must be at least 2"))
 	}
 	for i, o := range c.Overrides {
 		if o.Device == "" && o.Manufacturer == "" && o.Model == "" && o.Type == "" {

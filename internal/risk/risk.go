@@ -116,8 +116,9 @@ type Impact struct {
 	DeviceMission string   `json:"device_mission_impact"` // SSVC MI key of the device alone
 	PHI           bool     `json:"phi"`
 	PHIProtocols  []string `json:"phi_protocols"`
-	FleetSize     int      `json:"fleet_size"` // devices of this model (or type) at the site
-	Dependents    int      `json:"dependents"` // distinct clients of its services
+	FleetSize     int      `json:"fleet_size"`     // devices of this model (or type) at the site
+	FleetAffected int      `json:"fleet_affected"` // of those, how many have this finding
+	Dependents    int      `json:"dependents"`     // distinct clients of its services
 	SinglePoint   bool     `json:"single_point"`
 	Overrides     []string `json:"overrides"` // notes of site overrides applied
 	Factor        float64  `json:"factor"`
@@ -185,7 +186,13 @@ func (e *Engine) Assess(in Input) ([]Item, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	c := &assessCache{services: map[string][]ServiceMatch{}, options: map[string][]Option{}}
+	c := &assessCache{services: map[string][]ServiceMatch{}, options: map[string][]Option{}, affected: map[string]int{}}
+	for i := range in.Findings {
+		f := &in.Findings[i]
+		if d, ok := byID[f.DeviceID]; ok && f.Status != vuln.NotAffected {
+			c.affected[f.Advisory+"\x00"+fleetKey(d)]++
+		}
+	}
 	out := make([]Item, 0, len(in.Findings))
 	for i := range in.Findings {
 		f := &in.Findings[i]
@@ -222,6 +229,7 @@ func deviceLabel(d *inventory.Device) string {
 type assessCache struct {
 	services map[string][]ServiceMatch
 	options  map[string][]Option
+	affected map[string]int // advisory + fleet -> devices with the finding
 }
 
 func (e *Engine) assessOne(st *site, c *assessCache, d *inventory.Device, f *vuln.Finding, in Input, fx effects, at time.Time) (Item, error) {
@@ -248,6 +256,7 @@ func (e *Engine) assessOne(st *site, c *assessCache, d *inventory.Device, f *vul
 	it.Likelihood = likelihood(d, f, in.EPSS)
 	it.Impact = e.impact(st, d, it.Type)
 	it.Impact.DeviceMission = it.Impact.Mission
+	it.Impact.FleetAffected = max(c.affected[f.Advisory+"\x00"+fleetKey(d)], 1)
 	it.Remediations = slices.Clone(c.options[key])
 	base, err := e.decide(d, &it, effects{}, at)
 	if err != nil {
@@ -324,6 +333,12 @@ var (
 	safetyNames  = map[string]string{"N": "Negligible", "M": "Marginal", "R": "Critical", "C": "Catastrophic"}
 	missionNames = map[string]string{"D": "Degraded", "MSC": "MEF Support Crippled", "MEF": "MEF Failure", "MF": "Mission Failure"}
 	missionOrder = []string{"D", "MSC", "MEF", "MF"}
+	missionPlain = map[string]string{
+		"D":   "work is slowed down but care goes on",
+		"MSC": "work that supports patient care is badly disrupted",
+		"MEF": "an essential clinical function stops",
+		"MF":  "several essential clinical functions stop and are hard to restore",
+	}
 )
 
 func (e *Engine) impact(st *site, d *inventory.Device, typ string) Impact {
@@ -509,6 +524,10 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 		mission = stepUp(mission, 1)
 		missionWhy = append(missionWhy, "it is a single point of failure that others depend on")
 	}
+	if im.FleetAffected >= e.cfg.FleetSize && exposure != "S" {
+		mission = stepUp(mission, 1)
+		missionWhy = append(missionWhy, fmt.Sprintf("%d devices like it share the flaw, so one attack could take all of them out at once", im.FleetAffected))
+	}
 	spread := auto == "Y" && exposure != "S" && maxPeers(it.Services) >= e.cfg.HubPeers
 	if spread {
 		mission = stepUp(mission, 1)
@@ -530,9 +549,10 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 		swhy = "Ward does not know what kind of device this is, so it assumes no direct patient harm; set its type to be sure."
 	}
 	add("Safety impact", safetyNames[im.Safety], swhy, "Ward device type, clinical criticality")
-	mwhy := fmt.Sprintf("%d device(s) of this model at the site.", im.FleetSize)
+	mwhy := fmt.Sprintf("If it is attacked, %s. %d device(s) of this model at the site.", missionPlain[mission], im.FleetSize)
 	if len(missionWhy) > 0 {
-		mwhy = "Raised because " + strings.Join(missionWhy, "; ") + ". " + mwhy
+		mwhy = fmt.Sprintf("If it is attacked, %s: raised from %q because %s. %d device(s) of this model at the site.",
+			missionPlain[mission], missionNames[im.DeviceMission], strings.Join(missionWhy, "; "), im.FleetSize)
 	}
 	add("Mission impact", missionNames[mission], mwhy, "Ward inventory (protocols, clients, fleet), site config")
 	add("Human impact", hi.Name, "Safety impact combined with mission impact by the official SSVC Human Impact table.", "CERT/CC SSVC Human Impact 2.0.2")

@@ -301,6 +301,9 @@ func TestOneACLForAFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if im := items[0].Impact; im.FleetSize != 40 || im.FleetAffected != 40 || im.Mission != "MF" || im.DeviceMission != "MEF" {
+		t.Errorf("fleet impact = %+v, want 40 of 40 affected raising MEF Failure to Mission Failure", im)
+	}
 	plan, err := e.Plan(in, items)
 	if err != nil {
 		t.Fatal(err)
