@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -189,7 +190,29 @@ func (b *browser) waitRendered(path string) {
 	if msg := eval[string](b, `Array.from(document.querySelectorAll('main .error')).map(e => e.textContent).join('; ')`); msg != "" {
 		b.t.Errorf("page %s shows an error: %s", path, msg)
 	}
+	if msg := eval[string](b, a11yCheck); msg != "" {
+		b.t.Errorf("page %s accessibility: %s", path, msg)
+	}
 }
+
+// a11yCheck lists basic accessibility defects of the page: one h1, every
+// form control labelled, every link and button named, every chart titled.
+const a11yCheck = `(() => {
+  const bad = [];
+  const h1 = document.querySelectorAll('main h1').length;
+  if (h1 !== 1) bad.push(h1 + ' h1 headings');
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (el.type === 'hidden') continue;
+    if (!(el.labels && el.labels.length) && !el.getAttribute('aria-label')) bad.push('unlabelled ' + el.tagName + '#' + el.id);
+  }
+  for (const el of document.querySelectorAll('a, button')) {
+    if (!el.textContent.trim() && !el.getAttribute('aria-label')) bad.push('unnamed ' + el.tagName);
+  }
+  for (const svg of document.querySelectorAll('main svg')) {
+    if (svg.getAttribute('role') !== 'img' || !svg.querySelector('title') || !svg.querySelector('title').textContent) bad.push('untitled chart');
+  }
+  return bad.join('; ');
+})()`
 
 func (b *browser) mainText() string {
 	b.t.Helper()
@@ -514,6 +537,47 @@ func TestBrowserStub(t *testing.T) {
 	}
 	if !sawType {
 		t.Errorf("no API request carried type=infusion_pump: %v", stub.requests())
+	}
+
+	// Keyboard: focus a sort button and press Enter.
+	b.do("keyboard sort", chromedp.Focus(chromedp.CSS(`th button.sort[data-key="type"]`)), chromedp.KeyEvent("\r"))
+	b.waitRendered("/devices?type=infusion_pump&sort=type")
+
+	// The header's site selector scopes the dashboard.
+	b.do("dashboard", chromedp.Navigate(srv.URL+"/dashboard"))
+	b.waitRendered("/dashboard")
+	b.do("choose site", chromedp.SetValue(chromedp.CSS("#site-select"), "north-clinic"))
+	b.do("fire change", chromedp.Evaluate[chromedp.Void](`document.getElementById('site-select').dispatchEvent(new Event('change'))`))
+	b.waitRendered("/dashboard")
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Contains(stub.requests(), "/api/v1/dashboard?site=north-clinic") {
+		if time.Now().After(deadline) {
+			t.Fatalf("site choice did not reach the API: %v", stub.requests())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.do("back to all sites", chromedp.SetValue(chromedp.CSS("#site-select"), ""),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('site-select').dispatchEvent(new Event('change'))`))
+
+	// Printing hides the navigation and keeps the content.
+	b.do("device for print", chromedp.Navigate(srv.URL+"/devices/dev-mr1"))
+	b.waitRendered("/devices/dev-mr1")
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := eval[string](b, `getComputedStyle(document.querySelector('header.top')).display`); d != "none" {
+		t.Errorf("printed page shows the navigation (display %q)", d)
+	}
+	b.screenshot("08-device-print-media")
+	pdf, err := chromedp.Run(b.ctx, chromedp.PrintToPDF())
+	if err != nil || !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Fatalf("print to PDF: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(b.artifacts, "device-print.pdf"), pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""}); err != nil {
+		t.Fatal(err)
 	}
 
 	// Unknown client route and unknown device.

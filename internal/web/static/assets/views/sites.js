@@ -20,11 +20,12 @@ export async function render(main) {
   main.append(panel(`Sites (${sites.length})`, sites.length
     ? table('Sites', [
       { label: 'Site', value: s => text(typeof s === 'string' ? s : s.name || s.id) },
-      { label: 'Id', value: s => text(typeof s === 'string' ? s : s.id) },
+      { label: 'Id', value: s => h('span', { class: 'mono' }, text(typeof s === 'string' ? s : s.id)) },
       { label: 'Organization', value: s => text(s.organization) },
-      { label: 'Devices', value: s => (s.devices === undefined ? '—' : fmtNum(s.devices)), num: true },
+      // Device counts only when the server sends them.
+      sites.some(s => typeof s.devices === 'number') ? { label: 'Devices', value: s => (typeof s.devices === 'number' ? fmtNum(s.devices) : '—'), num: true } : null,
       { label: 'Created', value: s => timeEl(s.created_at || s.created) },
-    ], sites)
+    ].filter(Boolean), sites)
     : empty('No sites defined: an administrator creates them (POST /api/v1/sites).')));
   main.append(panel(`Sensors (${sensors.length})`, sensors.length
     ? table('Sensors', [
@@ -33,7 +34,7 @@ export async function render(main) {
       { label: 'Last upload', value: s => [timeEl(s.last_upload), h('span', { class: 'evid' }, ` ${staleness(s.last_upload)}`)] },
       { label: 'Batches', value: s => fmtNum(s.batches || 0), num: true },
       { label: 'Spool backlog', value: s => fmtNum(s.spool_backlog || 0), num: true },
-      { label: 'Dropped', value: s => fmtNum(s.dropped || 0), num: true },
+      { label: 'Dropped', value: s => (s.dropped ? h('strong', { title: 'observations dropped from a full spool' }, fmtNum(s.dropped)) : '0'), num: true },
     ], sensors)
     : empty('No sensors have uploaded yet: run `ward sensor --server URL --token T` at a site.')));
 }
