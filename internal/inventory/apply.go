@@ -678,9 +678,6 @@ func (b *batch) applyHL7Behind(o *observe.Observation, t time.Time) (bool, error
 			return false, nil
 		}
 	}
-	if gw != nil {
-		b.touch(gw, o.Protocol, t, true)
-	}
 	k := Key{KeyEUI64, eui}
 	d, err := b.lookup(k)
 	if err != nil {
@@ -701,7 +698,16 @@ func (b *batch) applyHL7Behind(o *observe.Observation, t time.Time) (bool, error
 		}
 	}
 	if gw != nil && d.ID == gw.ID {
-		return false, nil // the "equipment" is the sender itself
+		// The "equipment" is the sender itself: note its EUI-64 and let
+		// the ordinary path handle the observation.
+		if gw.EUI64 == "" {
+			gw.EUI64 = eui
+		}
+		b.setKey(k, gw.ID)
+		return false, nil
+	}
+	if gw != nil {
+		b.touch(gw, o.Protocol, t, true)
 	}
 	d.EUI64 = eui
 	b.setKey(k, d.ID)

@@ -454,3 +454,24 @@ func TestSignals(t *testing.T) {
 		})
 	}
 }
+
+func TestHL7DirectDevice(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d, nil)
+		const pump = "00:b0:94:00:c0:ee"
+		ingest(t, s, "",
+			ob(t0, "hl7", pump, "10.1.2.7", "", "10.1.9.20", 40000, 2575,
+				"hl7.sending_application", "ALARIS^00B094FFFE00C0EE^EUI-64", "hl7.results", "2"),
+			ob(t0, "hl7", pump, "10.1.2.7", "", "10.1.9.20", 40000, 2575,
+				"hl7.equipment_id", "00B094FFFE00C0EE^BD^00B094FFFE00C0EE^EUI-64", "hl7.device_model", "8015", "hl7.device_serial", "SYN-IP-12345"),
+		)
+		devs := allDevices(t, s, "default")
+		if len(devs) != 1 {
+			t.Fatalf("a device reporting on itself became %d devices", len(devs))
+		}
+		p := devs[0]
+		if p.MAC != pump || p.EUI64 != "00B094FFFE00C0EE" || p.BehindGateway || p.Attr(fingerprint.Serial) != "SYN-IP-12345" || p.Observations != 2 {
+			t.Errorf("direct device: %+v", p)
+		}
+	})
+}
