@@ -34,6 +34,20 @@ func (b *batch) apply(o *observe.Observation) error {
 	switch o.Protocol {
 	case "lldp", "cdp":
 		src, err = b.resolveChassis(o, t)
+	case "arp":
+		// ARP carries its sender's binding in the payload, not the IP header.
+		mac, ip := o.SrcMAC, o.SrcIP
+		if v, ok := o.Get("arp.sender_mac"); ok {
+			if m, perr := net.ParseMAC(v); perr == nil {
+				mac = m
+			}
+		}
+		if v, ok := o.Get("arp.sender_ip"); ok {
+			if a, perr := netip.ParseAddr(v); perr == nil {
+				ip = a
+			}
+		}
+		src, err = b.resolve(mac, ip, t, "")
 	default:
 		src, err = b.resolve(o.SrcMAC, o.SrcIP, t, "")
 	}

@@ -76,6 +76,17 @@ func (b *batch) prefetch(obs []observe.Observation) error {
 				add(Key{KeyLease, a.String()})
 			}
 		}
+		if v, ok := o.Get("arp.sender_mac"); ok {
+			if m, err := net.ParseMAC(v); err == nil {
+				add(Key{KeyMAC, usableMAC(m)})
+			}
+		}
+		if v, ok := o.Get("arp.sender_ip"); ok {
+			if a, err := netip.ParseAddr(v); err == nil && usableIP(a).IsValid() {
+				add(Key{KeyIP, usableIP(a).String()})
+				add(Key{KeyLease, usableIP(a).String()})
+			}
+		}
 		if v, ok := o.Get("dhcp.client_id"); ok {
 			add(Key{KeyClientID, v})
 		}

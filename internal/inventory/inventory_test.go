@@ -256,7 +256,8 @@ func TestResolution(t *testing.T) {
 				t.Fatal("want one device per site")
 			}
 			// A MAC later seen with that address adopts the IP-only device.
-			ingest(t, s, "a", ob(t0.Add(time.Minute), "arp", "00:1b:21:00:00:05", "10.0.0.5", "", "", 0, 0, "arp.operation", "reply"))
+			ingest(t, s, "a", ob(t0.Add(time.Minute), "arp", "00:1b:21:00:00:05", "", "", "", 0, 0,
+				"arp.operation", "reply", "arp.sender_mac", "00:1b:21:00:00:05", "arp.sender_ip", "10.0.0.5"))
 			devs := allDevices(t, s, "a")
 			if len(devs) != 1 || devs[0].MAC != "00:1b:21:00:00:05" {
 				t.Fatalf("IP-only device not adopted: %+v", devs)
