@@ -148,6 +148,8 @@ func Open(ctx context.Context, d *db.DB, inv inventory.Reader, opt Options) (*Ou
 const (
 	feedPage = 500
 	maxGaps  = 1000
+	// gapLookback bounds how far below the cursor a late event is looked for.
+	gapLookback = 10000
 )
 
 // Feed turns the change events written since the last call into one delivery
@@ -176,18 +178,26 @@ func (o *Outbox) feedPage(ctx context.Context) (int, bool, error) {
 	if err != nil {
 		return 0, false, err
 	}
-	// Scan from just before the oldest open gap: an event id handed out by a
-	// PostgreSQL sequence may commit after larger ids (see docs/cmms.md).
-	from := cursor
-	for g := range gaps {
-		if g-1 < from {
-			from = g - 1
+	// Events with ids in an open gap may still commit: a PostgreSQL sequence
+	// hands out ids before commit, so id 5 can appear after id 6 was fed
+	// (see docs/cmms.md). They are looked up separately from the new events.
+	var evs []inventory.Event
+	if len(gaps) > 0 {
+		lo := cursor
+		for g := range gaps {
+			lo = min(lo, g-1)
 		}
+		old, err := o.inv.ListEvents(ctx, inventory.EventFilter{AfterID: lo, Limit: int(min(cursor-lo, gapLookback))})
+		if err != nil {
+			return 0, false, fmt.Errorf("cmms feed: events: %w", err)
+		}
+		evs = old
 	}
-	evs, err := o.inv.ListEvents(ctx, inventory.EventFilter{AfterID: from, Limit: feedPage + len(gaps)})
+	fresh, err := o.inv.ListEvents(ctx, inventory.EventFilter{AfterID: cursor, Limit: feedPage})
 	if err != nil {
 		return 0, false, fmt.Errorf("cmms feed: events: %w", err)
 	}
+	evs = append(evs, fresh...)
 	now := o.now()
 	var queue []inventory.Event
 	filled := []int64{}
@@ -212,7 +222,7 @@ func (o *Outbox) feedPage(ctx context.Context) (int, bool, error) {
 	}
 	expired := []int64{}
 	for g, at := range gaps {
-		if now.Sub(at) > o.cfg.Outbox.GapExpiry {
+		if now.Sub(at) > o.cfg.Outbox.GapExpiry || cursor-g >= gapLookback {
 			expired = append(expired, g)
 		}
 	}
@@ -265,7 +275,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (connector, even
 	if n > 0 {
 		o.log.Debug("cmms: queued deliveries", "count", n, "cursor", maxID)
 	}
-	return n, len(evs) >= feedPage+len(gaps) && maxID > cursor, nil
+	return n, len(fresh) >= feedPage, nil
 }
 
 // A fresh outbox has no predecessor ids to wait for below the first event.

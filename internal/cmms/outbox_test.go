@@ -210,3 +210,43 @@ func TestFeedLateCommittedEvent(t *testing.T) {
 type doerFunc func(*http.Request) (*http.Response, error)
 
 func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A gap far below the cursor (more than a page of events since) still fills.
+func TestFeedLateEventBehindManyPages(t *testing.T) {
+	inv := &memInventory{devs: map[string]*inventory.Device{"a": {ID: "a", Site: "default"}}}
+	t0 := time.Now()
+	for id := int64(1); id <= 1300; id++ {
+		if id != 5 {
+			inv.add(inventory.Event{ID: id, Site: "default", DeviceID: "a", Type: inventory.EventMoved, Time: t0})
+		}
+	}
+	cc := ConnectorConfig{Name: "x", Type: TypeCSV, Path: t.TempDir() + "/x.csv"}
+	ctx := context.Background()
+	ob, err := Open(ctx, dbtest.SQLite(t), inv, Options{Config: testOutboxConfig(cc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ob.Feed(ctx); err != nil || n != 1299 {
+		t.Fatalf("feed = %d, %v", n, err)
+	}
+	inv.add(inventory.Event{ID: 5, Site: "default", DeviceID: "a", Type: inventory.EventMoved, Time: t0})
+	if n, err := ob.Feed(ctx); err != nil || n != 1 {
+		t.Fatalf("late feed = %d, %v", n, err)
+	}
+	if n, err := ob.Feed(ctx); err != nil || n != 0 {
+		t.Fatalf("third feed = %d, %v", n, err)
+	}
+	// Once expired, a gap is no longer waited for.
+	ob.now = func() time.Time { return time.Now().Add(time.Hour) }
+	inv.add(inventory.Event{ID: 1302, Site: "default", DeviceID: "a", Type: inventory.EventMoved, Time: t0})
+	if _, err := ob.Feed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ob.now = func() time.Time { return time.Now().Add(3 * time.Hour) }
+	if _, err := ob.Feed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := ob.gaps(ctx); len(g) != 0 {
+		t.Errorf("gaps left: %v", g)
+	}
+}
