@@ -598,6 +598,13 @@ func TestBrowserStub(t *testing.T) {
 	if n != 1 {
 		t.Errorf("logout calls with a valid CSRF token: %d", n)
 	}
+
+	// A wrong token brings the form back with the reason, as text.
+	b.do("wrong token", chromedp.SendKeys(chromedp.CSS("#token"), "<b>nope</b>"), chromedp.Submit(chromedp.CSS("#token")),
+		chromedp.WaitVisible(chromedp.CSS("#login-error")))
+	if msg := eval[string](b, `document.getElementById('login-error').textContent`); msg != "Login failed: unknown or revoked token" {
+		t.Errorf("login error %q", msg)
+	}
 }
 
 // A fresh install: every page says what is missing and draws no chart.

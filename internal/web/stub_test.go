@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -59,7 +60,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func (s *stubAPI) login(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil || r.PostForm.Get("token") != s.token {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid token"})
+		// As the server does for a form post: back to the form, with why.
+		http.Redirect(w, r, "/login?error="+url.QueryEscape("unknown or revoked token"), http.StatusSeeOther)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: "ward_session", Value: stubSession, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
