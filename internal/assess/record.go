@@ -317,7 +317,7 @@ func sourceLabel(s string) string {
 	switch {
 	case l == "nvd@nist.gov" || l == "nvd":
 		return "NVD"
-	case strings.HasPrefix(l, "cisa") || strings.Contains(l, "134c704f-9b21-4f2e-91b3-4a467353bcc0"):
+	case strings.HasPrefix(l, "cisa") || l == "icscert" || l == "ics-cert" || strings.Contains(l, "134c704f-9b21-4f2e-91b3-4a467353bcc0"):
 		return "CISA"
 	case strings.Contains(l, "@"):
 		return "CNA " + l[strings.IndexByte(l, '@')+1:]

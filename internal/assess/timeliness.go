@@ -144,7 +144,7 @@ func timeliness(hist []vuln.HistoryEntry, full map[string]*vuln.Advisory, items 
 		for i, b := range fixBuckets {
 			t.Buckets = append(t.Buckets, Bucket{Label: b.label, Count: counts[i]})
 		}
-		t.Buckets = append(t.Buckets, Bucket{Label: "no fix published", Count: t.NoFix})
+		t.Buckets = append(t.Buckets, Bucket{Label: "no fix offered", Count: t.NoFix})
 	}
 	return t
 }

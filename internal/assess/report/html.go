@@ -67,7 +67,7 @@ func yearsChart(r assess.Record) template.HTML {
 	}
 	var b strings.Builder
 	svgOpen(&b, "Advisories per year", chartH)
-	left, bottom, top := 36.0, float64(chartH-28), 14.0
+	left, bottom, top := 36.0, float64(chartH-28), 24.0
 	plotH := bottom - top
 	bw := (chartW - left - 10) / float64(len(r.PerYear))
 	// gridlines
@@ -89,6 +89,8 @@ func yearsChart(r assess.Record) template.HTML {
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="ax" text-anchor="middle">%d</text>`, x+bw*0.35, bottom+16, y.Year)
 	}
+	fmt.Fprintf(&b, `<rect class="bar adv" x="%.0f" y="4" width="10" height="10"/><text x="%.0f" y="13" class="ax">CSAF advisories</text>`, left+8, left+22)
+	fmt.Fprintf(&b, `<rect class="bar rec" x="%.0f" y="4" width="10" height="10"/><text x="%.0f" y="13" class="ax">CVE records without an advisory</text>`, left+130, left+144)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

@@ -69,8 +69,12 @@ func Parse(r io.Reader) (*Document, error) {
 		BOMFormat   string `json:"bomFormat"`
 		SPDXVersion string `json:"spdxVersion"`
 	}
-	if err := json.Unmarshal(b, &head); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&head); err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %v", ErrMalformed, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the JSON document", ErrMalformed)
 	}
 	switch {
 	case head.BOMFormat == "CycloneDX":
