@@ -185,3 +185,25 @@ func FuzzLoadConfig(f *testing.F) {
 }
 
 func vulnScore(v string) vuln.Score { return vuln.Score{Source: "test", Version: "3.1", Vector: v} }
+
+func TestOptionsLeadInLists(t *testing.T) {
+	f := &vuln.Finding{Remediations: []vuln.Remediation{
+		{Category: "mitigation", Text: "Acme has published new firmware for every affected pump. The fixed versions are as follows:\n" +
+			"Infuse 1: Version 3.2.1 (available May 2026)\nAcme recommends the following workarounds to reduce risk:\n" +
+			"Apply proper physical security controls.\nKeep the pump's drug library server on the clinical network."},
+		{Category: "vendor_fix", Text: "This action would slow down drug library updates. The bulletin will be updated when more is known. " +
+			"For questions, contact Acme support at:\nTel: +1 555 0100"},
+	}}
+	var got []string
+	for _, o := range options(f) {
+		got = append(got, o.Kind)
+	}
+	want := []string{OptionFix, OptionFix, OptionFix, OptionWorkaround, OptionWorkaround, OptionWorkaround,
+		OptionGeneral, OptionGeneral, OptionContact, OptionContact}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("kinds (-want +got):\n%s", diff)
+		for _, o := range options(f) {
+			t.Logf("%s: %s", o.Kind, o.Text)
+		}
+	}
+}

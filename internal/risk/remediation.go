@@ -31,11 +31,13 @@ var (
 	dashRe     = regexp.MustCompile(`\s-\s+([A-Z])`)
 	sentenceRe = regexp.MustCompile(`([.;!?])\s+([A-Z])`)
 	fixedRe    = regexp.MustCompile(`(?i)(?:(?:update|upgrade|patch|migrate)\s+(?:\w+\s+){0,4}?to\s+(?:version\s+|v\.?\s*|firmware\s+|software\s+|release\s+)?|(?:version|v\.|firmware|release)\s+)([0-9][0-9A-Za-z._\-]*[0-9A-Za-z])(?:\s*(?:or|and)\s+(?:later|higher|newer|above))?`)
-	fixKW      = regexp.MustCompile(`(?i)\b(update|upgrade|patch(?:ed|es)?|hotfix|fixed in|service pack|security release|install (?:the )?(?:latest |new )?(?:firmware|software|update|patch|version)|install (?:the )?(?:latest|new)|new version|software release|firmware release|KB\d+|remediat)`)
-	workKW     = regexp.MustCompile(`(?i)\b(disable|turn off|block|restrict|firewall|isolat|segment|vlan|allow[- ]?list|whitelist|acl|access control list|do not connect|disconnect|close port|limit (?:network )?access|ensure .* not accessible|change (?:the )?default|password|multi-?factor|monitor)`)
-	contactKW  = regexp.MustCompile(`(?i)\b(contact|call|reach out to|customer (?:service|support)|technical support|service representative)\b`)
-	noFixKW    = regexp.MustCompile(`(?i)\b(no (?:fix|patch|update) (?:is|will be)|will not (?:be )?(?:fix|patch|update|release)|end[- ]of[- ](?:life|support)|no longer supported|does not plan to)`)
-	generalKW  = regexp.MustCompile(`(?i)\b(CISA recommends|defense-in-depth|minimize network exposure|locate control system networks|when remote access is required|VPNs may have vulnerabilities|impact analysis and risk assessment|social engineering|unsolicited email|report suspected malicious activity)`)
+	// A fix is an action that changes the product's software: update or
+	// upgrade to something, a released update or version, an installed patch.
+	fixKW     = regexp.MustCompile(`(?i)\b(?:(?:update|upgrade|migrate|patch)\s+(?:[\w.'-]+\s+){0,8}?to\b|upgrade\b|(?:released?|published|available|provides?|issued)\b.{0,60}\b(?:updates?|versions?|patch(?:es)?|firmware|fix(?:es)?|hotfix)\b|(?:apply|install|deploy)\b.{0,40}\b(?:updates?|patch(?:es)?|firmware|hotfix|service pack|fix(?:es)?|versions?|KB\d+|MS\d\d-\d+)\b|(?:fixed|patched|addressed|resolved|remediated) in\b|\bhotfix|KB\d{6,}|new version|fixed (?:versions?|releases?|firmware|software)|software updates?\b.{0,40}\b(?:in process|planned|address)|security (?:update|patch|release))`)
+	workKW    = regexp.MustCompile(`(?i)\b(disable|turn off|block|restrict|firewall|isolat|segment|vlan|allow[- ]?list|whitelist|acl|access control list|do not connect|disconnect|close port|limit (?:network )?access|ensure .* not accessible|change (?:the )?default|password|multi-?factor|monitor (?:for|network|traffic|and)|workarounds?|mitigations?|compensating controls?)`)
+	contactKW = regexp.MustCompile(`(?i)\b(contact|call|reach out to|customer (?:service|support)|technical support|service representative)\b`)
+	noFixKW   = regexp.MustCompile(`(?i)\b(no (?:fix|patch|update) (?:is|will be)|will not (?:be )?(?:fix|patch|update|release)|end[- ]of[- ](?:life|support)|no longer supported|does not plan to)`)
+	generalKW = regexp.MustCompile(`(?i)\b(CISA recommends|defense-in-depth|minimize network exposure|locate control system networks|when remote access is required|VPNs may have vulnerabilities|impact analysis and risk assessment|social engineering|unsolicited email|report suspected malicious activity)`)
 )
 
 // splitSentences splits remediation text into sentences and lost bullets.
@@ -53,8 +55,29 @@ func splitSentences(text string) []string {
 	return out
 }
 
+var recommendRe = regexp.MustCompile(`(?i)\b(recommend|should|ensure|advise)`)
+
 // classify names what a sentence asks for.
 func classify(s string) string {
+	k, _ := classifyOwn(s)
+	return k
+}
+
+// classifyOwn also says whether the sentence itself names its kind
+// (false: nothing recognized, general advice by default).
+func classifyOwn(s string) (string, bool) {
+	k := classifyWords(s)
+	return cmpOr(k, OptionGeneral), k != ""
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func classifyWords(s string) string {
 	switch {
 	case noFixKW.MatchString(s):
 		return OptionNoFix
@@ -70,7 +93,7 @@ func classify(s string) string {
 	case fixKW.MatchString(s):
 		return OptionFix
 	}
-	return OptionGeneral
+	return ""
 }
 
 // fixedVersion extracts "update to version 3.2.1 or later" -> "3.2.1".
@@ -85,11 +108,24 @@ func fixedVersion(s string) string {
 }
 
 // options lists a finding's remediations sentence by sentence, classified.
+// A lead-in ending in ":" ("Baxter recommends the following workarounds:")
+// lends its kind to the list items after it that name no kind of their own.
 func options(f *vuln.Finding) []Option {
 	out := []Option{}
 	for _, r := range f.Remediations {
+		lead := ""
 		for _, s := range splitSentences(r.Text) {
-			o := Option{Kind: classify(s), Category: r.Category, Text: s, URL: r.URL}
+			kind, own := classifyOwn(s)
+			if !own && lead != "" {
+				kind = lead
+			}
+			if strings.HasSuffix(s, ":") {
+				lead = kind
+				if !own && recommendRe.MatchString(s) {
+					lead = OptionWorkaround // "users should ensure:" introduces measures to take
+				}
+			}
+			o := Option{Kind: kind, Category: r.Category, Text: s, URL: r.URL}
 			if o.Kind == OptionFix {
 				o.FixedVersion = fixedVersion(s)
 			}
