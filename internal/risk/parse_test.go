@@ -189,14 +189,18 @@ func vulnScore(v string) vuln.Score { return vuln.Score{Source: "test", Version:
 func TestOptionsLeadInLists(t *testing.T) {
 	f := &vuln.Finding{Remediations: []vuln.Remediation{
 		{Category: "mitigation", Text: "Acme has published new firmware for every affected pump. The fixed versions are as follows:\n" +
-			"Infuse 1: Version 3.2.1 (available May 2026)\nAcme recommends the following workarounds to reduce risk:\n" +
-			"Apply proper physical security controls.\nKeep the pump's drug library server on the clinical network."},
+			"Infuse 1: Version 3.2.1 (available May 2026)\nAcme recommends the following workarounds to reduce risk:"},
+		{Category: "mitigation", Text: "Apply proper physical security controls."},
+		{Category: "mitigation", Text: "Keep the pump's drug library server on the clinical network."},
 		{Category: "vendor_fix", Text: "This action would slow down drug library updates. The bulletin will be updated when more is known. " +
 			"For questions, contact Acme support at:\nTel: +1 555 0100"},
 	}}
 	var got []string
 	for _, o := range options(f) {
 		got = append(got, o.Kind)
+	}
+	if v := options(f)[2].FixedVersion; v != "3.2.1" {
+		t.Errorf("list item's fixed version = %q, want 3.2.1", v)
 	}
 	want := []string{OptionFix, OptionFix, OptionFix, OptionWorkaround, OptionWorkaround, OptionWorkaround,
 		OptionGeneral, OptionGeneral, OptionContact, OptionContact}

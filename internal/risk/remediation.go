@@ -33,7 +33,7 @@ var (
 	fixedRe    = regexp.MustCompile(`(?i)(?:(?:update|upgrade|patch|migrate)\s+(?:\w+\s+){0,4}?to\s+(?:version\s+|v\.?\s*|firmware\s+|software\s+|release\s+)?|(?:version|v\.|firmware|release)\s+)([0-9][0-9A-Za-z._\-]*[0-9A-Za-z])(?:\s*(?:or|and)\s+(?:later|higher|newer|above))?`)
 	// A fix is an action that changes the product's software: update or
 	// upgrade to something, a released update or version, an installed patch.
-	fixKW     = regexp.MustCompile(`(?i)\b(?:(?:update|upgrade|migrate|patch)\s+(?:[\w.'-]+\s+){0,8}?to\b|upgrade\b|(?:released?|published|available|provides?|issued)\b.{0,60}\b(?:updates?|versions?|patch(?:es)?|firmware|fix(?:es)?|hotfix)\b|(?:apply|install|deploy)\b.{0,40}\b(?:updates?|patch(?:es)?|firmware|hotfix|service pack|fix(?:es)?|versions?|KB\d+|MS\d\d-\d+)\b|(?:fixed|patched|addressed|resolved|remediated) in\b|\bhotfix|KB\d{6,}|new version|fixed (?:versions?|releases?|firmware|software)|software updates?\b.{0,40}\b(?:in process|planned|address)|security (?:update|patch|release))`)
+	fixKW     = regexp.MustCompile(`(?i)\b(?:(?:updated?|upgraded?|migrated?|patch)\s+(?:[\w.'-]+\s+){0,8}?to\b|upgrade\b|(?:released?|published|available|provides?|issued)\b.{0,60}\b(?:updates?|versions?|patch(?:es)?|firmware|fix(?:es)?|hotfix)\b|(?:apply|install)\b.{0,40}\b(?:updates?|patch(?:es)?|firmware|hotfix|service pack|fix(?:es)?|versions?|KB\d+|MS\d\d-\d+)\b|(?:fixed|patched|addressed|resolved|remediated) in\b|\bhotfix|KB\d{6,}|new version|fixed (?:versions?|releases?|firmware|software)|software updates?\b.{0,80}\b(?:in process|planned|address)|security (?:update|patch|release))`)
 	workKW    = regexp.MustCompile(`(?i)\b(disable|turn off|block|restrict|firewall|isolat|segment|vlan|allow[- ]?list|whitelist|acl|access control list|do not connect|disconnect|close port|limit (?:network )?access|ensure .* not accessible|change (?:the )?default|password|multi-?factor|monitor (?:for|network|traffic|and)|workarounds?|mitigations?|compensating controls?)`)
 	contactKW = regexp.MustCompile(`(?i)\b(contact|call|reach out to|customer (?:service|support)|technical support|service representative)\b`)
 	noFixKW   = regexp.MustCompile(`(?i)\b(no (?:fix|patch|update) (?:is|will be)|will not (?:be )?(?:fix|patch|update|release)|end[- ]of[- ](?:life|support)|no longer supported|does not plan to)`)
@@ -112,22 +112,36 @@ func fixedVersion(s string) string {
 // lends its kind to the list items after it that name no kind of their own.
 func options(f *vuln.Finding) []Option {
 	out := []Option{}
+	// CSAF files often give each list item its own remediation object, so
+	// the lead-in's kind carries across objects of the same category until a
+	// sentence names its own.
+	lead, cat := "", ""
 	for _, r := range f.Remediations {
-		lead := ""
+		if r.Category != cat {
+			lead, cat = "", r.Category
+		}
 		for _, s := range splitSentences(r.Text) {
 			kind, own := classifyOwn(s)
-			if !own && lead != "" {
-				kind = lead
-			}
-			if strings.HasSuffix(s, ":") {
-				lead = kind
+			switch {
+			case strings.HasSuffix(s, ":"):
 				if !own && recommendRe.MatchString(s) {
-					lead = OptionWorkaround // "users should ensure:" introduces measures to take
+					kind = OptionWorkaround // "users should ensure:" introduces measures to take
 				}
+				lead = kind
+			case own:
+				lead = ""
+			case lead != "":
+				kind = lead
 			}
 			o := Option{Kind: kind, Category: r.Category, Text: s, URL: r.URL}
 			if o.Kind == OptionFix {
 				o.FixedVersion = fixedVersion(s)
+				if !own && o.FixedVersion == "" {
+					// A list item under "fixed in the following versions:".
+					if m := fixedRe.FindStringSubmatch(s); m != nil {
+						o.FixedVersion = m[1]
+					}
+				}
 			}
 			out = append(out, o)
 		}
