@@ -48,6 +48,7 @@ type OutboxConfig struct {
 	Interval    time.Duration `yaml:"interval"`    // poll period of the continuous deliverer
 	Concurrency int           `yaml:"concurrency"` // sends in flight per connector
 	GapExpiry   time.Duration `yaml:"gap_expiry"`  // how long a missing event id is waited for (see docs/cmms.md)
+	Retention   time.Duration `yaml:"retention"`   // delivered rows older than this are pruned by Run; 0 keeps them
 }
 
 // DefaultOutbox returns the delivery defaults.
@@ -55,7 +56,7 @@ func DefaultOutbox() OutboxConfig {
 	return OutboxConfig{
 		MaxAttempts: 10, Backoff: 5 * time.Second, MaxBackoff: time.Hour,
 		Timeout: 30 * time.Second, Interval: 10 * time.Second, Concurrency: 4,
-		GapExpiry: 10 * time.Minute,
+		GapExpiry: 10 * time.Minute, Retention: 30 * 24 * time.Hour,
 	}
 }
 
@@ -135,6 +136,9 @@ func LoadConfig(r io.Reader) (Config, error) {
 	}
 	if o.GapExpiry == 0 {
 		o.GapExpiry = def.GapExpiry
+	}
+	if o.Retention == 0 {
+		o.Retention = def.Retention
 	}
 	return cfg, cfg.Validate()
 }

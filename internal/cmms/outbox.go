@@ -510,10 +510,18 @@ ORDER BY d.event_id LIMIT ?`), o.now().UnixMilli(), limit)
 }
 
 // Run feeds and delivers until ctx ends, waking every Outbox.Interval.
+// Delivered rows older than Outbox.Retention are pruned once an hour.
 func (o *Outbox) Run(ctx context.Context) error {
 	t := time.NewTicker(o.cfg.Outbox.Interval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
+		if now := o.now(); o.cfg.Outbox.Retention > 0 && now.Sub(pruned) > time.Hour {
+			if _, err := o.Prune(ctx, now.Add(-o.cfg.Outbox.Retention)); err != nil && ctx.Err() == nil {
+				o.log.Error("cmms: prune", "err", err)
+			}
+			pruned = now
+		}
 		if _, err := o.Feed(ctx); err != nil && ctx.Err() == nil {
 			o.log.Error("cmms: feed", "err", err)
 		}
@@ -640,4 +648,16 @@ func (o *Outbox) Links(ctx context.Context, site string) (map[string]string, err
 		out[tag] = id
 	}
 	return out, rows.Err()
+}
+
+// Prune deletes delivered rows last updated before t, so the outbox does
+// not grow without bound; pending and dead rows are kept. The feed cursor,
+// not these rows, is what keeps events from being queued twice.
+func (o *Outbox) Prune(ctx context.Context, before time.Time) (int, error) {
+	res, err := o.d.ExecContext(ctx, o.d.Rebind(`DELETE FROM cmms_deliveries WHERE status = 'delivered' AND updated < ?`), before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("cmms prune: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

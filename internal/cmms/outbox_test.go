@@ -1,6 +1,7 @@
 package cmms
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -249,4 +250,37 @@ func TestFeedLateEventBehindManyPages(t *testing.T) {
 	if g, _ := ob.gaps(ctx); len(g) != 0 {
 		t.Errorf("gaps left: %v", g)
 	}
+}
+
+func TestPrune(t *testing.T) {
+	inv := fixture(2, 2)
+	conn := &nopConnector{}
+	cfg := testOutboxConfig(ConnectorConfig{Name: "nop", Type: TypeCSV, Path: "unused"})
+	ctx := context.Background()
+	ob, err := Open(ctx, dbtest.SQLite(t), inv, Options{Config: cfg, Connectors: []Connector{conn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, ob)
+	if n, err := ob.Prune(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("recent rows pruned: %d %v", n, err)
+	}
+	if n, err := ob.Prune(ctx, time.Now().Add(time.Second)); err != nil || n != 4 {
+		t.Fatalf("prune = %d %v", n, err)
+	}
+	// Pruned events are not queued again: the cursor, not the rows, decides.
+	if n, err := ob.Feed(ctx); err != nil || n != 0 {
+		t.Fatalf("feed after prune = %d %v", n, err)
+	}
+}
+
+func FuzzLoadConfig(f *testing.F) {
+	f.Add([]byte("cmms:\n  outbox: {max_attempts: 3}\n  connectors:\n    - {name: a, type: csv, path: x}\n"))
+	f.Add([]byte("locations: []\ncmms:\n  connectors:\n    - {name: h, type: webhook, url: http://x, secret: s, events: [new]}\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		cfg, err := LoadConfig(bytes.NewReader(in))
+		if err == nil && cfg.Validate() != nil {
+			t.Fatalf("LoadConfig accepted an invalid config: %v", cfg.Validate())
+		}
+	})
 }
