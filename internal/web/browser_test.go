@@ -359,6 +359,20 @@ func uiJourney(t *testing.T, b *browser, api apiClient) string {
 		t.Error("no CSV export link")
 	}
 	b.screenshot("02-inventory")
+	if total := int(devs["total"].(float64)); total > len(list) {
+		// Page forward and check the range the status line reports.
+		b.do("next page", chromedp.Click(chromedp.CSS("#inv-next")))
+		b.waitRendered("/devices?offset=50")
+		want := fmt.Sprintf("Devices 51–%d of %d", min(100, total), total)
+		if got := strings.ReplaceAll(eval[string](b, `document.getElementById('inv-count').textContent`), ",", ""); got != want {
+			t.Errorf("second page status %q, want %q", got, want)
+		}
+		if f := eval[string](b, `document.activeElement.id`); f != "inv-next" && f != "inv-prev" {
+			t.Errorf("paging moved the keyboard focus to %q", f)
+		}
+		b.do("previous page", chromedp.Click(chromedp.CSS("#inv-prev")))
+		b.waitRendered("/devices")
+	}
 	if len(list) > 0 {
 		// Search for the first device's manufacturer (or id) and compare
 		// with the API's answer to the same query.

@@ -36,6 +36,10 @@ export function navigate(href, replace = false) {
 async function render() {
   const seq = ++renderSeq;
   const main = document.getElementById('main');
+  // A control that caused this render (a filter, a sort button) keeps the
+  // keyboard focus when the new page has it again.
+  const active = document.activeElement;
+  const keep = active && main.contains(active) ? focusKey(active) : '';
   const path = location.pathname;
   let match = null, route = null;
   for (const r of routes) {
@@ -78,7 +82,18 @@ async function render() {
   main.dataset.rendered = path + location.search;
   const h1 = main.querySelector('h1');
   document.title = `${h1 ? h1.textContent : 'Ward'} · Ward`;
-  if (ctx.focus !== false) main.focus({ preventScroll: true });
+  let again = keep ? main.querySelector(keep) : null;
+  // "Next" on the last page is disabled: stay in the same group of controls.
+  if (again && again.disabled) again = again.closest('nav, form')?.querySelector('button:not([disabled])') || null;
+  if (again) again.focus({ preventScroll: true });
+  else main.focus({ preventScroll: true });
+}
+
+// focusKey is a selector that finds the same control on the re-rendered page.
+function focusKey(el) {
+  if (el.id) return `#${CSS.escape(el.id)}`;
+  if (el.dataset && el.dataset.key) return `${el.tagName.toLowerCase()}[data-key="${CSS.escape(el.dataset.key)}"]`;
+  return '';
 }
 
 function siteName(s) {

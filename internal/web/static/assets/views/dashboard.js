@@ -1,7 +1,7 @@
 // Dashboard: device counts by type and manufacturer, risk tiers, the trend
 // of open risk and the newest change events.
 import { get } from '../api.js';
-import { h, panel, empty, fmtNum, timeEl, deviceLink, text } from '../dom.js';
+import { h, panel, empty, fmtNum, timeEl, deviceLink, deviceName, text } from '../dom.js';
 import { barChart, lineChart } from '../charts.js';
 
 const TIERS = [
@@ -58,6 +58,24 @@ export async function render(main, ctx) {
     h('p', {}, h('a', { href: '/devices', 'data-link': true }, 'Open the inventory'))));
   grid.lastChild.classList.add('wide');
   main.append(grid);
+  nameEventDevices(grid.lastChild, evs);
+}
+
+// nameEventDevices replaces device ids in the event list with the names a
+// technician recognizes, once they arrive; the ids stay if a lookup fails.
+function nameEventDevices(root, evs) {
+  const ids = [...new Set(evs.filter(e => !e.device).map(e => e.device_id))].slice(0, 10);
+  for (const id of ids) {
+    get('/api/v1/devices', { q: id, limit: 5 }).then(r => {
+      const d = (r && r.items || []).find(x => x.id === id);
+      if (!d) return;
+      const name = deviceName(d);
+      if (name === id) return;
+      for (const a of root.querySelectorAll('a[data-link]')) {
+        if (a.getAttribute('href') === `/devices/${encodeURIComponent(id)}`) a.textContent = name;
+      }
+    }).catch(() => {});
+  }
 }
 
 function kpi(n, label) {

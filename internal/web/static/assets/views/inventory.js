@@ -83,8 +83,8 @@ export async function render(main, ctx) {
   })));
   const tbody = h('tbody', {}, items.map(d => h('tr', {}, COLS.map(c => h('td', {}, c.value(d))))));
   main.append(h('div', { class: 'table-wrap' }, h('table', { id: 'inventory' }, h('caption', { class: 'visually-hidden' }, 'Devices; activate a column header to sort'), thead, tbody)));
-  const prev = h('button', { type: 'button', class: 'secondary', disabled: state.offset === 0, onclick: () => go({ offset: Math.max(0, state.offset - PAGE) }) }, '← Previous');
-  const next = h('button', { type: 'button', class: 'secondary', disabled: state.offset + items.length >= total, onclick: () => go({ offset: state.offset + PAGE }) }, 'Next →');
+  const prev = h('button', { type: 'button', id: 'inv-prev', class: 'secondary', disabled: state.offset === 0, onclick: () => go({ offset: Math.max(0, state.offset - PAGE) }) }, '← Previous');
+  const next = h('button', { type: 'button', id: 'inv-next', class: 'secondary', disabled: state.offset + items.length >= total, onclick: () => go({ offset: state.offset + PAGE }) }, 'Next →');
   main.append(h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, h('span', {}, `Page ${Math.floor(state.offset / PAGE) + 1} of ${Math.max(1, Math.ceil(total / PAGE))}`), next));
 }
 
