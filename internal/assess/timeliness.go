@@ -49,6 +49,10 @@ type CVETiming struct {
 // fixRevRe finds a revision summary that announces a fix.
 var fixRevRe = regexp.MustCompile(`(?i)\b(fix(es|ed)?|patch(es|ed)?|remediat\w*|hotfix|(new|updated) (software|firmware) (version|release)|(software|firmware) (update|version|release)s? (is |are |was |were )?(now )?(available|released)|released? (a |an )?(new )?(update|version|patch))\b`)
 
+var addRe = regexp.MustCompile(`(?i)\b(add(ed|s|ing)?|new (vulnerabilit(y|ies)|cve))\b`)
+
+var cveRe = regexp.MustCompile(`(?i)\bCVE-\d{4}-\d{4,}\b`)
+
 var fixBuckets = []struct {
 	label string
 	max   int
@@ -85,7 +89,9 @@ func timeliness(hist []vuln.HistoryEntry, full map[string]*vuln.Advisory, items 
 		for _, c := range h.CVEs {
 			ct := CVETiming{CVE: c, Advisory: h.Advisory, Listed: h.Published}
 			for i, rv := range revs {
-				if i > 0 && strings.Contains(strings.ToUpper(rv.Summary), c) {
+				// "Update A - Added CVE-2024-1486": a summary that names the
+				// CVE in another sense (a fix for it) does not date the listing.
+				if i > 0 && strings.Contains(strings.ToUpper(rv.Summary), c) && addRe.MatchString(rv.Summary) {
 					ct.Listed = rv.Date
 					break
 				}
@@ -104,13 +110,22 @@ func timeliness(hist []vuln.HistoryEntry, full map[string]*vuln.Advisory, items 
 				if i == 0 || rv.Date.Before(ct.Listed) {
 					continue
 				}
-				if fixRevRe.MatchString(rv.Summary) {
+				// A fix revision that names CVEs fixes only those ("remediates
+				// CVE-2023-30563 ... and partially remediates CVE-2023-30562").
+				if fixRevRe.MatchString(rv.Summary) && (!cveRe.MatchString(rv.Summary) || strings.Contains(strings.ToUpper(rv.Summary), c)) {
 					d := rv.Date
 					ct.FixDate, ct.FixEvidence = &d, "revision "+rv.Number+": "+oneLine(rv.Summary, 160)
 					break
 				}
 			}
-			if ct.FixDate == nil && class[h.Advisory] == RemedyFix {
+			// Without a dated fix revision for this CVE, a fix offered in the
+			// advisory is dated at the listing; but when a later revision
+			// announced the fix for other CVEs by name, this one has none.
+			namedFix := false
+			for i, rv := range revs {
+				namedFix = namedFix || (i > 0 && fixRevRe.MatchString(rv.Summary) && cveRe.MatchString(rv.Summary))
+			}
+			if ct.FixDate == nil && class[h.Advisory] == RemedyFix && !namedFix {
 				d := ct.Listed
 				ct.FixDate, ct.FixEvidence = &d, "vendor fix offered in the advisory that listed the CVE"
 			}
