@@ -333,6 +333,22 @@ func TestAccuracySimulated(t *testing.T) {
 		}
 	}
 
+	// No device holds an address the simulator gave another device (routed
+	// frames carry the router's MAC with the host's address).
+	owner := map[string]string{}
+	for _, d := range truth.Devices {
+		for _, ip := range d.IPs {
+			owner[ip] = strings.ToLower(d.MAC)
+		}
+	}
+	for _, d := range devs {
+		for _, r := range d.IPs {
+			if m, ok := owner[r.IP]; ok && d.MAC != "" && !slices.Contains(d.MACs, m) {
+				t.Errorf("device %s (%s) holds %s, which belongs to %s", d.ID, d.MAC, r.IP, m)
+			}
+		}
+	}
+
 	if found < len(truth.Devices)*9/10 {
 		t.Errorf("only %d of %d labeled devices found", found, len(truth.Devices))
 	}

@@ -217,11 +217,7 @@ func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, 
 			d = nil // only random-MAC devices are joined by name
 		}
 	}
-	if d != nil && d.Router && a.IsValid() && !hasIP(d, a) {
-		// Routed traffic: the MAC is the router's, the IP someone else's.
-		return b.resolveIP(a, t, true)
-	}
-	if d == nil && a.IsValid() {
+	if d == nil && a.IsValid() && !gatewayMAC(mac) {
 		// Adopt a device so far known only by this address.
 		if d, err = b.lookup(Key{KeyIP, a.String()}); err != nil {
 			return nil, err
@@ -234,6 +230,7 @@ func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, 
 	}
 	if d == nil {
 		d = b.create(Key{KeyMAC, m}, t)
+		d.Router = gatewayMAC(mac)
 	}
 	if d.MAC == "" {
 		d.MAC = m
@@ -247,6 +244,28 @@ func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, 
 	b.setKey(Key{KeyMAC, m}, d.ID)
 	if cid != "" {
 		b.addClientID(d, cid)
+	}
+	if d.Router && a.IsValid() && !hasIP(d, a) {
+		// Routed traffic: the MAC is the router's, the IP someone else's.
+		return b.resolveIP(a, t, true)
+	}
+	if a.IsValid() && (len(d.IPs) == 0 || d.IPs[0].IP != a.String()) {
+		// The address is bound to another device with its own MAC, heard
+		// with it recently: this frame was routed to us by d.
+		owner, err := b.lookup(Key{KeyLease, a.String()})
+		if err != nil {
+			return nil, err
+		}
+		if owner != nil && owner.ID != d.ID && owner.MAC != "" && len(owner.IPs) > 0 &&
+			owner.IPs[0].IP == a.String() && t.Sub(owner.IPs[0].Last) < 24*time.Hour {
+			d.Routed++
+			if d.Routed >= 3 {
+				d.Router = true
+			}
+			b.dirty[d.ID] = true
+			b.observeIP(owner, a, "observed", t)
+			return owner, nil
+		}
 	}
 	if a.IsValid() {
 		b.observeIP(d, a, "observed", t)
@@ -282,6 +301,23 @@ func (b *batch) resolveIP(a netip.Addr, t time.Time, create bool) (*Device, erro
 	d = b.create(Key{KeyIP, a.String()}, t)
 	b.observeIP(d, a, "observed", t)
 	return d, nil
+}
+
+// gatewayMAC reports the virtual MACs of first-hop redundancy protocols
+// (HSRP v1/v2, VRRP): always a router, never the host behind the address.
+func gatewayMAC(m net.HardwareAddr) bool {
+	if len(m) != 6 {
+		return false
+	}
+	switch {
+	case m[0] == 0 && m[1] == 0 && m[2] == 0x0c && m[3] == 0x07 && m[4] == 0xac: // HSRPv1
+		return true
+	case m[0] == 0 && m[1] == 0 && m[2] == 0x0c && m[3] == 0x9f && m[4]&0xf0 == 0xf0: // HSRPv2
+		return true
+	case m[0] == 0 && m[1] == 0 && m[2] == 0x5e && m[3] == 0 && (m[4] == 1 || m[4] == 2): // VRRP
+		return true
+	}
+	return false
 }
 
 func hasIP(d *Device, a netip.Addr) bool {
@@ -351,6 +387,12 @@ func (b *batch) observeIP(d *Device, a netip.Addr, source string, t time.Time) {
 		d.IPs = d.IPs[:b.s.opt.MaxIPs]
 	}
 	if d.MAC != "" || d.BehindGateway {
+		// A router that carried this address before its owner was heard
+		// gives it up. (A lookup error resurfaces on the next lookup.)
+		if prev, _ := b.lookup(Key{KeyLease, s}); prev != nil && prev.ID != d.ID && prev.Router && !d.Router {
+			prev.IPs = slices.DeleteFunc(prev.IPs, func(r IPRecord) bool { return r.IP == s })
+			b.dirty[prev.ID] = true
+		}
 		b.setKey(Key{KeyLease, s}, d.ID)
 	}
 	if !d.Router && d.MAC != "" && source == "observed" {
@@ -366,7 +408,7 @@ func (b *batch) observeIP(d *Device, a netip.Addr, source string, t time.Time) {
 	}
 	sub := subnetOf(a, b.s.opt.Locations)
 	if d.Subnet != sub {
-		if d.Subnet != "" && moved {
+		if d.Subnet != "" && moved && !d.Router {
 			b.event(d, EventMoved, "subnet", d.Subnet, sub, t)
 		}
 		d.Subnet = sub

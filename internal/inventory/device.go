@@ -29,6 +29,7 @@ type Device struct {
 	BehindGateway bool              `json:"behind_gateway,omitempty"`
 	Gateways      []string          `json:"gateways,omitempty"`  // ids of devices that reported this one
 	Router        bool              `json:"router,omitempty"`    // its MAC carries many source IPs
+	Routed        int               `json:"routed,omitempty"`    // frames seen carrying other devices' addresses
 	Equipment     []string          `json:"equipment,omitempty"` // non-EUI HL7 equipment ids it reported
 	ClientIDs     []string          `json:"client_ids,omitempty"`
 	IPs           []IPRecord        `json:"ips,omitempty"` // most recent first
