@@ -66,7 +66,7 @@ func writePlanMarkdown(w io.Writer, p *risk.Plan) error {
 	}
 	for i, s := range p.Steps {
 		a := p.Actions[i]
-		fmt.Fprintf(&b, "\n## %d. %s\n\n%s\n\n- id: `%s`\n- effort: %s\n- devices: %s\n", s.Rank, a.Title, a.Why, a.ID, a.Effort, deviceList(a))
+		fmt.Fprintf(&b, "\n## %d. %s\n\n%s\n\n- id: `%s`\n- effort: %s\n- devices: %s\n- effect: %s\n", s.Rank, a.Title, a.Why, a.ID, a.Effort, deviceList(a), effectSummary(a))
 		for _, t := range a.Texts {
 			fmt.Fprintf(&b, "- manufacturer: %s\n", t)
 		}
@@ -101,3 +101,28 @@ func paren(s string) string {
 }
 
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// effectSummary counts priority changes: "2 Immediate → Out-of-Cycle, 1 resolved".
+func effectSummary(a risk.Action) string {
+	names := map[string]string{"I": "Immediate", "O": "Out-of-Cycle", "S": "Scheduled", "D": "Defer", "": "resolved"}
+	counts := map[string]int{}
+	var order []string
+	for _, e := range a.Effects {
+		k := names[e.PriorityBefore] + " → " + names[e.PriorityAfter]
+		switch {
+		case e.PriorityAfter == "":
+			k = "resolved"
+		case e.PriorityAfter == e.PriorityBefore:
+			k = names[e.PriorityBefore] + ", lower score"
+		}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -33,6 +33,7 @@ type ServiceEvidence struct {
 	OutsideSegment bool      `json:"outside_segment"`
 	LastUsed       time.Time `json:"last_used,omitzero"`
 	Local          bool      `json:"local,omitempty"`
+	Signals        []string  `json:"signals"` // weak practices Ward saw in this protocol (smbv1, cleartext community, ...)
 }
 
 // site is what Ward knows about all devices, for fleet sizes and subnets.
@@ -121,7 +122,7 @@ func observed(d *inventory.Device) time.Duration {
 // serviceEvidence looks for svc's ports and protocols on d.
 func (s *site) serviceEvidence(d *inventory.Device, svc *Service, why string, minObs time.Duration) ServiceEvidence {
 	ev := ServiceEvidence{Key: svc.Key, Name: svc.Name, Ports: svc.Ports, MatchedBy: why, Local: svc.Local,
-		SeenPorts: []PortRef{}, Peers: []string{}, PeerSubnets: []string{}, PublicPeers: []string{}}
+		SeenPorts: []PortRef{}, Peers: []string{}, PeerSubnets: []string{}, PublicPeers: []string{}, Signals: []string{}}
 	if svc.Local {
 		ev.Status = StatusUnknown
 		return ev
@@ -162,7 +163,7 @@ func (s *site) serviceEvidence(d *inventory.Device, svc *Service, why string, mi
 		}
 		addPeer(c.Peer, c.Last)
 	}
-	slices.Sort(ev.Peers)
+	sortAddrs(ev.Peers)
 	for _, ip := range ev.Peers {
 		if Public(ip) {
 			ev.PublicPeers = append(ev.PublicPeers, ip)
@@ -176,6 +177,12 @@ func (s *site) serviceEvidence(d *inventory.Device, svc *Service, why string, mi
 		}
 	}
 	slices.Sort(ev.PeerSubnets)
+	for _, sg := range d.Signals {
+		if slices.Contains(svc.Protocols, sg.Protocol) && !slices.Contains(ev.Signals, sg.Name) {
+			ev.Signals = append(ev.Signals, sg.Name)
+		}
+	}
+	slices.Sort(ev.Signals)
 	switch {
 	case len(ev.SeenPorts) > 0:
 		ev.Status = StatusSeen
@@ -202,7 +209,7 @@ func publicContacts(d *inventory.Device) []string {
 			out = append(out, c.Peer)
 		}
 	}
-	slices.Sort(out)
+	sortAddrs(out)
 	return out
 }
 
@@ -255,4 +262,22 @@ func span(d time.Duration) string {
 	default:
 		return "less than a few minutes"
 	}
+}
+
+// sortAddrs orders IP addresses numerically (10.0.8.14 before 10.0.24.1);
+// unparsable strings go last, in text order.
+func sortAddrs(ips []string) {
+	slices.SortFunc(ips, func(a, b string) int {
+		x, errX := netip.ParseAddr(a)
+		y, errY := netip.ParseAddr(b)
+		switch {
+		case errX == nil && errY == nil:
+			return x.Compare(y)
+		case errX == nil:
+			return -1
+		case errY == nil:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
 }

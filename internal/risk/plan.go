@@ -147,9 +147,19 @@ type Action struct {
 	FixedVersion string         `json:"fixed_version,omitempty"`
 	ACL          *ACL           `json:"acl,omitempty"`
 	Findings     []string       `json:"findings"`     // item ids it mitigates
+	Effects      []Effect       `json:"effects"`      // what it does to each, alone
 	RiskRemoved  float64        `json:"risk_removed"` // alone, from the current residual risk
 	PerEffort    float64        `json:"risk_removed_per_effort"`
 	Applied      bool           `json:"applied"`
+}
+
+// Effect is what an action alone does to one finding's residual risk.
+type Effect struct {
+	Finding        string  `json:"finding"`
+	PriorityBefore string  `json:"priority_before"`
+	PriorityAfter  string  `json:"priority_after"` // "" when resolved
+	ScoreBefore    float64 `json:"score_before"`
+	ScoreAfter     float64 `json:"score_after"`
 }
 
 // Step is one action in plan order with its marginal effect.
@@ -200,7 +210,7 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 		if !ok {
 			ef := effortOf[kind]
 			c = &candidate{a: &Action{ID: id, Kind: kind, Effort: ef.class, EffortCost: ef.cost,
-				Devices: []ActionDevice{}, Ports: []PortRef{}, AllowedPeers: []string{}, Texts: []string{}, Findings: []string{}}, items: map[int]bool{}}
+				Devices: []ActionDevice{}, Ports: []PortRef{}, AllowedPeers: []string{}, Texts: []string{}, Findings: []string{}, Effects: []Effect{}}, items: map[int]bool{}}
 			cands[id] = c
 			order = append(order, id)
 		}
@@ -271,22 +281,30 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 		i  int
 		fx string
 	}
-	cache := map[cacheKey]float64{}
-	score := func(i int, fx effects) (float64, error) {
+	type outcome struct {
+		score    float64
+		priority string
+	}
+	cache := map[cacheKey]outcome{}
+	judge := func(i int, fx effects) (outcome, error) {
 		k := cacheKey{i, fx.key()}
 		if v, ok := cache[k]; ok {
 			return v, nil
 		}
-		v := 0.0
+		var v outcome
 		if !fx.resolved {
 			r, err := e.decide(byID[items[i].DeviceID], &items[i], fx, at)
 			if err != nil {
-				return 0, err
+				return v, err
 			}
-			v = r.score
+			v = outcome{r.score, r.dec.Priority}
 		}
 		cache[k] = v
 		return v, nil
+	}
+	score := func(i int, fx effects) (float64, error) {
+		o, err := judge(i, fx)
+		return o.score, err
 	}
 	cur := make([]effects, len(items))
 	total := 0.0
@@ -299,17 +317,18 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 		c := cands[id]
 		a := c.a
 		for i := range c.items {
-			now, err := score(i, cur[i])
+			now, err := judge(i, cur[i])
 			if err != nil {
 				return nil, err
 			}
-			after, err := score(i, cur[i].with(a.Kind, a.ServiceKey))
+			after, err := judge(i, cur[i].with(a.Kind, a.ServiceKey))
 			if err != nil {
 				return nil, err
 			}
-			if after < now {
+			if after.score < now.score {
 				a.Findings = append(a.Findings, items[i].ID)
-				a.RiskRemoved += now - after
+				a.Effects = append(a.Effects, Effect{Finding: items[i].ID, PriorityBefore: now.priority, PriorityAfter: after.priority, ScoreBefore: now.score, ScoreAfter: after.score})
+				a.RiskRemoved += now.score - after.score
 			} else {
 				delete(c.items, i)
 			}
@@ -318,6 +337,7 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 			continue
 		}
 		sort.Strings(a.Findings)
+		sort.Slice(a.Effects, func(x, y int) bool { return a.Effects[x].Finding < a.Effects[y].Finding })
 		if perDevice[a.Kind] {
 			// Work done on each device costs more for a bigger fleet, with
 			// economies of scale; a network change is done once.
@@ -470,6 +490,7 @@ func (e *Engine) describe(a *Action, byID map[string]*inventory.Device, items []
 		a.Title = fmt.Sprintf("Turn off %s (%s) on %s", a.Service, joinPorts(a.Ports), who)
 		a.Why = fmt.Sprintf("Not used in %s of observation: no device ever connected to it, so switching it off should not disturb clinical work. ", span(obs)) + covers
 	case KindRestrict:
+		sortAddrs(a.AllowedPeers)
 		a.Title = fmt.Sprintf("Allow %s (%s) on %s only from the %d client(s) that use it", a.Service, joinPorts(a.Ports), who, len(a.AllowedPeers))
 		a.Why = fmt.Sprintf("Ward saw only these clients use it in %s: %s. Everyone else can be blocked without disturbing them. ", span(obs), strings.Join(first(a.AllowedPeers, 6), ", ")) + covers
 		a.ACL = restrictACL(a)

@@ -653,6 +653,9 @@ func (e *Engine) exposure(d *inventory.Device, it *Item, fx effects, localOnly b
 			default:
 				sw = fmt.Sprintf("%s (%s) was not seen, but Ward has watched this device for only %s, too short to be sure", s.Name, joinPorts(s.Ports), obs)
 			}
+			if len(s.Signals) > 0 {
+				sw += fmt.Sprintf(" (Ward also saw %s)", strings.ReplaceAll(strings.Join(s.Signals, ", "), "_", " "))
+			}
 			best, bestF = max(best, rank), max(bestF, f)
 			parts = append(parts, sw)
 		}

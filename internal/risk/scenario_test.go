@@ -365,6 +365,14 @@ func TestEveryItemAndActionExplainsItself(t *testing.T) {
 		if a.Title == "" || len(a.Why) < 30 || len(a.Findings) == 0 || a.Effort == "" {
 			t.Errorf("action %s explains too little: %+v", a.ID, a)
 		}
+		if len(a.Effects) != len(a.Findings) {
+			t.Errorf("action %s: %d effects for %d findings", a.ID, len(a.Effects), len(a.Findings))
+		}
+		for _, x := range a.Effects {
+			if !(x.ScoreAfter < x.ScoreBefore) || priorityRank[x.PriorityAfter] > priorityRank[x.PriorityBefore] {
+				t.Errorf("action %s makes %s worse or no better: %+v", a.ID, x.Finding, x)
+			}
+		}
 	}
 }
 
