@@ -84,6 +84,7 @@ func newRootCmd() *cobra.Command {
 		newAlertsCmd(g),
 		newBaselineCmd(g),
 		newAssessCmd(g),
+		newExportCmd(g),
 	)
 	return root
 }

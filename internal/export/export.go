@@ -70,6 +70,9 @@ type LoadOptions struct {
 	Logger *slog.Logger // nil: discard
 	Now    time.Time    // zero: time.Now
 	Tool   string
+	// InventoryOnly skips matching and risk assessment: enough for the
+	// formats without findings (see Format.HasFindings).
+	InventoryOnly bool
 }
 
 // Load reads the inventory of d, matches it against the database's feeds
@@ -100,6 +103,9 @@ func Load(ctx context.Context, d *db.DB, o LoadOptions) (*Input, error) {
 	}
 	if in.Devices, _, err = inv.ListDevices(ctx, inventory.DeviceFilter{Site: o.Site, Sort: "id"}); err != nil {
 		return nil, fmt.Errorf("export: list devices: %w", err)
+	}
+	if o.InventoryOnly {
+		return in, loadAssetTags(ctx, d, inv, in, log)
 	}
 	p, origin, err := feeds.OpenProvider(ctx, d, log)
 	if err != nil {
@@ -134,23 +140,28 @@ func Load(ctx context.Context, d *db.DB, o LoadOptions) (*Input, error) {
 	if in.Items, err = eng.Assess(risk.Input{Devices: in.Devices, Findings: in.Findings, Texts: texts, EPSS: epss, Controls: in.Controls, At: in.At}); err != nil {
 		return nil, fmt.Errorf("export: assess: %w", err)
 	}
-	// Asset tags live with the CMMS links; opening the outbox creates its
-	// tables when the database has never had them.
+	return in, loadAssetTags(ctx, d, inv, in, log)
+}
+
+// loadAssetTags reads the CMMS asset tags of the devices. They live with
+// the CMMS links; opening the outbox creates its tables when the database
+// has never had them.
+func loadAssetTags(ctx context.Context, d *db.DB, inv *sqlstore.Store, in *Input, log *slog.Logger) error {
 	ob, err := cmms.Open(ctx, d, inv, cmms.Options{Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("export: cmms links: %w", err)
+		return fmt.Errorf("export: cmms links: %w", err)
 	}
 	in.AssetTags = map[string]string{}
 	for _, dev := range in.Devices {
 		tag, err := ob.AssetTag(ctx, dev.Site, dev.ID)
 		if err != nil {
-			return nil, fmt.Errorf("export: %w", err)
+			return fmt.Errorf("export: %w", err)
 		}
 		if tag != "" {
 			in.AssetTags[dev.ID] = tag
 		}
 	}
-	return in, nil
+	return nil
 }
 
 func advisoryRefs(ctx context.Context, p vuln.Provider, fs []vuln.Finding) (map[string]AdvisoryRef, error) {
@@ -191,6 +202,9 @@ func Write(w io.Writer, f Format, in *Input) error {
 	}
 	return fmt.Errorf("export: unknown format %q (want one of %v)", f, Formats)
 }
+
+// HasFindings says whether the format carries findings (needs matching).
+func (f Format) HasFindings() bool { return f == CycloneDXVEX || f == CSAFVEX }
 
 // ParseFormat checks a format name.
 func ParseFormat(s string) (Format, error) {
