@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,7 +89,27 @@ func TestServiceNowDelivery(t *testing.T) {
 			inv := fixture(5, 4)
 			rcv := newReceiver()
 			rcv.fail, rcv.slow, rcv.delay = 3, 4, 300*time.Millisecond
+			var setsMu sync.Mutex // a slow answer overlaps the next request
+			var sets []string     // import sets issued, in order
+			runAfter := 0
+			rcv.answer = func() any {
+				setsMu.Lock()
+				defer setsMu.Unlock()
+				sets = append(sets, fmt.Sprintf("ISET%04d", len(sets)+1))
+				return map[string]string{"import_set_id": sets[len(sets)-1], "multi_import_set_id": "M1"}
+			}
 			srv := rcv.serve(t, func(req *http.Request) ([]change, error) {
+				setsMu.Lock()
+				issued := slices.Clone(sets)
+				setsMu.Unlock()
+				if ra := req.URL.Query().Get("run_after"); ra != "" {
+					if !slices.Contains(issued, ra) {
+						return nil, fmt.Errorf("run_after %q was never issued (%v)", ra, issued)
+					}
+					setsMu.Lock()
+					runAfter++
+					setsMu.Unlock()
+				}
 				if req.URL.Path != "/api/now/import/u_ward_devices/insertMultiple" {
 					return nil, fmt.Errorf("path %s", req.URL.Path)
 				}
@@ -131,6 +153,11 @@ func TestServiceNowDelivery(t *testing.T) {
 			}
 			drain(t, ob)
 			rcv.check(t, wantKeys(inv, "sn", DefaultEvents))
+			setsMu.Lock()
+			defer setsMu.Unlock()
+			if runAfter == 0 || runAfter < len(sets)-3 {
+				t.Errorf("only %d of %d requests chained with run_after", runAfter, len(sets))
+			}
 		})
 	}
 }

@@ -26,6 +26,7 @@ type receiver struct {
 	applied  map[string]bool    // idempotency key -> applied
 	dupes    int                // replays recognised by key
 	order    map[string][]int64 // device -> event ids in the order applied
+	answer   func() any         // the JSON answer; nil: {"status":"ok"}
 }
 
 func newReceiver() *receiver {
@@ -89,8 +90,12 @@ func (r *receiver) serve(t *testing.T, parse func(*http.Request) ([]change, erro
 		if m == 2 {
 			time.Sleep(r.delay)
 		}
+		var ans any = map[string]string{"status": "ok"}
+		if r.answer != nil {
+			ans = r.answer()
+		}
 		w.WriteHeader(http.StatusCreated)
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+		_ = json.NewEncoder(w).Encode(ans)
 	}))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

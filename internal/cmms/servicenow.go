@@ -7,17 +7,23 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 )
 
 // ServiceNow posts records to an Import Set staging table with
 // POST {url}/api/now/import/{table}/insertMultiple; the transform map on the
-// instance turns them into CMDB/asset updates.
+// instance turns them into CMDB/asset updates. The instance transforms
+// asynchronously by default, so each request names the previous import set
+// in run_after: import sets are transformed in the order they were sent.
 type ServiceNow struct {
 	name, endpoint    string
 	user, pass, token string
 	fields            []Field
 	batch             int
 	client            HTTPDoer
+
+	mu      sync.Mutex
+	lastSet string // import_set_id of the last accepted request
 }
 
 // NewServiceNow builds the connector; client nil uses http.DefaultClient.
@@ -39,6 +45,7 @@ func NewServiceNow(cc ConnectorConfig, client HTTPDoer) *ServiceNow {
 	if s.batch <= 0 {
 		s.batch = 100
 	}
+	s.batch = min(s.batch, 200) // the documented per-request limit
 	return s
 }
 
@@ -79,5 +86,22 @@ func (s *ServiceNow) Send(ctx context.Context, batch []Message) error {
 		req.SetBasicAuth(s.user, s.pass)
 		hdr.Set("Authorization", req.Header.Get("Authorization"))
 	}
-	return post(ctx, s.client, s.endpoint, body, hdr)
+	// Sends are serialised so run_after always names the previous set.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.endpoint
+	if s.lastSet != "" {
+		u += "?run_after=" + url.QueryEscape(s.lastSet)
+	}
+	answer, err := postRead(ctx, s.client, u, body, hdr)
+	if err != nil {
+		return err
+	}
+	var res struct {
+		ImportSetID string `json:"import_set_id"`
+	}
+	if json.Unmarshal(answer, &res) == nil && res.ImportSetID != "" {
+		s.lastSet = res.ImportSetID
+	}
+	return nil
 }
