@@ -221,8 +221,28 @@ func routeCases() map[string]routeCase {
 				return "/api/v1/sensors/upload", func() io.Reader { return bytes.NewReader(data) }, []string{"Content-Encoding", "gzip"}
 			}, ok: 200, foreignCode: 403},
 		"GET /api/v1/feeds/status": {own: get("/api/v1/feeds/status"), ok: 200},
-		"GET /api/v1/audit":        {own: get("/api/v1/audit?limit=5"), ok: 200},
-		"POST /logout":             {own: get("/logout"), ok: 303},
+		"GET /api/v1/tokens":       {own: get("/api/v1/tokens"), ok: 200},
+		"POST /api/v1/tokens": {own: func(*fixture) (string, func() io.Reader, []string) {
+			return "/api/v1/tokens", func() io.Reader { return strings.NewReader(`{"role":"sensor","site":"a2","name":"new"}`) }, nil
+		}, foreign: func(*fixture) (string, func() io.Reader, []string) {
+			return "/api/v1/tokens", func() io.Reader { return strings.NewReader(`{"role":"sensor","site":"b1"}`) }, nil
+		}, ok: 201, foreignCode: 403},
+		"DELETE /api/v1/tokens/{id}": {own: func(f *fixture) (string, func() io.Reader, []string) {
+			// A fresh token of acme to revoke each time.
+			_, tok, err := f.auth.CreateToken(context.Background(), "test", "acme", auth.Viewer, "", "victim")
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return "/api/v1/tokens/" + tok.ID, nil, nil
+		}, foreign: func(f *fixture) (string, func() io.Reader, []string) {
+			p, err := f.auth.Authenticate(context.Background(), f.tokens["beta/viewer"])
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return "/api/v1/tokens/" + p.TokenID, nil, nil
+		}, ok: 200, foreignCode: 404},
+		"GET /api/v1/audit": {own: get("/api/v1/audit?limit=5"), ok: 200},
+		"POST /logout":      {own: get("/logout"), ok: 303},
 	}
 }
 

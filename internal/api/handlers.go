@@ -54,6 +54,12 @@ func (a *API) table() []Route {
 		{Method: "POST", Path: "/api/v1/sensors/upload", Tag: "sensors", Summary: "Upload one observation batch (gzip JSON); idempotent per batch_id",
 			Roles: sensors, Body: `gzip JSON {"batch_id", "sensor", "site", "observations"}`, MaxBody: a.cfg.MaxUpload, handle: a.handleUpload},
 		{Method: "GET", Path: "/api/v1/feeds/status", Tag: "vulnerabilities", Summary: "Loaded vulnerability feeds", Roles: readers, handle: a.handleFeeds},
+		{Method: "GET", Path: "/api/v1/tokens", Tag: "tenancy", Summary: "API tokens of your organization (never their secrets)", Roles: admins,
+			handle: a.handleTokens},
+		{Method: "POST", Path: "/api/v1/tokens", Tag: "tenancy", Summary: "Create a token; the secret is in this response only", Roles: admins,
+			Body: `{"role", "site", "name"}`, handle: a.handleCreateToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Tag: "tenancy", Summary: "Revoke a token and end its sessions", Roles: admins,
+			handle: a.handleRevokeToken},
 		{Method: "GET", Path: "/api/v1/audit", Tag: "tenancy", Summary: "Audit log of your organization, newest first", Roles: admins,
 			Params: pageParams, handle: a.handleAudit},
 	}
@@ -515,5 +521,57 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return err
 	}
 	writeJSON(w, http.StatusOK, uplink.Response{Applied: applied && fresh})
+	return nil
+}
+
+func (a *API) handleTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	ts, err := a.cfg.Auth.Tokens(r.Context(), p.Org)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listResponse{Items: ts, Total: len(ts), Limit: len(ts), Offset: 0})
+	return nil
+}
+
+type createToken struct {
+	Role auth.Role `json:"role"`
+	Site string    `json:"site"`
+	Name string    `json:"name"`
+}
+
+func (a *API) handleCreateToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var in createToken
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if len(in.Name) > 128 {
+		return errorf(http.StatusBadRequest, "name longer than 128 characters")
+	}
+	if in.Site != "" {
+		if _, err := a.scope(r.Context(), p, in.Site); err != nil {
+			return err
+		}
+	}
+	secret, tok, err := a.cfg.Auth.CreateToken(r.Context(), p.Actor(), p.Org, in.Role, in.Site, in.Name)
+	if errors.Is(err, auth.ErrInvalid) || errors.Is(err, auth.ErrNotFound) {
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "info": tok})
+	return nil
+}
+
+func (a *API) handleRevokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id := r.PathValue("id")
+	err := a.cfg.Auth.RevokeToken(r.Context(), p.Actor(), p.Org, id)
+	if errors.Is(err, auth.ErrNotFound) {
+		return errorf(http.StatusNotFound, "token %q not found", id)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
 	return nil
 }

@@ -365,8 +365,9 @@ func (s *Store) byHash(ctx context.Context, hash string) (Principal, error) {
 	var p Principal
 	var role string
 	var revoked int
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, org, role, site, revoked FROM auth_tokens WHERE hash = ?`), hash).
-		Scan(&p.TokenID, &p.Name, &p.Org, &role, &p.Site, &revoked)
+	var last sql.NullInt64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, org, role, site, revoked, last_used FROM auth_tokens WHERE hash = ?`), hash).
+		Scan(&p.TokenID, &p.Name, &p.Org, &role, &p.Site, &revoked, &last)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && revoked != 0) {
 		return Principal{}, ErrUnauthenticated
 	}
@@ -374,6 +375,11 @@ func (s *Store) byHash(ctx context.Context, hash string) (Principal, error) {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	p.Role = Role(role)
+	// Record use at most once a minute: a write per request would make
+	// every read a write.
+	if now := s.now(); !last.Valid || now.Sub(time.Unix(0, last.Int64)) > time.Minute {
+		_, _ = s.db.ExecContext(ctx, s.q(`UPDATE auth_tokens SET last_used = ? WHERE id = ?`), now.UnixNano(), p.TokenID)
+	}
 	return p, nil
 }
 
@@ -489,4 +495,31 @@ func (s *Store) AuditLog(ctx context.Context, org string, limit, offset int) ([]
 		out = append(out, e)
 	}
 	return out, total, rows.Err()
+}
+
+// Tokens lists org's tokens that are not revoked (never their secrets).
+func (s *Store) Tokens(ctx context.Context, org string) ([]Token, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, name, org, role, site, created, last_used FROM auth_tokens
+		WHERE org = ? AND revoked = 0 ORDER BY created, id`), org)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []Token{}
+	for rows.Next() {
+		var t Token
+		var role string
+		var created int64
+		var last sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.Name, &t.Org, &role, &t.Site, &created, &last); err != nil {
+			return nil, err
+		}
+		t.Role, t.Created = Role(role), time.Unix(0, created).UTC()
+		if last.Valid {
+			lu := time.Unix(0, last.Int64).UTC()
+			t.LastUsed = &lu
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }

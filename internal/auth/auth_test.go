@@ -59,6 +59,12 @@ func TestTokensSessionsAudit(t *testing.T) {
 		if err != nil || p.Org != "acme" || p.Role != Admin || p.TokenID != tok.ID {
 			t.Fatalf("Authenticate = %+v, %v", p, err)
 		}
+		if ts, err := s.Tokens(ctx, "acme"); err != nil || len(ts) != 1 || ts[0].LastUsed == nil || !ts[0].LastUsed.Equal(now) {
+			t.Fatalf("Tokens after use = %+v, %v", ts, err)
+		}
+		if ts, _ := s.Tokens(ctx, "other"); len(ts) != 0 {
+			t.Fatalf("tokens leak across orgs: %+v", ts)
+		}
 		if _, err := s.Authenticate(ctx, secret+"x"); !errors.Is(err, ErrUnauthenticated) {
 			t.Fatalf("wrong secret: %v", err)
 		}
