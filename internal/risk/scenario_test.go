@@ -343,6 +343,13 @@ func TestEveryItemAndActionExplainsItself(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, it := range items {
+		in := map[string]string{"E": it.Decision.Exploitation, "EXP": it.Decision.Exposure, "A": it.Decision.Automatable, "HI": it.Decision.HumanImpact}
+		out, err := e.deployer.Decide(in)
+		if err != nil || out.Key != it.Decision.Priority || e.deployer.Vector(in, out, at) != it.Decision.Vector {
+			t.Errorf("%s: decision %+v is not the official table's (%v, %v)", it.ID, it.Decision, out, err)
+		}
+	}
 	want := []string{"Exploitation", "How it is attacked", "System exposure", "Automatable", "Safety impact", "Mission impact", "Human impact", "Decision"}
 	for _, it := range items {
 		var got []string
