@@ -87,6 +87,12 @@ CREATE TABLE inv_batches (
 	observations INTEGER NOT NULL, ingested_at BIGINT NOT NULL
 );`,
 	},
+	{
+		// Device lists page by recency and filter by type and manufacturer.
+		SQLite: `
+CREATE INDEX inv_devices_last_seen ON inv_devices(last_seen, id);
+CREATE INDEX inv_devices_type ON inv_devices(type, manufacturer);`,
+	},
 }
 
 // Store is the SQL inventory store.
@@ -426,16 +432,24 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 	if desc {
 		dir = " DESC"
 	}
-	// NULLs last in both dialects, then id for a stable page order.
-	q := `SELECT doc FROM inv_devices` + cond + ` ORDER BY (` + order + ` IS NULL), ` + order + dir + `, id`
+	// NULLs last in both dialects (only nullable columns need the extra
+	// term, which would defeat an index), then id for a stable page order.
+	orderBy := order + dir + ", id"
+	if order != "id" && order != "first_seen" && order != "last_seen" {
+		orderBy = "(" + order + " IS NULL), " + orderBy
+	}
+	// Page over narrow rows first, then fetch the documents of that page:
+	// sorting whole documents would move megabytes per query.
+	q := `SELECT id FROM inv_devices` + cond + ` ORDER BY ` + orderBy
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	if f.Offset > 0 {
 		if f.Limit <= 0 {
-			q += " LIMIT -1"
 			if s.d.Dialect == db.Postgres {
-				q = strings.TrimSuffix(q, " LIMIT -1") + " LIMIT ALL"
+				q += " LIMIT ALL"
+			} else {
+				q += " LIMIT -1"
 			}
 		}
 		q += fmt.Sprintf(" OFFSET %d", f.Offset)
@@ -444,16 +458,50 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 	if err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
 	}
-	defer rows.Close()
-	var out []*inventory.Device
+	var ids []string
 	for rows.Next() {
-		d, err := scanDoc(rows)
-		if err != nil {
-			return nil, 0, err
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("list devices: %w", err)
 		}
-		out = append(out, d)
+		ids = append(ids, id)
 	}
-	return out, total, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list devices: %w", err)
+	}
+	byID := make(map[string]*inventory.Device, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.d.QueryContext(ctx, s.d.Rebind(`SELECT doc FROM inv_devices WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list devices: %w", err)
+		}
+		for rows.Next() {
+			d, err := scanDoc(rows)
+			if err != nil {
+				rows.Close()
+				return nil, 0, err
+			}
+			byID[d.ID] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, 0, fmt.Errorf("list devices: %w", err)
+		}
+	}
+	out := make([]*inventory.Device, 0, len(ids))
+	for _, id := range ids {
+		if d := byID[id]; d != nil { // deleted (merged) between the two queries
+			out = append(out, d)
+		}
+	}
+	return out, total, nil
 }
 
 // GetDevice implements inventory.Reader.
