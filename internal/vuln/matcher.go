@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/wardiomt/ward/internal/cpe"
 	"github.com/wardiomt/ward/internal/version"
 )
 
@@ -99,6 +100,7 @@ func (f *Finding) MaxCVSS() float64 {
 // Matcher matches devices against an in-memory index built once from a
 // Provider; it is safe for concurrent use.
 type Matcher struct {
+	byCPE    map[string][]cpeRef // "vendor:product" of CPE products
 	names    map[string]*names
 	ranges   map[string]parsedRange
 	p        Provider
@@ -118,6 +120,12 @@ type prodRef struct {
 	rngErr error
 	cveIdx []int // indices of Vulns that list this product
 	det    *detailsSlot
+}
+
+// cpeRef is a product entry with a CPE, for components that carry one.
+type cpeRef struct {
+	ref prodRef
+	wfn cpe.WFN
 }
 
 // detailsSlot caches a product entry's finding details, filled by the
@@ -184,7 +192,7 @@ type Options struct {
 
 // NewMatcher indexes every advisory of p.
 func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
-	m := &Matcher{names: map[string]*names{}, ranges: map[string]parsedRange{}, p: p, norm: o.Normalizer, log: o.Logger, byMfr: map[string][]prodRef{},
+	m := &Matcher{byCPE: map[string][]cpeRef{}, names: map[string]*names{}, ranges: map[string]parsedRange{}, p: p, norm: o.Normalizer, log: o.Logger, byMfr: map[string][]prodRef{},
 		cveInfo: map[string]*cveAgg{}, platform: o.Platform}
 	if m.norm == nil {
 		m.norm = NewNormalizer(nil)
@@ -288,6 +296,12 @@ func (m *Matcher) index(a *Advisory) {
 		}
 		key := fold(mfr)
 		m.byMfr[key] = append(m.byMfr[key], ref)
+		if p.CPE != "" {
+			if w, err := cpe.Parse(p.CPE); err == nil {
+				k := w[cpe.Vendor] + ":" + w[cpe.Product]
+				m.byCPE[k] = append(m.byCPE[k], cpeRef{ref: ref, wfn: w})
+			}
+		}
 	}
 }
 
@@ -508,6 +522,7 @@ func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
 			out = append(out, f)
 		}
 	}
+	out = append(out, m.matchComponentCPEs(d)...)
 	pk := d.Manufacturer + "\x02" + d.OS + "\x02" + compKey
 	pf, ok := c.platform[pk]
 	if !ok {
@@ -516,6 +531,54 @@ func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
 	}
 	out = append(out, pf...)
 	return dedupe(out)
+}
+
+// matchComponentCPEs matches components that carry a CPE (from an SBOM or
+// a fingerprint rule) against CPE product entries: WFN match on every
+// attribute but the version, then the entry's range on the component's
+// version.
+func (m *Matcher) matchComponentCPEs(d Device) []Finding {
+	var out []Finding
+	for _, comp := range d.Components {
+		if comp.CPE == "" {
+			continue
+		}
+		w, err := cpe.Parse(comp.CPE)
+		if err != nil {
+			continue
+		}
+		ver := comp.Version
+		if v := w.Unescaped(cpe.Version); ver == "" && v != cpe.Any && v != cpe.NA {
+			ver = v
+		}
+		target := w
+		target[cpe.Version] = cpe.Any
+		byAdv := map[int][]candidate{}
+		var order []int
+		for i, cr := range m.byCPE[w[cpe.Vendor]+":"+w[cpe.Product]] {
+			src := cr.wfn
+			src[cpe.Version] = cpe.Any // the version is judged by the range
+			if !cpe.Match(src, target) {
+				continue
+			}
+			if _, ok := byAdv[cr.ref.adv]; !ok {
+				order = append(order, cr.ref.adv)
+			}
+			byAdv[cr.ref.adv] = append(byAdv[cr.ref.adv], candidate{&m.byCPE[w[cpe.Vendor]+":"+w[cpe.Product]][i].ref, ModelMatch, true})
+		}
+		cd := Device{ID: d.ID, Manufacturer: w.Unescaped(cpe.Vendor), Model: comp.CPE, Version: ver}
+		var dv deviceVersion
+		if dv.raw = strings.TrimSpace(ver); dv.raw != "" {
+			dv.v, dv.err = version.Parse(dv.raw)
+		}
+		for _, ai := range order {
+			if f, ok := m.judge(cd, dv, m.norm.Manufacturer(w.Unescaped(cpe.Vendor)), m.advs[ai], byAdv[ai]); ok {
+				f.Reason = "component " + f.Reason
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 // judge decides the status of one advisory for a device from its best

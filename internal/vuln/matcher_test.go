@@ -130,6 +130,10 @@ func TestMatchStatuses(t *testing.T) {
 			[]row{{"BlueKeep", Affected, ModelOnly}, {"DejaBlue", Affected, ModelOnly}, {"MS12-020", Affected, ModelOnly}, {"MS17-010", Affected, ModelOnly}}},
 		{"embedded component", Device{Manufacturer: "GE", Model: "X", Components: []Component{{Name: "Wind River VxWorks", Version: "6.9.4"}}},
 			[]row{{"URGENT/11", Affected, ModelOnly}}},
+		{"component CPE in range", Device{Manufacturer: "Acme", Model: "Gateway", Components: []Component{{CPE: "cpe:2.3:o:bd:alaris_8015_pcu_firmware:9.19:*:*:*:*:*:*:*"}}},
+			[]row{{"CVE-2020-25165", Affected, Exact}}},
+		{"component CPE outside range", Device{Manufacturer: "Acme", Model: "Gateway", Components: []Component{{CPE: "cpe:2.3:o:bd:alaris_8015_pcu_firmware:*:*:*:*:*:*:*:*", Version: "12.0"}}},
+			[]row{{"CVE-2020-25165", NotAffected, ModelOnly}}},
 		{"old vxworks not urgent11", Device{Manufacturer: "GE", Model: "X", Components: []Component{{Name: "VxWorks", Version: "5.5"}}}, nil},
 	}
 	for _, tt := range tests {
