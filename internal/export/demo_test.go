@@ -445,3 +445,5 @@ func checkVEXProfile(t *testing.T, doc []byte) {
 		t.Error("no known_not_affected product in the CSAF VEX")
 	}
 }
+
+func jsonschemaUnmarshal(b []byte) (any, error) { return jsonschema.UnmarshalJSON(bytes.NewReader(b)) }
