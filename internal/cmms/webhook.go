@@ -16,7 +16,6 @@ const (
 	HeaderSignature   = "X-Ward-Signature" // "sha256=" + hex HMAC-SHA256 of the body
 	HeaderIdempotency = "Idempotency-Key"  // Message.Key
 	HeaderEvent       = "X-Ward-Event"     // event type
-	HeaderTimestamp   = "X-Ward-Timestamp" // unix seconds of the send, also inside the signed body
 )
 
 // Webhook posts one JSON document per change: the mapped device and the event.
