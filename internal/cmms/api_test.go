@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wardiomt/ward/internal/cmms/reconcile"
+	"github.com/wardiomt/ward/internal/db"
 	"github.com/wardiomt/ward/internal/db/dbtest"
 	"github.com/wardiomt/ward/internal/inventory"
 )
@@ -21,13 +22,17 @@ func (l lister) Devices(ctx context.Context, f inventory.DeviceFilter) ([]*inven
 }
 
 func TestHandler(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) { testHandler(t, d) })
+}
+
+func testHandler(t *testing.T, d *db.DB) {
 	inv := fixture(3, 1)
 	client := doerFunc(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: 422, Status: "422 Unprocessable Entity", Body: io.NopCloser(strings.NewReader("no")), Request: r}, nil
 	})
 	cc := ConnectorConfig{Name: "hook", Type: TypeWebhook, URL: "http://127.0.0.1:1/", Secret: "k"}
 	ctx := context.Background()
-	ob, err := Open(ctx, dbtest.SQLite(t), inv, Options{Config: testOutboxConfig(cc), Connectors: []Connector{NewWebhook(cc, client)}})
+	ob, err := Open(ctx, d, inv, Options{Config: testOutboxConfig(cc), Connectors: []Connector{NewWebhook(cc, client)}})
 	if err != nil {
 		t.Fatal(err)
 	}

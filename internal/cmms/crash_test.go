@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wardiomt/ward/internal/db"
+	"github.com/wardiomt/ward/internal/db/dbtest"
 )
 
 const childEnv = "WARD_CMMS_CRASH_CHILD"
@@ -44,12 +45,19 @@ func TestKillDelivererMidRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
+	t.Run("sqlite", func(t *testing.T) { killDeliverer(t, filepath.Join(t.TempDir(), "ward.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		_, dsn := dbtest.PostgresDSN(t)
+		killDeliverer(t, dsn)
+	})
+}
+
+func killDeliverer(t *testing.T, dbPath string) {
 	inv := fixture(20, 10)
 	want := wantKeys(inv, "hook", DefaultEvents)
 	rcv := newReceiver()
 	rcv.fail, rcv.slow, rcv.delay = 9, 13, 200*time.Millisecond
 	srv := rcv.serve(t, webhookParser([]byte("crash")))
-	dbPath := filepath.Join(t.TempDir(), "ward.db")
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestDelivererChild$", "-test.v")
 		cmd.Env = append(os.Environ(), childEnv+"=1", "WARD_CMMS_DB="+dbPath, "WARD_CMMS_URL="+srv.URL)
