@@ -21,10 +21,10 @@ import (
 //go:embed static
 var static embed.FS
 
-// Routes lists the client-side routes: paths the browser may load directly
+// routes lists the client-side routes: paths the browser may load directly
 // (bookmarks, reloads) that are answered with the application shell.
 // "/devices/" also covers "/devices/{id}".
-var Routes = []string{"/", "/dashboard", "/devices", "/devices/", "/findings", "/plan", "/sites", "/feeds"}
+var routes = []string{"/", "/dashboard", "/devices", "/devices/", "/findings", "/plan", "/sites", "/feeds"}
 
 // csp allows only same-origin resources: the UI loads nothing from
 // elsewhere, and data from the network (device names) can never pull in a
@@ -109,7 +109,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func isRoute(p string) bool {
-	for _, rt := range Routes {
+	for _, rt := range routes {
 		if p == rt || (strings.HasSuffix(rt, "/") && rt != "/" && strings.HasPrefix(p, rt) && !strings.Contains(p[len(rt):], "/")) {
 			return true
 		}
