@@ -284,3 +284,18 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestBackoff(t *testing.T) {
+	o := &Outbox{cfg: Config{Outbox: OutboxConfig{Backoff: time.Second, MaxBackoff: 10 * time.Second}}}
+	for _, tt := range []struct {
+		attempts int
+		base     time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {4, 8 * time.Second}, {5, 10 * time.Second}, {30, 10 * time.Second}} {
+		for range 20 {
+			got := o.backoff(tt.attempts)
+			if got < tt.base || got > tt.base+tt.base/5 {
+				t.Errorf("backoff(%d) = %v, want %v plus at most 20%%", tt.attempts, got, tt.base)
+			}
+		}
+	}
+}
