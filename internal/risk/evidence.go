@@ -33,7 +33,8 @@ type ServiceEvidence struct {
 	OutsideSegment bool      `json:"outside_segment"`
 	LastUsed       time.Time `json:"last_used,omitzero"`
 	Local          bool      `json:"local,omitempty"`
-	Signals        []string  `json:"signals"` // weak practices Ward saw in this protocol (smbv1, cleartext community, ...)
+	Stack          bool      `json:"stack,omitempty"` // any traffic reaches it
+	Signals        []string  `json:"signals"`         // weak practices Ward saw in this protocol (smbv1, cleartext community, ...)
 }
 
 // site is what Ward knows about all devices, for fleet sizes and subnets.
@@ -121,7 +122,7 @@ func observed(d *inventory.Device) time.Duration {
 
 // serviceEvidence looks for svc's ports and protocols on d.
 func (s *site) serviceEvidence(d *inventory.Device, svc *Service, why string, minObs time.Duration) ServiceEvidence {
-	ev := ServiceEvidence{Key: svc.Key, Name: svc.Name, Ports: svc.Ports, MatchedBy: why, Local: svc.Local,
+	ev := ServiceEvidence{Key: svc.Key, Name: svc.Name, Ports: nonNil(svc.Ports), MatchedBy: why, Local: svc.Local, Stack: svc.Stack,
 		SeenPorts: []PortRef{}, Peers: []string{}, PeerSubnets: []string{}, PublicPeers: []string{}, Signals: []string{}}
 	if svc.Local {
 		ev.Status = StatusUnknown
@@ -138,9 +139,10 @@ func (s *site) serviceEvidence(d *inventory.Device, svc *Service, why string, mi
 			ev.LastUsed = last
 		}
 	}
+	wanted := func(p PortRef) bool { return svc.Stack || slices.Contains(svc.Ports, p) }
 	for _, sp := range d.Services {
 		p := PortRef{Transport: strings.ToLower(sp.Transport), Port: sp.Port}
-		if !slices.Contains(svc.Ports, p) {
+		if !wanted(p) {
 			continue
 		}
 		if !slices.Contains(ev.SeenPorts, p) {
@@ -155,13 +157,23 @@ func (s *site) serviceEvidence(d *inventory.Device, svc *Service, why string, mi
 	}
 	for _, c := range d.Contacts {
 		p := PortRef{Transport: strings.ToLower(c.Transport), Port: c.Port}
-		if c.Outbound || !slices.Contains(svc.Ports, p) {
+		if svc.Stack && c.Outbound {
+			// Replies to the device's own connections reach the stack too.
+			addPeer(c.Peer, c.Last)
+			continue
+		}
+		if c.Outbound || !wanted(p) {
 			continue
 		}
 		if !slices.Contains(ev.SeenPorts, p) {
 			ev.SeenPorts = append(ev.SeenPorts, p)
 		}
 		addPeer(c.Peer, c.Last)
+	}
+	if svc.Stack {
+		for _, x := range d.External {
+			addPeer(x.IP, x.Last)
+		}
 	}
 	sortAddrs(ev.Peers)
 	for _, ip := range ev.Peers {
@@ -184,7 +196,7 @@ func (s *site) serviceEvidence(d *inventory.Device, svc *Service, why string, mi
 	}
 	slices.Sort(ev.Signals)
 	switch {
-	case len(ev.SeenPorts) > 0:
+	case len(ev.SeenPorts) > 0 || svc.Stack && len(ev.Peers) > 0:
 		ev.Status = StatusSeen
 	case slices.ContainsFunc(d.Protocols, func(p inventory.ProtocolSeen) bool { return slices.Contains(svc.Protocols, p.Name) }):
 		ev.Status = StatusClientOnly
@@ -280,4 +292,11 @@ func sortAddrs(ips []string) {
 		}
 		return strings.Compare(a, b)
 	})
+}
+
+func nonNil(p []PortRef) []PortRef {
+	if p == nil {
+		return []PortRef{}
+	}
+	return p
 }

@@ -26,6 +26,7 @@ func TestServiceMapMatch(t *testing.T) {
 		{"port in advice", FindingText{Text: "Hard-coded credentials", Remediations: []string{"Block TCP 23 and tcp/2575 at the firewall."}}, []string{"hl7", "telnet"}},
 		{"port list", FindingText{Text: "Overflow", Remediations: []string{"Restrict access to ports 139/445."}}, []string{"smb"}},
 		{"cpe product", FindingText{Text: "Overflow", CPEs: []string{"cpe:2.3:a:openbsd:openssh:7.4:*:*:*:*:*:*:*"}}, []string{"ssh"}},
+		{"ip stack", FindingText{Text: "Treck TCP/IP stack vulnerabilities (Ripple20)"}, []string{"ipstack"}},
 		{"bluetooth is local", FindingText{Text: "Bluetooth Low Energy link layer flaws (SweynTooth)"}, []string{"bluetooth"}},
 		{"url is not a service", FindingText{Text: "See https://example.com/ftp/telnet for details about the memory corruption"}, nil},
 		{"word boundary", FindingText{Text: "The smbios table parser and rsshd"}, nil},

@@ -233,11 +233,17 @@ func (e *Engine) Plan(in Input, items []Item) (*Plan, error) {
 			}
 			switch s.Status {
 			case StatusNeverSeen:
+				if s.Stack {
+					continue // a device's network stack cannot be switched off
+				}
 				propose(KindDisable, fleet+"|"+s.Key, i, d, func(a *Action) { a.Service, a.ServiceKey, a.Ports = s.Name, s.Key, s.Ports })
 			case StatusSeen:
 				propose(KindRestrict, fleet+"|"+s.Key, i, d, func(a *Action) {
 					a.Service, a.ServiceKey = s.Name, s.Key
 					for _, p := range s.SeenPorts {
+						if s.Stack {
+							break // the whole address, not a port
+						}
 						if !slices.Contains(a.Ports, p) {
 							a.Ports = append(a.Ports, p)
 						}
@@ -492,6 +498,9 @@ func (e *Engine) describe(a *Action, byID map[string]*inventory.Device, items []
 	case KindRestrict:
 		sortAddrs(a.AllowedPeers)
 		a.Title = fmt.Sprintf("Allow %s (%s) on %s only from the %d client(s) that use it", a.Service, joinPorts(a.Ports), who, len(a.AllowedPeers))
+		if len(a.Ports) == 0 {
+			a.Title = fmt.Sprintf("Allow traffic to %s only from the %d device(s) it talks to", who, len(a.AllowedPeers))
+		}
 		a.Why = fmt.Sprintf("Ward saw only these clients use it in %s: %s. Everyone else can be blocked without disturbing them. ", span(obs), strings.Join(first(a.AllowedPeers, 6), ", ")) + covers
 		a.ACL = restrictACL(a)
 	case KindBlockPublic:
@@ -543,6 +552,12 @@ func restrictACL(a *Action) *ACL {
 			fmt.Fprintf(&ios, " host %s\n", d)
 		}
 		fmt.Fprintf(&ios, "ip access-list extended %s\n", n)
+		if len(a.Ports) == 0 {
+			if len(peers4) > 0 {
+				fmt.Fprintf(&ios, " permit ip object-group %s-CLIENTS object-group %s-DEVICES\n", n, n)
+			}
+			fmt.Fprintf(&ios, " deny   ip any object-group %s-DEVICES log\n", n)
+		}
 		for _, p := range a.Ports {
 			if len(peers4) > 0 {
 				fmt.Fprintf(&ios, " permit %s object-group %s-CLIENTS object-group %s-DEVICES eq %d\n", p.Transport, n, n, p.Port)
@@ -554,6 +569,14 @@ func restrictACL(a *Action) *ACL {
 	}
 	if len(devs6) > 0 {
 		fmt.Fprintf(&ios, "ipv6 access-list %s-V6\n", n)
+		if len(a.Ports) == 0 {
+			for _, d := range devs6 {
+				for _, s := range peers6 {
+					fmt.Fprintf(&ios, " permit ipv6 host %s host %s\n", s, d)
+				}
+				fmt.Fprintf(&ios, " deny ipv6 any host %s log\n", d)
+			}
+		}
 		for _, p := range a.Ports {
 			for _, d := range devs6 {
 				for _, s := range peers6 {
@@ -576,6 +599,11 @@ func iptablesChain(b *strings.Builder, cmd, chain string, peers, devs []string, 
 		fmt.Fprintf(b, "%s -A %s -s %s -j ACCEPT\n", cmd, chain, p)
 	}
 	fmt.Fprintf(b, "%s -A %s -j DROP\n", cmd, chain)
+	if len(ports) == 0 {
+		for _, d := range devs {
+			fmt.Fprintf(b, "%s -I FORWARD -d %s -j %s\n", cmd, d, chain)
+		}
+	}
 	for _, p := range ports {
 		for _, d := range devs {
 			fmt.Fprintf(b, "%s -I FORWARD -p %s -d %s --dport %d -j %s\n", cmd, p.Transport, d, p.Port, chain)

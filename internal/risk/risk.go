@@ -634,6 +634,9 @@ func (e *Engine) exposure(d *inventory.Device, it *Item, fx effects, localOnly b
 				sw = fmt.Sprintf("%s (%s) has been switched off on this device (applied control)", s.Name, joinPorts(s.Ports))
 			case s.Status == StatusSeen:
 				sw = fmt.Sprintf("%s (%s) is in use on this device by %d client(s) from %d subnet(s)", s.Name, joinPorts(s.SeenPorts), len(s.Peers), len(s.PeerSubnets))
+				if s.Stack {
+					sw = fmt.Sprintf("Every packet to this device reaches its TCP/IP stack, open port or not; %d device(s) from %d subnet(s) exchanged traffic with it", len(s.Peers), len(s.PeerSubnets))
+				}
 				switch {
 				case pub:
 					rank, f = 2, 1

@@ -509,3 +509,40 @@ func TestPlanAccounting(t *testing.T) {
 		}
 	}
 }
+
+// A flaw in the embedded TCP/IP stack is reached by any traffic: Ward
+// restricts the whole address to the devices the pump talks to.
+func TestIPStackFlaw(t *testing.T) {
+	d := mkDev(devSpec{id: "PUMP-S", mfr: "Acme Medical", model: "Infuse 2", typ: "infusion_pump", ip: "10.0.16.30", subnet: "10.0.16.0/24",
+		services: map[string][]string{"tcp/8000": {"10.0.4.5"}}})
+	d.Contacts = append(d.Contacts, inventory.Contact{Peer: "10.0.4.6", Port: 2575, Transport: "tcp", Outbound: true, Count: 9, First: t0, Last: d.LastSeen})
+	f := vuln.Finding{DeviceID: "PUMP-S", Status: vuln.Affected, Advisory: "URGENT/11", Source: vuln.SourcePlatform,
+		Title: "VxWorks IPnet TCP/IP stack vulnerabilities (URGENT/11)", CVEs: []string{"CVE-2019-12256"},
+		CVSS: []vuln.Score{{Source: "nvd@nist.gov", Version: "3.1", Score: 9.8, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}
+	e := mustEngine(t)
+	in := Input{Devices: []*inventory.Device{d}, Findings: []vuln.Finding{f}, At: at}
+	items, err := e.Assess(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := items[0].Services[0]
+	if s.Key != "ipstack" || s.Status != StatusSeen || !slices.Equal(s.Peers, []string{"10.0.4.5", "10.0.4.6"}) {
+		t.Fatalf("stack evidence = %+v", s)
+	}
+	plan, err := e.Plan(in, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range plan.Actions {
+		if a.Kind == KindDisable {
+			t.Errorf("proposed to switch off the network stack: %s", a.Title)
+		}
+		if a.Kind == KindRestrict {
+			if len(a.Ports) != 0 || !strings.Contains(a.ACL.CiscoIOS, " permit ip object-group") || !strings.Contains(a.ACL.IPTables, "-I FORWARD -d 10.0.16.30 -j") {
+				t.Errorf("stack ACL is not address-wide:\n%s\n%s", a.ACL.CiscoIOS, a.ACL.IPTables)
+			}
+			return
+		}
+	}
+	t.Fatalf("no restrict action:\n%s", titles(plan))
+}

@@ -49,6 +49,7 @@ type Service struct {
 	Ports       []PortRef `json:"ports,omitempty"`
 	Protocols   []string  `json:"protocols,omitempty"`
 	Local       bool      `json:"local,omitempty"` // reached only nearby or by hand (Bluetooth, USB)
+	Stack       bool      `json:"stack,omitempty"` // reached by any packet to the device (an embedded TCP/IP stack)
 	Keywords    []string  `json:"-"`
 	CWE         []string  `json:"-"`
 	CPEProducts []string  `json:"-"`
@@ -69,6 +70,7 @@ type serviceFile struct {
 		Ports       []string `yaml:"ports"`
 		Protocols   []string `yaml:"protocols"`
 		Local       bool     `yaml:"local"`
+		Stack       bool     `yaml:"stack"`
 		Keywords    []string `yaml:"keywords"`
 		CWE         []string `yaml:"cwe"`
 		CPEProducts []string `yaml:"cpe_products"`
@@ -96,10 +98,10 @@ func ParseServiceMap(b []byte) (*ServiceMap, error) {
 			return nil, fmt.Errorf("service map: duplicate key %q", e.Key)
 		}
 		seen[e.Key] = true
-		if !e.Local && len(e.Ports) == 0 {
+		if !e.Local && !e.Stack && len(e.Ports) == 0 {
 			return nil, fmt.Errorf("service map: %s: a network service needs ports", e.Key)
 		}
-		s := &Service{Key: e.Key, Name: e.Name, Protocols: e.Protocols, Local: e.Local, Keywords: e.Keywords, CWE: e.CWE, CPEProducts: e.CPEProducts}
+		s := &Service{Key: e.Key, Name: e.Name, Protocols: e.Protocols, Local: e.Local, Stack: e.Stack, Keywords: e.Keywords, CWE: e.CWE, CPEProducts: e.CPEProducts}
 		for _, p := range e.Ports {
 			pr, err := ParsePortRef(p)
 			if err != nil {
