@@ -193,12 +193,16 @@ func TestDemoCommand(t *testing.T) {
 	if c := getJSON(t, url[1]+"api/v1/dashboard", tok, &dash); c != 200 || dash.DevicesTotal < 50 {
 		t.Fatalf("dashboard: %d %+v", c, dash)
 	}
-	resp, err := http.Get(url[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-		t.Fatalf("UI at /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	// The UI answers its pages, including the login form at GET /login
+	// (the API only takes POST /login).
+	for _, p := range []string{"", "login"} {
+		resp, err := http.Get(url[1] + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("UI at /%s: %d %s", p, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 	}
 }
