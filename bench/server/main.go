@@ -27,6 +27,7 @@ import (
 
 	"github.com/wardiomt/ward/internal/auth"
 	"github.com/wardiomt/ward/internal/db"
+	"github.com/wardiomt/ward/internal/inventory"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/server"
 	"github.com/wardiomt/ward/internal/uplink"
@@ -47,7 +48,7 @@ var (
 	users    = flag.Int("users", 20, "browsing UI users")
 	duration = flag.Duration("duration", time.Minute, "load duration")
 	batchObs = flag.Int("batch", 200, "observations per sensor batch")
-	interval = flag.Duration("interval", time.Second, "time between a sensor's batches")
+	interval = flag.Duration("interval", 5*time.Second, "time between a sensor's batches (a sensor flushes every 5s by default)")
 	think    = flag.Duration("think", 0, "pause between a UI user's requests")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the load phase")
 )
@@ -100,11 +101,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	// The inventory, generated through the service as sensors would fill it.
+	// The inventory, generated through the service as sensors would fill it
+	// (skipped when -db already holds it).
 	start := time.Now()
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	per := *devices / *sites
+	_, have, err := st.Inventory.Devices(ctx, inventory.DeviceFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
 	for s := range siteIDs {
+		if have >= per**sites {
+			break
+		}
 		for lo := 0; lo < per; lo += 5000 {
 			obs := make([]observe.Observation, 0, 5000)
 			for i := lo; i < min(lo+5000, per); i++ {
