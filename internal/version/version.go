@@ -159,6 +159,11 @@ func Compare(a, b Version) (int, error) {
 		return a.date.Compare(b.date), nil
 	}
 	as, bs := a.segs, b.segs
+	// Different named lines ("CMS7.820" against "smart3250") do not order;
+	// single revision letters ("A.01" < "C.02") do.
+	if la, lb := a.lead(), b.lead(); la != "" && lb != "" && la != lb && (len(la) > 1 || len(lb) > 1) {
+		return 0, ErrIncomparable
+	}
 	// Tolerate a vendor prefix on one side only ("R9.85" against "9.80").
 	if len(as) > 1 && len(bs) > 0 && as[0].kind == segAlpha && bs[0].kind == segNum && as[1].kind == segNum {
 		as = as[1:]

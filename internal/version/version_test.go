@@ -43,6 +43,9 @@ func TestCompare(t *testing.T) {
 			t.Errorf("Compare(%q, %q) = %d, not antisymmetric", tt.b, tt.a, back)
 		}
 	}
+	if _, err := Compare(MustParse("CMS7.820.075.09"), MustParse("smart3250-2.6.27")); !errors.Is(err, ErrIncomparable) {
+		t.Errorf("different firmware lines: err = %v, want ErrIncomparable", err)
+	}
 	if _, err := Compare(MustParse("8/30/2024"), MustParse("9.1")); !errors.Is(err, ErrIncomparable) {
 		t.Errorf("date vs number: err = %v, want ErrIncomparable", err)
 	}
@@ -88,6 +91,8 @@ func TestConstraint(t *testing.T) {
 		{"<= U61 |<= L81", "L81", true},
 		{"<= U61 |<= L81", "L82", false},
 		{"<= U61 |<= L81", "U60", true},
+		{"<=CMS7.820.120.01/0.930.95", "CMS7.820.075.09/0.74(0.75)", true},
+		{"<= C.00.04", "B.06", true},
 	}
 	for _, tt := range tests {
 		c, err := ParseConstraint(tt.rng)

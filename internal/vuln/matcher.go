@@ -148,6 +148,8 @@ type parsedRange struct {
 	err error
 }
 
+var dottedRe = regexp.MustCompile(`\d\.\d`)
+
 var exclusionRe = regexp.MustCompile(`(?i),?\s*\b(?:not including|excluding|except(?: for)?)\b\s*`)
 
 // splitExclusion cuts "LOGIQ, not including LOGIQ 100 Pro" into the name
@@ -328,8 +330,8 @@ func (m *Matcher) internNames(p *Product, isModelList bool) *names {
 // looksLikeModel tells a model list posing as a version ("24950 | 24952",
 // "MMT-1710", "882160 Gemini Dual", "CR-IR 357") from a real version.
 func looksLikeModel(s string) bool {
-	if strings.HasPrefix(strings.ToLower(s), "vers:") {
-		return false
+	if strings.HasPrefix(strings.ToLower(s), "vers:") || dottedRe.MatchString(s) {
+		return false // "smart3250-2.6.27-wlan2.1.7.cramfs" is a firmware image, a version
 	}
 	for _, alt := range strings.Split(s, "|") {
 		alt = strings.TrimSpace(alt)
