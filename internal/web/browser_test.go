@@ -175,7 +175,8 @@ func (b *browser) waitRendered(path string) {
 	js := fmt.Sprintf(`(() => { const m = document.querySelector('main'); return !!(m && m.dataset.rendered && m.dataset.rendered.startsWith(%q)); })()`, path)
 	// Poll from Go: a navigation (form post, redirect) replaces the page's
 	// JavaScript context, and an in-page poll would fail with it.
-	deadline := time.Now().Add(20 * time.Second)
+	start := time.Now()
+	deadline := start.Add(20 * time.Second)
 	for {
 		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
 		if err == nil && ok {
@@ -185,8 +186,9 @@ func (b *browser) waitRendered(path string) {
 			got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`location.href + ' rendered=' + (document.querySelector('main') || {dataset: {}}).dataset.rendered + ': ' + (document.body ? document.body.innerText.slice(0, 400) : '')`))
 			b.t.Fatalf("page %s did not render (last error %v): %s", path, err, got)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
+	b.t.Logf("%s rendered within %s", path, time.Since(start).Round(10*time.Millisecond))
 	if msg := eval[string](b, `Array.from(document.querySelectorAll('main .error')).map(e => e.textContent).join('; ')`); msg != "" {
 		b.t.Errorf("page %s shows an error: %s", path, msg)
 	}

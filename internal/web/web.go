@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -34,6 +35,7 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 
 type asset struct {
 	body  []byte
+	gz    []byte // gzip of body, nil when that does not make it smaller
 	ctype string
 	etag  string
 }
@@ -61,7 +63,20 @@ func Handler() http.Handler {
 			ct = http.DetectContentType(b)
 		}
 		sum := sha256.Sum256(b)
-		h.assets[strings.TrimPrefix(p, "static")] = asset{body: b, ctype: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		a := asset{body: b, ctype: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		// Compressed once here: sites reach the server over slow WAN links.
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		if _, err := zw.Write(b); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		if z.Len() < len(b) {
+			a.gz = z.Bytes()
+		}
+		h.assets[strings.TrimPrefix(p, "static")] = a
 		return nil
 	})
 	if err != nil {
@@ -104,8 +119,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Revalidate every time: the assets change with the binary, and the
 	// ETag makes a revalidation cheap.
 	hd.Set("Cache-Control", "no-cache")
-	hd.Set("ETag", a.etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+	body, etag := a.body, a.etag
+	if a.gz != nil {
+		hd.Set("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			hd.Set("Content-Encoding", "gzip")
+			body, etag = a.gz, strings.TrimSuffix(a.etag, `"`)+`-gz"`
+		}
+	}
+	hd.Set("ETag", etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			return strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0"
+		}
+	}
+	return false
 }
 
 func isRoute(p string) bool {

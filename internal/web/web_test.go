@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"io/fs"
 	"net/http"
@@ -87,6 +89,51 @@ func TestHandlerETag(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotModified {
 		t.Errorf("revalidation: status %d, want 304", rec.Code)
+	}
+}
+
+func TestHandlerGzip(t *testing.T) {
+	h := Handler()
+	plain := get(t, h, "GET", "/assets/app.css")
+	want, _ := io.ReadAll(plain.Body)
+	tests := []struct {
+		accept string
+		gz     bool
+	}{
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, GZIP;q=0.5", true},
+		{"gzip;q=0", false},
+		{"identity", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		req := httptest.NewRequest("GET", "/assets/app.css", nil)
+		req.Header.Set("Accept-Encoding", tc.accept)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		resp := rec.Result()
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tc.gz {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.accept, got, tc.gz)
+			continue
+		}
+		if resp.Header.Get("Vary") != "Accept-Encoding" {
+			t.Errorf("Accept-Encoding %q: no Vary", tc.accept)
+		}
+		var body io.Reader = resp.Body
+		if tc.gz {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = zr
+			if resp.Header.Get("ETag") == plain.Header.Get("ETag") {
+				t.Error("gzip and identity share an ETag")
+			}
+		}
+		got, err := io.ReadAll(body)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("Accept-Encoding %q: body differs (%v)", tc.accept, err)
+		}
 	}
 }
 

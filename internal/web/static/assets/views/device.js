@@ -111,19 +111,27 @@ export async function render(main, ctx) {
     : empty('No identity evidence yet: the sensors have not heard this device describe itself.')));
 
   const svcs = d.services || [];
+  const CAP_SERVICES = 200;
   main.append(panel('Services and peers', svcs.length
     ? table('Services offered by this device and the peers that used them', [
       { label: 'Service', value: s => `${text(s.transport, '')}/${s.port}` },
       { label: 'Uses', value: s => fmtNum(s.count), num: true },
       { label: 'Last used', value: s => fmtTime(s.last) },
       { label: 'Peers', value: s => peersCell(s.peers || []) },
-    ], svcs)
+    ], svcs.slice(0, CAP_SERVICES))
     : empty('No services seen: this device was never observed answering on a port.')));
 
-  const contacts = d.contacts || [];
-  const external = d.external || [];
+  // A busy server can have thousands of conversations: show the busiest.
+  const CAP = 100;
+  const busiest = (xs, key) => [...xs].sort((a, b) => (Number(b[key]) || 0) - (Number(a[key]) || 0)).slice(0, CAP);
+  const allContacts = d.contacts || [];
+  const allExternal = d.external || [];
+  const contacts = busiest(allContacts, 'count');
+  const external = busiest(allExternal, 'count');
   if (contacts.length || external.length) {
-    main.append(panel('Conversations', contacts.length ? table('Conversations', [
+    main.append(panel('Conversations',
+    allContacts.length > CAP ? h('p', { class: 'evid' }, `The ${CAP} busiest of ${fmtNum(allContacts.length)} conversations.`) : null,
+    contacts.length ? table('Conversations', [
       { label: 'Peer', value: c => text(c.peer) },
       { label: 'Direction', value: c => (c.outbound ? 'outbound' : 'inbound') },
       { label: 'Port', value: c => `${text(c.transport, '')}/${c.port}` },
@@ -131,7 +139,7 @@ export async function render(main, ctx) {
       { label: 'Bytes', value: c => fmtNum(c.bytes), num: true },
       { label: 'Last', value: c => fmtTime(c.last) },
     ], contacts) : null,
-    external.length ? [h('h3', {}, 'Public destinations'), table('Public destinations', [
+    external.length ? [h('h3', {}, allExternal.length > CAP ? `Public destinations (the ${CAP} busiest of ${fmtNum(allExternal.length)})` : 'Public destinations'), table('Public destinations', [
       { label: 'Address', value: x => text(x.ip) },
       { label: 'Port', value: x => text(x.port) },
       { label: 'Count', value: x => fmtNum(x.count), num: true },
@@ -160,7 +168,8 @@ export async function render(main, ctx) {
 
   const evs = d.events || [];
   main.append(panel('Change timeline', evs.length
-    ? h('ol', { class: 'timeline' }, [...evs].sort((a, b) => String(b.time).localeCompare(String(a.time))).map(e => h('li', {}, timeEl(e.time), eventText(e))))
+    ? [h('ol', { class: 'timeline' }, [...evs].sort((a, b) => String(b.time).localeCompare(String(a.time))).slice(0, 200).map(e => h('li', {}, timeEl(e.time), eventText(e)))),
+      evs.length > 200 ? h('p', { class: 'evid' }, `The 200 newest of ${fmtNum(evs.length)} changes.`) : null]
     : empty('No changes recorded for this device.')));
 
   // Findings, with the risk assessment (priority and explanation) where
