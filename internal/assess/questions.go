@@ -54,11 +54,11 @@ func questions(as *Assessment) []Question {
 			ids = append(ids, a.ID)
 		}
 		add(fmt.Sprintf("Which of %s apply to the version of the %s you would deliver, and is it shipped with those fixes installed?", list(ids, 4), as.Candidate.Model),
-			fmt.Sprintf("%d advisories match the model name", len(m.Advisories)))
+			plural(len(m.Advisories), "advisory matches", "advisories match")+" the model name")
 	}
 	if f := as.Field; f != nil {
 		for _, b := range f.Behaviours {
-			ev := fmt.Sprintf("seen on %d of your devices: %s", len(b.Devices), list(b.Detail, 3))
+			ev := fmt.Sprintf("seen on %s: %s", plural(len(b.Devices), "of your devices", "of your devices"), list(b.Detail, 3))
 			switch b.Kind {
 			case BehaviourCleartextHL7, BehaviourCleartextDICOM:
 				add("Your devices send patient data in cleartext. Does the product support TLS for HL7/DICOM, and is it on by default?", ev)

@@ -87,9 +87,11 @@ const (
 	RemedyMitigation = "mitigation_only"
 	RemedyNoFix      = "no_fix"
 	RemedyNone       = "none_published"
+	// RemedyNotApplicable marks CVE records, which are not advisories.
+	RemedyNotApplicable = "cve_record"
 )
 
-// RemediationMix counts advisories by remediation class.
+// RemediationMix counts the CSAF advisories by remediation class.
 type RemediationMix struct {
 	Fix            int `json:"fix"`
 	MitigationOnly int `json:"mitigation_only"`
@@ -153,11 +155,18 @@ func (a *Assessor) record(ctx context.Context, hist []vuln.HistoryEntry, full ma
 		ad := full[h.Advisory]
 		s := AdvisorySummary{ID: h.Advisory, Source: h.Source, Title: h.Title, Published: h.Published, Updated: h.Updated, Revisions: h.Revisions,
 			CVEs: nonNil(h.CVEs), MaxCVSS: h.MaxCVSS, KEV: nonNil(h.KEVCVEs), CWE: nonNil(h.CWE), Products: nonNil(h.Products)}
-		s.Remediation, s.NoFixText = classifyRemediation(ad, h.RemediationCategories)
+		// Only the manufacturer's advisories say how it remediates; a CVE
+		// record without an advisory has no remediation to classify.
+		if h.Source == vuln.SourceCSAF {
+			s.Remediation, s.NoFixText = classifyRemediation(ad, h.RemediationCategories)
+		} else {
+			s.Remediation = RemedyNotApplicable
+		}
 		if s.Remediation == RemedyFix && s.NoFixText != "" {
 			r.Remediation.FixWithEOL++
 		}
 		switch s.Remediation {
+		case RemedyNotApplicable:
 		case RemedyFix:
 			r.Remediation.Fix++
 		case RemedyMitigation:

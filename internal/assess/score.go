@@ -162,6 +162,14 @@ func oneLine(s string, n int) string {
 	return s
 }
 
+// plural returns "1 advisory" / "2 advisories" style counts.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 func list(s []string, n int) string {
 	if len(s) <= n {
 		return strings.Join(s, ", ")
@@ -215,7 +223,7 @@ func keyFindings(as *Assessment) []string {
 		fs = append(fs, finding{40, fmt.Sprintf("The record is %s: %s.", r.Trend.Verdict, strings.Join(r.Trend.Notes, "; "))})
 	}
 	if m := as.Model; m != nil && len(m.Advisories) > 0 {
-		fs = append(fs, finding{70, fmt.Sprintf("%d advisories concern the %s itself.", len(m.Advisories), as.Candidate.Model)})
+		fs = append(fs, finding{70, fmt.Sprintf("%s the %s itself.", plural(len(m.Advisories), "advisory concerns", "advisories concern"), as.Candidate.Model)})
 	}
 	if f := as.Field; f != nil && len(f.Devices) > 0 {
 		if len(f.Behaviours) > 0 {
@@ -223,10 +231,10 @@ func keyFindings(as *Assessment) []string {
 			for _, b := range f.Behaviours {
 				ls = append(ls, fmt.Sprintf("%s (%d)", b.Label, len(b.Devices)))
 			}
-			fs = append(fs, finding{80, fmt.Sprintf("In your network, %d devices of this kind showed: %s.", len(f.Devices), list(ls, 4))})
+			fs = append(fs, finding{80, fmt.Sprintf("In your network, %s of this kind showed: %s.", plural(len(f.Devices), "device", "devices"), list(ls, 4))})
 		}
 		if f.OpenFindings > 0 {
-			fs = append(fs, finding{75, fmt.Sprintf("The %d devices already in use have %d open vulnerability findings.", len(f.Devices), f.OpenFindings)})
+			fs = append(fs, finding{75, fmt.Sprintf("The %s already in use %s %s.", plural(len(f.Devices), "device", "devices"), map[bool]string{true: "has", false: "have"}[len(f.Devices) == 1], plural(f.OpenFindings, "open vulnerability finding", "open vulnerability findings"))})
 		}
 	}
 	if s := as.SBOM; s != nil {
