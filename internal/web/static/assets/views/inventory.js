@@ -16,8 +16,8 @@ const COLS = [
   { key: 'mac', label: 'MAC', value: d => h('span', { class: 'mono' }, text(d.mac)) },
   { key: 'criticality', label: 'Criticality', value: d => text(d.criticality) },
   { key: 'site', label: 'Site', value: d => text(d.site), nosort: true },
-  { key: 'location', label: 'Location', value: d => text(d.location), nosort: true },
-  { key: 'last_seen', label: 'Last seen', value: d => fmtTime(d.last_seen) },
+  { key: 'location', label: 'Location', value: d => h('span', { class: 'wrap' }, text(d.location)), nosort: true },
+  { key: 'last_seen', label: 'Last seen (UTC)', value: d => h('span', { class: 'nowrap' }, fmtTime(d.last_seen).replace(/ UTC$/, '')) },
 ];
 
 function options(obj) {
@@ -67,21 +67,24 @@ export async function render(main, ctx) {
   main.append(form);
 
   const shown = items.length ? `${fmtNum(state.offset + 1)}–${fmtNum(state.offset + items.length)} of ${fmtNum(total)}` : `0 of ${fmtNum(total)}`;
-  main.append(h('p', { role: 'status', id: 'inv-count' }, `Devices ${shown}`));
+  main.append(h('p', { role: 'status', id: 'inv-count' }, `Devices ${shown}`, state.site || !items.length || !items.every(d => d.site === items[0].site) ? '' : h('span', { class: 'evid' }, ` · site ${items[0].site}`)));
   if (!items.length) {
     const filtered = state.q || state.type || state.manufacturer || state.site;
     main.append(empty(filtered ? 'No device matches these filters.' : 'No devices in the inventory yet: no sensor data has been ingested.'));
     return;
   }
+  // One site in view: its column would repeat the same name on every row.
+  const oneSite = items.every(d => d.site === items[0].site);
+  const cols = COLS.filter(c => !(c.key === 'site' && oneSite));
   const sortKey = state.sort.replace(/^-/, '');
   const desc = state.sort.startsWith('-');
-  const thead = h('thead', {}, h('tr', {}, COLS.map(c => {
+  const thead = h('thead', {}, h('tr', {}, cols.map(c => {
     if (c.nosort) return h('th', { scope: 'col' }, c.label);
     const active = c.key === sortKey;
     return h('th', { scope: 'col', 'aria-sort': active ? (desc ? 'descending' : 'ascending') : 'none' },
       h('button', { type: 'button', class: 'sort', 'data-key': c.key, onclick: () => go({ sort: active && !desc ? `-${c.key}` : c.key, offset: 0 }) }, c.label));
   })));
-  const tbody = h('tbody', {}, items.map(d => h('tr', {}, COLS.map(c => h('td', {}, c.value(d))))));
+  const tbody = h('tbody', {}, items.map(d => h('tr', {}, cols.map(c => h('td', {}, c.value(d))))));
   main.append(h('div', { class: 'table-wrap' }, h('table', { id: 'inventory' }, h('caption', { class: 'visually-hidden' }, 'Devices; activate a column header to sort'), thead, tbody)));
   const prev = h('button', { type: 'button', id: 'inv-prev', class: 'secondary', disabled: state.offset === 0, onclick: () => go({ offset: Math.max(0, state.offset - PAGE) }) }, '← Previous');
   const next = h('button', { type: 'button', id: 'inv-next', class: 'secondary', disabled: state.offset + items.length >= total, onclick: () => go({ offset: state.offset + PAGE }) }, 'Next →');
