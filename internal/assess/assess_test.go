@@ -418,6 +418,22 @@ func TestFieldEvidence(t *testing.T) {
 			t.Errorf("%s: cleartext HL7 on %d devices, inventory %d", as.Candidate, got[assess.BehaviourCleartextHL7], hl7)
 		}
 	}
+	for _, as := range rep.Assessments {
+		f := as.Field
+		sum := 0
+		for _, tc := range f.Tiers {
+			sum += tc.Count
+		}
+		if f.OpenFindings > 0 && (sum != f.OpenFindings || !strings.Contains(f.RiskSource, "SSVC")) {
+			t.Errorf("%s: %d open findings but tiers %+v (%s)", as.Candidate, f.OpenFindings, f.Tiers, f.RiskSource)
+		}
+	}
+	for _, d := range rep.Assessments[1].Field.Devices {
+		// The OS comes from p0f when its database is installed (as in `ward ingest`).
+		if strings.Contains(d.OS, "Windows 7") && d.Findings == 0 {
+			t.Errorf("%s runs %q: want MS17-010/BlueKeep findings", d.Name, d.OS)
+		}
+	}
 	mindray := rep.Assessments[1].Field
 	if len(mindray.VersionLag) == 0 {
 		t.Error("Mindray BeneVision N12 runs 01.25.00, 02.10.00 and 02.20.01: want version lag")
