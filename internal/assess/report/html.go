@@ -27,7 +27,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"f0p":           func(x *float64) string { return fmt.Sprintf("%.0f", *x) },
 	"f3p":           func(x *float64) string { return fmt.Sprintf("%.3f", *x) },
 	"pct":           func(x float64) string { return fmt.Sprintf("%.0f", x*100) },
-	"inc":           func(i int) int { return i + 1 },
+	"count":         count,
 	"names": func(as []assess.Assessment) string {
 		var s []string
 		for _, a := range as {
@@ -235,10 +235,10 @@ svg.chart{max-width:100%;height:auto;background:#fff;border:1px solid var(--line
 {{end}}{{else}}<p class="nochart">No advisories in the loaded feeds: no record charts.</p>{{end}}
 {{with .Model}}<h3>The model</h3>{{if .Advisories}}<ul>{{range .Advisories}}<li>{{.ID}} {{date .Published}} — {{.Title}} ({{.Confidence}}, range {{.Range}}, CVSS {{f1 .MaxCVSS}}, {{len .CVEs}} CVEs{{if .KEV}}, <span class="kev">KEV {{join .KEV ", "}}</span>{{end}})</li>{{end}}</ul>{{else}}<p>No advisory matches this model name.</p>{{end}}{{end}}
 {{with .Field}}<h3>Field evidence from your network</h3>
-{{if .Devices}}<p>{{len .Devices}} devices seen; {{.OpenFindings}} open findings ({{.KEVFindings}} KEV).{{if .Tiers}} Risk tiers: {{range $i, $t := .Tiers}}{{if $i}}, {{end}}{{$t.Tier}} {{$t.Count}}{{end}}.{{end}} {{.RiskSource}}</p>
+{{if .Devices}}<p>{{count (len .Devices) "device" "devices"}} seen; {{.OpenFindings}} open findings ({{.KEVFindings}} KEV).{{if .Tiers}} Risk tiers: {{range $i, $t := .Tiers}}{{if $i}}, {{end}}{{$t.Tier}} {{$t.Count}}{{end}}.{{end}} {{.RiskSource}}</p>
 <table><tr><th>Device</th><th>Model</th><th>Version</th><th>OS</th><th>IP</th><th>Findings</th><th>Behaviour</th></tr>
 {{range .Devices}}<tr><td>{{.Name}}</td><td>{{.Model}}</td><td>{{.Version}}</td><td>{{.OS}}</td><td>{{.IP}}</td><td>{{.Findings}}{{with .Top}} ({{.}}){{end}}</td><td>{{range $i, $b := .Behaviours}}{{if $i}}; {{end}}{{label $b}}{{end}}</td></tr>{{end}}</table>
-{{if .Behaviours}}<ul>{{range .Behaviours}}<li><strong>{{.Label}}</strong> on {{len .Devices}} devices: {{join .Detail "; "}}</li>{{end}}</ul>{{end}}
+{{if .Behaviours}}<ul>{{range .Behaviours}}<li><strong>{{.Label}}</strong> on {{count (len .Devices) "device" "devices"}}: {{join .Detail "; "}}</li>{{end}}</ul>{{end}}
 {{range .VersionLag}}<p>{{.Model}}: newest version seen {{.Newest}}; behind: {{join .Behind ", "}}</p>{{end}}
 {{else}}<p>No device of this manufacturer/model in the inventory.</p>{{end}}{{end}}
 {{with .SBOM}}<h3>SBOM ({{.Spec}}{{with .Name}}: {{.}}{{end}})</h3>

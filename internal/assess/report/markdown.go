@@ -192,7 +192,7 @@ func mdAssessment(p func(string, ...any), a *assess.Assessment) {
 				p("| %s | %s | %s | %s | %s | %d | %s |\n", mdEsc(d.Name), mdEsc(d.Model), mdEsc(d.Version), mdEsc(d.OS), d.IP, d.Findings, mdEsc(strings.Join(bs, "; ")))
 			}
 			for _, b := range f.Behaviours {
-				p("\n- **%s** on %d devices: %s", b.Label, len(b.Devices), mdEsc(strings.Join(b.Detail, "; ")))
+				p("\n- **%s** on %s: %s", b.Label, count(len(b.Devices), "device", "devices"), mdEsc(strings.Join(b.Detail, "; ")))
 			}
 			for _, l := range f.VersionLag {
 				p("\n- %s: newest version seen %s; behind: %s", mdEsc(l.Model), l.Newest, mdEsc(strings.Join(l.Behind, ", ")))
@@ -213,6 +213,14 @@ func mdAssessment(p func(string, ...any), a *assess.Assessment) {
 		}
 	}
 	p("\n")
+}
+
+// count says "1 device" or "3 devices".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func nameSuffix(n string) string {
