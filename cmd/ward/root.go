@@ -74,6 +74,7 @@ func newRootCmd() *cobra.Command {
 		newDevicesCmd(g),
 		newDeviceCmd(g),
 		newEventsCmd(g),
+		newCmmsCmd(g),
 		newServeCmd(g),
 		newTokenCmd(g),
 		newSensorCmd(g),
