@@ -6,16 +6,18 @@ import "strings"
 // DICOM tags, HL7, OUI registrations, CSAF vendor branches and CPE vendors.
 // Aliases are compared after Fold, so case, punctuation and legal suffixes don't matter.
 var vendorAliases = map[string][]string{
-	"GE HealthCare":              {"GE Healthcare", "GE MEDICAL SYSTEMS", "General Electric (GE)", "General Electric", "gehealthcare", "ge_healthcare", "GE Medical Systems Information Technologies", "GE Medical", "GE Healthcare Japan", "GEMS", "GE Vingmed Ultrasound", "Datex-Ohmeda", "GE"},
-	"Philips":                    {"Koninklijke Philips", "Koninklijke Philips N.V.", "Philips Healthcare", "Philips Medical Systems", "Philips Medical Systems Nederland", "Philips Electronics", "Philips Electronics Nederland", "Phillips"},
-	"Siemens Healthineers":       {"Siemens Healthcare", "Siemens Medical Solutions", "SIEMENS", "Siemens Healthineers AG", "Siemens Medical"},
-	"BD":                         {"Becton Dickinson", "Becton, Dickinson and Company", "BD (Becton, Dickinson and Company)", "CareFusion", "Cardinal Health (CareFusion)", "Alaris", "Becton, Dickinson and Company (BD)", "Becton Dickinson & Co", "Becton Dickinson and Co"},
-	"Baxter":                     {"Baxter International", "Baxter Healthcare", "Hillrom", "Hill-Rom", "Welch Allyn", "Welch-Allyn"},
-	"Medtronic":                  {"Medtronic plc", "Covidien", "Medtronic MiniMed"},
-	"B. Braun":                   {"B. Braun Melsungen", "B.Braun", "BBraun", "B Braun Medical", "braun", "B. Braun Medical Inc", "B. Braun Melsungen AG"},
-	"Fresenius Kabi":             {"Fresenius", "Fresenius Kabi AG"},
-	"ICU Medical":                {"ICU Medical Inc", "Smiths Medical", "Hospira", "Smiths Group"},
-	"Canon Medical Systems":      {"Canon Medical", "Toshiba Medical Systems", "TOSHIBA_MEC", "Toshiba", "Canon"},
+	"GE HealthCare":         {"GE Healthcare", "GE MEDICAL SYSTEMS", "General Electric (GE)", "General Electric", "gehealthcare", "ge_healthcare", "GE Medical Systems Information Technologies", "GE Medical", "GE Healthcare Japan", "GEMS", "GE Vingmed Ultrasound", "Datex-Ohmeda", "GE"},
+	"Philips":               {"Koninklijke Philips", "Koninklijke Philips N.V.", "Philips Healthcare", "Philips Medical Systems", "Philips Medical Systems Nederland", "Philips Electronics", "Philips Electronics Nederland", "Phillips"},
+	"Siemens Healthineers":  {"Siemens Healthcare", "Siemens Medical Solutions", "SIEMENS", "Siemens Healthineers AG", "Siemens Medical", "Siemens Healthcare Diagnostics", "Siemens Healthcare Diagnostics Inc"},
+	"BD":                    {"Becton Dickinson", "Becton, Dickinson and Company", "BD (Becton, Dickinson and Company)", "CareFusion", "Cardinal Health (CareFusion)", "Alaris", "Becton, Dickinson and Company (BD)", "Becton Dickinson & Co", "Becton Dickinson and Co"},
+	"Baxter":                {"Baxter International", "Baxter Healthcare", "Hillrom", "Hill-Rom", "Welch Allyn", "Welch-Allyn"},
+	"Medtronic":             {"Medtronic plc", "Covidien", "Medtronic MiniMed"},
+	"B. Braun":              {"B. Braun Melsungen", "B.Braun", "BBraun", "B Braun Medical", "braun", "B. Braun Medical Inc", "B. Braun Melsungen AG"},
+	"Fresenius Kabi":        {"Fresenius", "Fresenius Kabi AG"},
+	"ICU Medical":           {"ICU Medical Inc", "Smiths Medical", "Hospira", "Smiths Group"},
+	"Canon Medical Systems": {"Canon Medical", "Canon Medical Systems Corporation", "Toshiba Medical Systems", "TOSHIBA_MEC", "CANON_MEC", "Toshiba"},
+	// Canon Inc. (printers, cameras) is a different company from Canon Medical Systems.
+	"Canon":                      {"Canon Inc", "Canon Inc.", "CANON INC"},
 	"FUJIFILM":                   {"FUJIFILM Corporation", "Fujifilm Medical Systems", "FUJI PHOTO FILM", "FUJIFILM Healthcare", "Hitachi Medical", "Hitachi"},
 	"Carestream Health":          {"Carestream", "Kodak", "Eastman Kodak"},
 	"Agfa HealthCare":            {"Agfa", "AGFA-Gevaert", "Agfa Gevaert"},
