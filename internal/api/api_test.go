@@ -32,7 +32,7 @@ import (
 // fixture is two organizations: acme (sites a1, a2) and beta (site b1).
 // Both use the same private addresses, which must stay separate devices.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	api    *API
 	mux    *http.ServeMux
 	auth   *auth.Store
@@ -61,7 +61,7 @@ func dhcp(ip string, mac string, host string, at time.Time) observe.Observation 
 	return o
 }
 
-func newFixture(t *testing.T, d *db.DB) *fixture {
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	as, err := auth.Open(ctx, d, nil)

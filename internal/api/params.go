@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/wardiomt/ward/internal/auth"
 )
 
@@ -137,6 +139,7 @@ func (a *API) scope(ctx context.Context, p auth.Principal, site string) ([]strin
 type cache struct {
 	ttl time.Duration
 	now func() time.Time
+	sf  singleflight.Group // one computation per key at a time, however many viewers ask
 	mu  sync.Mutex
 	m   map[string]cacheEntry
 }
@@ -157,17 +160,20 @@ func (c *cache) get(key string, fill func() (any, error)) (any, error) {
 	if ok && c.now().Sub(e.at) < c.ttl {
 		return e.v, nil
 	}
-	v, err := fill()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if len(c.m) > 10000 {
-		clear(c.m)
-	}
-	c.m[key] = cacheEntry{at: c.now(), v: v}
-	c.mu.Unlock()
-	return v, nil
+	v, err, _ := c.sf.Do(key, func() (any, error) {
+		v, err := fill()
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if len(c.m) > 10000 {
+			clear(c.m)
+		}
+		c.m[key] = cacheEntry{at: c.now(), v: v}
+		c.mu.Unlock()
+		return v, nil
+	})
+	return v, err
 }
 
 // invalidate drops the entries of site after it changed.
