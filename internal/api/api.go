@@ -55,6 +55,8 @@ type RiskQuery struct {
 	Sites    []string
 	Tier     string
 	DeviceID string
+	Limit    int // 0: all
+	Offset   int
 }
 
 // TrendPoint is one day of the open-risk trend.

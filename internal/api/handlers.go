@@ -43,8 +43,8 @@ func (a *API) table() []Route {
 				{"sort", "string", "sort field: " + strings.Join(findingSorts, ", ") + " (default -cvss)"}}, pageParams...),
 			handle: a.handleFindings},
 		{Method: "GET", Path: "/api/v1/risks", Tag: "risk", Summary: "Ranked risk items", Roles: readers,
-			Params: []Param{site, {"tier", "string", "Immediate, Out-of-Cycle, Scheduled or Defer"}, {"device_id", "string", "only this device"}},
-			handle: a.handleRisks},
+			Params: append([]Param{site, {"tier", "string", "Immediate, Out-of-Cycle, Scheduled or Defer"}, {"device_id", "string", "only this device"}},
+				pageParams...), handle: a.handleRisks},
 		{Method: "GET", Path: "/api/v1/plan", Tag: "risk", Summary: "Remediation plan: ranked actions and the cumulative risk curve", Roles: readers,
 			Params: []Param{site}, handle: a.handlePlan},
 		{Method: "GET", Path: "/api/v1/sites", Tag: "tenancy", Summary: "Sites of your organization", Roles: readers, handle: a.handleSites},
@@ -346,6 +346,13 @@ func (a *API) handleRisks(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return errorf(http.StatusNotImplemented, "risk prioritization is not available in this build of the server")
 	}
 	rq := RiskQuery{Sites: sites, Tier: q.Get("tier")}
+	if q.Has("limit") || q.Has("offset") {
+		pg, err := parsePage(q, nil, "")
+		if err != nil {
+			return err
+		}
+		rq.Limit, rq.Offset = pg.limit, pg.offset
+	}
 	if id := q.Get("device_id"); id != "" {
 		d, err := a.device(r.Context(), p, id)
 		if err != nil {
@@ -380,12 +387,26 @@ func (a *API) handlePlan(w http.ResponseWriter, r *http.Request, p auth.Principa
 	return nil
 }
 
+// SiteView is a site with its device count.
+type SiteView struct {
+	auth.Site
+	Devices int `json:"devices"`
+}
+
 func (a *API) handleSites(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	sites, err := a.cfg.Auth.Sites(r.Context(), p.Org)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listResponse{Items: sites, Total: len(sites), Limit: len(sites), Offset: 0})
+	out := make([]SiteView, 0, len(sites))
+	for _, s := range sites {
+		_, n, err := a.cfg.Inventory.Devices(r.Context(), inventory.DeviceFilter{Site: s.ID, Limit: 1})
+		if err != nil {
+			return err
+		}
+		out = append(out, SiteView{Site: s, Devices: n})
+	}
+	writeJSON(w, http.StatusOK, listResponse{Items: out, Total: len(out), Limit: len(out), Offset: 0})
 	return nil
 }
 

@@ -106,6 +106,25 @@ func TestDemoStack(t *testing.T) {
 	if c := get("/api/v1/risks?tier="+strings.ToLower(tier), &one); c != 200 || one.Total == 0 || one.Total > risks.Total {
 		t.Fatalf("risks?tier=%s: %d %+v", tier, c, one)
 	}
+	var page struct {
+		Total, Limit, Offset int
+		Items                []json.RawMessage
+	}
+	if c := get("/api/v1/risks?limit=1&offset=1", &page); c != 200 || page.Total != risks.Total || len(page.Items) != 1 || page.Offset != 1 {
+		t.Fatalf("risks page: %d total %d items %d", c, page.Total, len(page.Items))
+	}
+	if c := get("/api/v1/risks?limit=0", nil); c != 400 {
+		t.Fatalf("bad limit: %d", c)
+	}
+	var sites struct {
+		Items []struct {
+			ID      string `json:"id"`
+			Devices int    `json:"devices"`
+		}
+	}
+	if c := get("/api/v1/sites", &sites); c != 200 || len(sites.Items) != 1 || sites.Items[0].Devices != dash.DevicesTotal {
+		t.Fatalf("sites: %d %+v", c, sites)
+	}
 	if c := get("/api/v1/risks?tier=urgent", nil); c != 400 {
 		t.Fatalf("bad tier: %d", c)
 	}

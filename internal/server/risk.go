@@ -99,6 +99,8 @@ type risksReport struct {
 	Feeds       string      `json:"feeds"`
 	Devices     int         `json:"devices"`
 	Total       int         `json:"total"`
+	Limit       int         `json:"limit"`
+	Offset      int         `json:"offset"`
 	Items       []risk.Item `json:"items"`
 }
 
@@ -126,7 +128,12 @@ func (r *riskSource) Risks(ctx context.Context, q api.RiskQuery) (any, error) {
 	if c.plan != nil {
 		gen = c.plan.GeneratedAt
 	}
-	return risksReport{GeneratedAt: gen, Feeds: r.origin.Kind, Devices: c.devices, Total: len(items), Items: items}, nil
+	out := risksReport{GeneratedAt: gen, Feeds: r.origin.Kind, Devices: c.devices, Total: len(items), Items: items, Limit: len(items)}
+	if q.Limit > 0 {
+		lo := min(q.Offset, len(items))
+		out.Items, out.Limit, out.Offset = items[lo:min(lo+q.Limit, len(items))], q.Limit, q.Offset
+	}
+	return out, nil
 }
 
 func (r *riskSource) Plan(ctx context.Context, sites []string) (any, error) {
