@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wardiomt/ward/internal/capture"
+)
+
+func htons16(v uint16) uint16 { return v<<8 | v>>8 }
+
+// sendFrames replays frames of file out of iface inside network namespace
+// ns. The sender is test code on a thread switched into the peer namespace;
+// the thread is never returned to the scheduler's pool.
+func sendFrames(ns, iface, file string, limit int) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // not unlocked: the thread exits with the goroutine
+		errc <- func() error {
+			f, err := os.Open("/var/run/netns/" + ns)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+				return fmt.Errorf("setns: %w", err)
+			}
+			ifi, err := net.InterfaceByName(iface)
+			if err != nil {
+				return err
+			}
+			fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(htons16(unix.ETH_P_ALL)))
+			if err != nil {
+				return err
+			}
+			defer unix.Close(fd)
+			addr := &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_ALL), Ifindex: ifi.Index}
+			src, err := capture.OpenFile(file)
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			for n := 0; n < limit; n++ {
+				p, err := src.ReadPacket()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if err := unix.Sendto(fd, p.Data, 0, addr); err != nil {
+					return fmt.Errorf("send: %w", err)
+				}
+				if n%50 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			return nil
+		}()
+	}()
+	return <-errc
+}
+
+// TestSensorLiveInterface runs `ward sensor --interface` on one end of a
+// veth pair while test code replays the demo capture into the other end
+// from another network namespace; the observations must reach `ward serve`
+// and the sensor's interface must transmit nothing.
+func TestSensorLiveInterface(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live capture")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("live capture needs root (CAP_NET_RAW, netns)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("iproute2 not installed")
+	}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	pid := os.Getpid() % 100000
+	ns, a, b := fmt.Sprintf("wardup%d", pid), fmt.Sprintf("wupS%d", pid), fmt.Sprintf("wupP%d", pid)
+	run("ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	run("ip", "link", "add", a, "type", "veth", "peer", "name", b)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", a).Run() })
+	run("ip", "link", "set", b, "netns", ns)
+	_ = os.WriteFile("/proc/sys/net/ipv6/conf/"+a+"/disable_ipv6", []byte("1"), 0o644)
+	run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+	run("ip", "link", "set", a, "up")
+	run("ip", "netns", "exec", ns, "ip", "link", "set", b, "up")
+
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "ward.db")
+	sensorTok := tokenLine.FindStringSubmatch(runWard(t, "token", "create", "--db", dbPath, "--org", "acme", "--role", "sensor", "--site", "ward-1"))[1]
+	viewerTok := tokenLine.FindStringSubmatch(runWard(t, "token", "create", "--db", dbPath, "--org", "acme", "--role", "viewer"))[1]
+	addr := freeAddr(t)
+	startWard(t, "serve", "--db", dbPath, "--addr", addr)
+	base := "http://" + addr
+	waitHTTP(t, base+"/readyz")
+
+	txBefore, err := os.ReadFile("/sys/class/net/" + a + "/statistics/tx_packets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWard(t, "sensor", "--interface", a, "--server", base, "--token", sensorTok, "--name", "span-1",
+		"--spool", filepath.Join(dir, "spool"), "--flush", "200ms", "--batch", "500")
+	time.Sleep(700 * time.Millisecond) // the capture ring is up
+	if err := sendFrames(ns, b, filepath.Join("..", "..", "testdata", "demo", "hospital-demo.pcap"), 4000); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	var sensors struct {
+		Items []struct {
+			Name         string `json:"name"`
+			Site         string `json:"site"`
+			Observations int    `json:"observations"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, base+"/api/v1/sensors", viewerTok, &sensors)
+		if len(sensors.Items) == 1 && sensors.Items[0].Observations > 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("observations did not arrive: %+v", sensors)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s := sensors.Items[0]; s.Name != "span-1" || s.Site != "ward-1" {
+		t.Fatalf("sensor %+v", s)
+	}
+	var list struct{ Total int }
+	if c := getJSON(t, base+"/api/v1/devices?site=ward-1", viewerTok, &list); c != 200 || list.Total < 10 {
+		t.Fatalf("devices from the live sensor: %d %+v", c, list)
+	}
+	txAfter, _ := os.ReadFile("/sys/class/net/" + a + "/statistics/tx_packets")
+	before, _ := strconv.ParseUint(strings.TrimSpace(string(txBefore)), 10, 64)
+	after, _ := strconv.ParseUint(strings.TrimSpace(string(txAfter)), 10, 64)
+	if after != before {
+		t.Errorf("the sensor's capture interface transmitted %d packets", after-before)
+	}
+}
