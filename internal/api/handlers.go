@@ -533,8 +533,10 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, p auth.Princi
 		if err != nil {
 			return err
 		}
+		// Cached dashboards and findings of the site are not invalidated: under
+		// steady uploads they would be recomputed on every view. They age out
+		// after CacheTTL.
 		applied = !res.Skipped
-		a.cache.invalidate(b.Site)
 	}
 	u.Applied = applied
 	fresh, err := a.cfg.Auth.RecordUpload(ctx, p, u)

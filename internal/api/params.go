@@ -176,15 +176,4 @@ func (c *cache) get(key string, fill func() (any, error)) (any, error) {
 	return v, err
 }
 
-// invalidate drops the entries of site after it changed.
-func (c *cache) invalidate(site string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k := range c.m {
-		if strings.HasSuffix(k, "|"+site) || strings.Contains(k, "|"+site+",") || strings.Contains(k, ","+site+",") || strings.HasSuffix(k, ","+site) {
-			delete(c.m, k)
-		}
-	}
-}
-
 func siteKey(kind string, sites []string) string { return kind + "|" + strings.Join(sites, ",") }
