@@ -136,7 +136,13 @@ func run() error {
 	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go server.New(server.Config{API: st.API, Logger: log}, h).Serve(sctx, ln, "", "")
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = server.New(server.Config{API: st.API, Logger: log}, h).Serve(sctx, ln, "", "")
+	}()
+	// Stop serving (in-flight requests finish) before the database closes.
+	defer func() { stop(); <-served }()
 	url := "http://" + ln.Addr().String()
 
 	if *cpuprof != "" {

@@ -273,7 +273,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &ae):
 	case errors.As(err, &mbe):
 		ae = &apiError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit)}
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) || r.Context().Err() != nil:
+		// The client went away; drivers report that in their own words
+		// ("bad connection"), which is not a server fault.
 		ae = &apiError{499, "request canceled"}
 	default:
 		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
