@@ -47,7 +47,7 @@ func (b *batch) apply(o *observe.Observation) error {
 				ip = a
 			}
 		}
-		src, err = b.resolve(mac, ip, t, "")
+		src, err = b.resolveOwn(mac, ip, t)
 	default:
 		src, err = b.resolve(o.SrcMAC, o.SrcIP, t, "")
 	}
@@ -171,13 +171,20 @@ func (b *batch) resolveChassis(o *observe.Observation, t time.Time) (*Device, er
 // DHCP client identifier, which keeps a device with a random MAC together
 // across MAC rotations and long gaps.
 func (b *batch) resolve(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid string) (*Device, error) {
-	return b.resolveHinted(mac, ip, t, cid, "")
+	return b.resolveHinted(mac, ip, t, cid, "", false)
+}
+
+// resolveOwn is resolve for a binding that is certainly the MAC's own
+// address (an ARP sender, a DHCP relay's own address): never routed, so a
+// router may hold it, and an address-only device with it is folded in.
+func (b *batch) resolveOwn(mac net.HardwareAddr, ip netip.Addr, t time.Time) (*Device, error) {
+	return b.resolveHinted(mac, ip, t, "", "", true)
 }
 
 // resolveHinted is resolve with the DHCP hostname as a last hint for a
 // random MAC: a phone that rotates its MAC and sends no client id still
 // announces the same name.
-func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid, host string) (*Device, error) {
+func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, cid, host string, own bool) (*Device, error) {
 	m := usableMAC(mac)
 	a := usableIP(ip)
 	if m == "" {
@@ -245,11 +252,19 @@ func (b *batch) resolveHinted(mac net.HardwareAddr, ip netip.Addr, t time.Time, 
 	if cid != "" {
 		b.addClientID(d, cid)
 	}
-	if d.Router && a.IsValid() && !hasIP(d, a) {
+	if own && a.IsValid() {
+		if ipd, err := b.lookup(Key{KeyIP, a.String()}); err != nil {
+			return nil, err
+		} else if ipd != nil && ipd.ID != d.ID && ipd.MAC == "" && !ipd.BehindGateway {
+			b.removeKey(Key{KeyIP, a.String()})
+			d = b.merge(d, ipd)
+		}
+	}
+	if d.Router && a.IsValid() && !hasIP(d, a) && !own {
 		// Routed traffic: the MAC is the router's, the IP someone else's.
 		return b.resolveIP(a, t, true)
 	}
-	if a.IsValid() && (len(d.IPs) == 0 || d.IPs[0].IP != a.String()) {
+	if a.IsValid() && !own && (len(d.IPs) == 0 || d.IPs[0].IP != a.String()) {
 		// The address is bound to another device with its own MAC, heard
 		// with it recently: this frame was routed to us by d.
 		owner, err := b.lookup(Key{KeyLease, a.String()})
@@ -553,8 +568,10 @@ func (b *batch) merge(a, c *Device) *Device {
 		b.setKey(Key{KeyMAC, m}, into.ID)
 	}
 	if into.MAC == "" {
-		into.MAC = from.MAC
+		into.MAC, into.RandomMAC = from.MAC, from.RandomMAC
 	}
+	into.Router = into.Router || from.Router
+	into.Routed += from.Routed
 	for _, r := range from.IPs {
 		if !slices.ContainsFunc(into.IPs, func(x IPRecord) bool { return x.IP == r.IP }) && len(into.IPs) < b.s.opt.MaxIPs {
 			into.IPs = append(into.IPs, r)
@@ -665,7 +682,13 @@ func (b *batch) applyDHCP(o *observe.Observation, t time.Time) (bool, error) {
 	reply := ack || strings.Contains(mt, "offer") || mt == "2" || strings.Contains(mt, "nak") || mt == "6" || o.SrcPort == 67 && o.DstPort == 68
 	// The sender is the client itself, or a server/relay reporting on it.
 	if usableMAC(o.SrcMAC) != usableMAC(cm) || reply {
-		if sender, err := b.resolve(o.SrcMAC, o.SrcIP, t, ""); err != nil {
+		resolveSender := b.resolve
+		if relay, _ := o.Get("dhcp.relay_ip"); relay != "" && relay == o.SrcIP.String() {
+			resolveSender = func(m net.HardwareAddr, a netip.Addr, t time.Time, _ string) (*Device, error) {
+				return b.resolveOwn(m, a, t)
+			}
+		}
+		if sender, err := resolveSender(o.SrcMAC, o.SrcIP, t, ""); err != nil {
 			return true, err
 		} else if sender != nil {
 			b.touch(sender, o.Protocol, t, true)
@@ -677,7 +700,7 @@ func (b *batch) applyDHCP(o *observe.Observation, t time.Time) (bool, error) {
 	}
 	cid, _ := o.Get("dhcp.client_id")
 	host, _ := o.Get("dhcp.hostname")
-	client, err := b.resolveHinted(cm, ip, t, cid, host)
+	client, err := b.resolveHinted(cm, ip, t, cid, host, false)
 	if err != nil || client == nil {
 		return true, err
 	}

@@ -338,6 +338,26 @@ func TestResolution(t *testing.T) {
 			}
 		})
 
+		t.Run("HSRP gateway forwards for others and owns only its own address", func(t *testing.T) {
+			const gw, host = "00:00:0c:9f:f0:01", "00:1b:21:00:20:05"
+			ingest(t, s, "hsrp",
+				ob(t0, "tcp", gw, "10.30.0.7", "", "10.20.0.9", 40000, 443), // routed, owner not yet heard
+				ob(t0.Add(time.Second), "arp", host, "", "", "", 0, 0, "arp.sender_mac", host, "arp.sender_ip", "10.20.0.5"),
+				ob(t0.Add(2*time.Second), "tcp", gw, "10.20.0.5", "", "10.30.0.9", 40000, 443), // routed, owner known
+				ob(t0.Add(3*time.Second), "arp", gw, "", "", "", 0, 0, "arp.sender_mac", gw, "arp.sender_ip", "10.20.0.1"),
+			)
+			g := byMAC(t, s, "hsrp", gw)
+			if !g.Router || len(g.IPs) != 1 || g.IP() != "10.20.0.1" {
+				t.Errorf("gateway: router %v, IPs %+v", g.Router, g.IPs)
+			}
+			if h := byMAC(t, s, "hsrp", host); h.Observations != 2 {
+				t.Errorf("the routed frame should count on its owner: %d observations", h.Observations)
+			}
+			if n := len(allDevices(t, s, "hsrp")); n != 3 { // gateway, host, IP-only 10.30.0.7
+				t.Errorf("%d devices, want 3", n)
+			}
+		})
+
 		t.Run("public sources are not devices", func(t *testing.T) {
 			ingest(t, s, "pub", ob(t0, "tcp", "", "93.184.216.34", "", "10.0.0.1", 443, 40000))
 			if n := len(allDevices(t, s, "pub")); n != 0 {
