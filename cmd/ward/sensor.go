@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardiomt/ward/internal/auth"
 	"github.com/wardiomt/ward/internal/capture"
 	"github.com/wardiomt/ward/internal/decode"
 	"github.com/wardiomt/ward/internal/sensor"
@@ -50,11 +52,10 @@ server. With --read the command exits when everything was delivered.`,
 				return errors.New("--token (or WARD_TOKEN) is required")
 			}
 			if name == "" {
-				h, err := os.Hostname()
-				if err != nil || h == "" {
-					h = "sensor"
-				}
-				name = h
+				name = sensorName(os.Hostname())
+			}
+			if !auth.ValidID(name) {
+				return fmt.Errorf("--name %q: use 1-64 letters, digits, '.', '_' or '-'", name)
 			}
 			if spoolDir == "" {
 				base, err := os.UserCacheDir()
@@ -131,4 +132,25 @@ server. With --read the command exits when everything was delivered.`,
 	decodeFlags(cmd, &cfg)
 	_ = cmd.MarkFlagRequired("server")
 	return cmd
+}
+
+// sensorName derives a valid sensor name from the host name.
+func sensorName(host string, err error) string {
+	if err != nil {
+		return "sensor"
+	}
+	b := []byte(host)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	s := strings.TrimLeft(string(b), "._-")
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	if s == "" {
+		return "sensor"
+	}
+	return s
 }

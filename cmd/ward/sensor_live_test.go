@@ -156,3 +156,20 @@ func TestSensorLiveInterface(t *testing.T) {
 		t.Errorf("the sensor's capture interface transmitted %d packets", after-before)
 	}
 }
+
+func TestSensorName(t *testing.T) {
+	for in, want := range map[string]string{
+		"icu-span.example.org":  "icu-span.example.org",
+		"Ward Sensor #1":        "Ward-Sensor--1",
+		"_x":                    "x",
+		"":                      "sensor",
+		strings.Repeat("a", 70): strings.Repeat("a", 64),
+	} {
+		if got := sensorName(in, nil); got != want {
+			t.Errorf("sensorName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := sensorName("", errors.New("no host")); got != "sensor" {
+		t.Errorf("on error: %q", got)
+	}
+}

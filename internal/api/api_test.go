@@ -456,6 +456,14 @@ func TestUpload(t *testing.T) {
 		if r := f.do("POST", "/api/v1/sensors/upload", tok, strings.NewReader(plain)); r.code != 200 {
 			t.Fatalf("plain upload: %d %s", r.code, r.body)
 		}
+		// Without a sensor name the token's name is used.
+		if r := f.do("POST", "/api/v1/sensors/upload", tok, strings.NewReader(`{"batch_id":"anon-1","observations":[]}`)); r.code != 200 {
+			t.Fatalf("anonymous upload: %d %s", r.code, r.body)
+		}
+		f.do("GET", "/api/v1/sensors", f.tokens["acme/viewer"], nil).json(t, &sensors)
+		if len(sensors.Items) != 3 || sensors.Items[0].Name != "acme-sensor" {
+			t.Fatalf("sensors after anonymous upload: %+v", sensors.Items)
+		}
 		for name, c := range map[string]struct {
 			body []byte
 			hdr  []string
@@ -484,8 +492,8 @@ func TestUpload(t *testing.T) {
 				n++
 			}
 		}
-		if n != 2 {
-			t.Fatalf("%d sensor.upload audit entries, want 2 (batch-1, plain-1)", n)
+		if n != 3 {
+			t.Fatalf("%d sensor.upload audit entries, want 3 (batch-1, plain-1, anon-1)", n)
 		}
 	})
 }

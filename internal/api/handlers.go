@@ -503,7 +503,11 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, p auth.Princi
 		return errorf(http.StatusForbidden, "this sensor token uploads for site %q, not %q", p.Site, b.Site)
 	}
 	if b.Sensor == "" {
-		b.Sensor = cmp.Or(p.Name, p.TokenID)
+		// Token names are free text; fall back to the token id.
+		b.Sensor = p.TokenID
+		if auth.ValidID(p.Name) {
+			b.Sensor = p.Name
+		}
 	}
 	if !auth.ValidID(b.Sensor) {
 		return errorf(http.StatusBadRequest, "sensor name %q: use 1-64 letters, digits, '.', '_' or '-'", b.Sensor)
