@@ -68,6 +68,7 @@ server. With --read the command exits when everything was delivered.`,
 			if err != nil {
 				return err
 			}
+			defer sp.Close()
 			if n, _ := sp.Len(); n > 0 {
 				log.Info("resuming spooled batches", "backlog", n, "spool", spoolDir)
 			}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrEmpty is returned by Spool.Oldest when nothing is spooled.
@@ -24,9 +26,12 @@ const (
 // Spool is a bounded directory of encoded batches, oldest sent first. Each
 // batch is written to a temporary file, synced, renamed into place and the
 // directory synced, so a batch is either wholly spooled or absent after a
-// crash (SIGKILL, power loss). Only one process may use a spool directory.
+// crash (SIGKILL, power loss). A spool directory is locked (flock) by the
+// Spool that opened it, so two sensors cannot share one; the kernel releases
+// the lock when the process dies, however it dies.
 type Spool struct {
 	dir        string
+	lock       *os.File
 	maxBatches int
 	maxBytes   int64
 	log        *slog.Logger
@@ -53,11 +58,25 @@ func OpenSpool(dir string, maxBatches int, maxBytes int64, log *slog.Logger) (*S
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("spool %s is in use by another sensor: %w", dir, err)
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			lock.Close()
+		}
+	}()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{dir: dir, maxBatches: maxBatches, maxBytes: maxBytes, log: log, sizes: map[string]int64{}}
+	s := &Spool{dir: dir, lock: lock, maxBatches: maxBatches, maxBytes: maxBytes, log: log, sizes: map[string]int64{}}
 	for _, e := range ents {
 		name := e.Name()
 		switch {
@@ -85,7 +104,20 @@ func OpenSpool(dir string, maxBatches int, maxBytes int64, log *slog.Logger) (*S
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	opened = true
 	return s, nil
+}
+
+// Close releases the spool directory.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock == nil {
+		return nil
+	}
+	err := s.lock.Close() // closing the descriptor drops the flock
+	s.lock = nil
+	return err
 }
 
 // Put stores one encoded batch durably. When the spool is past its bound

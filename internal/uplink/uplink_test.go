@@ -152,6 +152,11 @@ func TestSpoolBoundDropsOldestAndCounts(t *testing.T) {
 	if n, _ := s.Len(); n != 5 || s.Dropped() != 15 {
 		t.Fatalf("len %d dropped %d, want 5 and 15", n, s.Dropped())
 	}
+	// A second user of the directory is refused while the first holds it.
+	if _, err := OpenSpool(dir, 5, 0, nil); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second open of a held spool: %v", err)
+	}
+	s.Close()
 	// Survives a restart: the newest five, oldest first, and the count.
 	s2, err := OpenSpool(dir, 5, 0, nil)
 	if err != nil {
@@ -176,7 +181,12 @@ func TestSpoolBoundDropsOldestAndCounts(t *testing.T) {
 	if err := s2.Put([]byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	s3, _ := OpenSpool(dir, 5, 0, nil)
+	s2.Close()
+	s3, err := OpenSpool(dir, 5, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
 	_ = s3.Put([]byte("y"))
 	_, d, _ := s3.Oldest()
 	if string(d) != "x" {
