@@ -26,6 +26,7 @@ import (
 	"github.com/wardiomt/ward/internal/inventory/sqlstore"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/sensor"
+	"github.com/wardiomt/ward/internal/threat"
 )
 
 // invFlags are the flags shared by the inventory commands.
@@ -115,6 +116,8 @@ type ingester struct {
 	err      error
 	progress io.Writer // nil: quiet
 	start    time.Time
+	threat   *threat.Engine // nil: --alerts=false
+	alerts   int
 
 	obs, batches, skipped, newDevs, updated, merged int
 	events                                          map[inventory.EventType]int
@@ -135,11 +138,21 @@ func (in *ingester) flush() {
 		return
 	}
 	res, err := in.svc.Ingest(in.ctx, in.site, in.buf)
-	in.buf = in.buf[:0]
+	defer func() { in.buf = in.buf[:0] }()
 	if err != nil {
 		in.err = err
 		in.cancel() // stop reading captures
 		return
+	}
+	if in.threat != nil && !res.Skipped {
+		// Baselines and alerts follow the inventory batch by batch.
+		tr, err := in.threat.Observe(in.ctx, in.site, in.buf)
+		if err != nil {
+			in.err = fmt.Errorf("threat engine: %w", err)
+			in.cancel()
+			return
+		}
+		in.alerts += len(tr.New())
 	}
 	in.obs += res.Observations
 	in.batches++
@@ -210,6 +223,8 @@ func newIngestCmd(g *globalOpts) *cobra.Command {
 	var f invFlags
 	var rules string
 	batch := 5000
+	alerts := true
+	alertWindow := threat.DefaultOptions().Window
 	cfg := decode.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "ingest --db DB [--site S] [--config FILE] [--rules DIR] FILE...",
@@ -236,6 +251,23 @@ input changes nothing. Silent devices are evaluated against the capture's clock.
 			defer closeDB()
 			in := &ingester{ctx: ctx, cancel: cancel, svc: svc, site: f.site, size: batch,
 				events: map[inventory.EventType]int{}, start: time.Now()}
+			if alerts {
+				td, ts, err := openThreat(ctx, f.dsn)
+				if err != nil {
+					return err
+				}
+				defer td.Close()
+				rs, err := sqlstore.Open(ctx, td)
+				if err != nil {
+					return err
+				}
+				topt := threat.DefaultOptions()
+				topt.Window = alertWindow
+				topt.Logger = log
+				if in.threat, err = threat.New(ts, threat.NewInventoryResolver(rs, nil), topt); err != nil {
+					return err
+				}
+			}
 			if isTerminal(os.Stderr) {
 				in.progress = os.Stderr
 			}
@@ -322,6 +354,9 @@ input changes nothing. Silent devices are evaluated against the capture's clock.
 			if len(parts) > 0 {
 				fmt.Fprintf(out, " (%s)", strings.Join(parts, ", "))
 			}
+			if in.threat != nil {
+				fmt.Fprintf(out, "\nalerts: %d new (ward alerts --db DB lists them)", in.alerts)
+			}
 			fmt.Fprintf(out, "\nduration: %s\n", time.Since(in.start).Round(time.Millisecond))
 			if len(readErrs) > 0 {
 				return fmt.Errorf("%d file(s) damaged or unreadable (kept what was read): %w", len(readErrs), errors.Join(readErrs...))
@@ -331,6 +366,8 @@ input changes nothing. Silent devices are evaluated against the capture's clock.
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&rules, "rules", "", "directory of site fingerprint rules (*.yaml) added to the built-in ones")
+	cmd.Flags().BoolVar(&alerts, "alerts", alerts, "also learn per-device baselines and raise alerts (see ward alerts)")
+	cmd.Flags().DurationVar(&alertWindow, "alert-window", alertWindow, "baseline learning window per device before alerts are raised")
 	cmd.Flags().IntVar(&batch, "batch", batch, "observations per transaction")
 	decodeFlags(cmd, &cfg)
 	return cmd

@@ -106,3 +106,29 @@ func TestIngestDevicesContract(t *testing.T) {
 		t.Errorf("events by type %v", kinds)
 	}
 }
+
+// TestIngestRaisesAlerts: ingest runs the threat engine after each batch,
+// so the simulated pump that opens Telnet is alerted on without a second pass.
+func TestIngestRaisesAlerts(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "demo", "hospital-demo.pcap")
+	dbPath := filepath.Join(t.TempDir(), "w.db")
+	out, _, err := runCLI(t, "ingest", "--db", dbPath, "--alert-window", "30m", demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "alerts: ") {
+		t.Fatalf("no alert summary in %q", out)
+	}
+	list, _, err := runCLI(t, "alerts", "--db", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(list, "Telnet (tcp/23)") {
+		t.Fatalf("the pump opening Telnet raised no alert:\n%s", list)
+	}
+	// --alerts=false skips the engine.
+	out, _, err = runCLI(t, "ingest", "--db", filepath.Join(t.TempDir(), "x.db"), "--alerts=false", demo)
+	if err != nil || strings.Contains(out, "alerts: ") {
+		t.Fatalf("--alerts=false still ran the engine: %q, %v", out, err)
+	}
+}
