@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wardiomt/ward/internal/auth"
@@ -93,6 +94,8 @@ type Config struct {
 
 // API serves the routes.
 type API struct {
+	docMu  sync.Mutex
+	extra  []Route // served by the embedding server, documented here
 	cfg    Config
 	log    *slog.Logger
 	routes []Route
@@ -145,6 +148,20 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range a.routes {
 		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt))
 	}
+}
+
+// Document adds a route the embedding server serves itself (probes,
+// metrics) to the OpenAPI document; documenting the same route again is a
+// no-op.
+func (a *API) Document(method, path, tag, summary, produces string) {
+	a.docMu.Lock()
+	defer a.docMu.Unlock()
+	for _, r := range a.extra {
+		if r.Method == method && r.Path == path {
+			return
+		}
+	}
+	a.extra = append(a.extra, Route{Method: method, Path: path, Tag: tag, Summary: summary, Produces: produces})
 }
 
 // Routes returns the route table.

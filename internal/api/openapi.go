@@ -13,7 +13,10 @@ var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 // OpenAPI returns the OpenAPI 3.0 document of the route table.
 func (a *API) OpenAPI() map[string]any {
 	paths := map[string]any{}
-	for _, rt := range a.routes {
+	a.docMu.Lock()
+	all := append(append([]Route(nil), a.routes...), a.extra...)
+	a.docMu.Unlock()
+	for _, rt := range all {
 		item, _ := paths[rt.Path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}

@@ -104,6 +104,9 @@ func Handler(cfg Config) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	cfg.API.Register(mux)
+	cfg.API.Document("GET", "/healthz", "meta", "Liveness: the process serves HTTP", "text/plain")
+	cfg.API.Document("GET", "/readyz", "meta", "Readiness: the database answers (503 otherwise)", "text/plain")
+	cfg.API.Document("GET", "/metrics", "meta", "Prometheus metrics", "text/plain")
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
