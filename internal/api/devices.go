@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/wardiomt/ward/internal/auth"
 	"github.com/wardiomt/ward/internal/fingerprint"
 	"github.com/wardiomt/ward/internal/identity"
@@ -67,16 +69,29 @@ func (a *API) listDevices(ctx context.Context, f inventory.DeviceFilter, sites [
 	if need > a.cfg.maxDeviceMerge {
 		return nil, 0, errorf(http.StatusBadRequest, "offset too deep across %d sites (limit+offset at most %d); filter by site", len(sites), a.cfg.maxDeviceMerge)
 	}
+	// The sites are queried concurrently (a few at a time: each query holds
+	// a database connection).
+	parts := make([][]*inventory.Device, len(sites))
+	counts := make([]int, len(sites))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, s := range sites {
+		sf := f
+		sf.Site, sf.Limit, sf.Offset = s, need, 0
+		g.Go(func() error {
+			devs, n, err := a.cfg.Inventory.Devices(gctx, sf)
+			parts[i], counts[i] = devs, n
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, 0, err
+	}
 	var all []*inventory.Device
 	total := 0
-	for _, s := range sites {
-		f.Site, f.Limit, f.Offset = s, need, 0
-		devs, n, err := a.cfg.Inventory.Devices(ctx, f)
-		if err != nil {
-			return nil, 0, err
-		}
-		all = append(all, devs...)
-		total += n
+	for i := range parts {
+		all = append(all, parts[i]...)
+		total += counts[i]
 	}
 	sortDevices(all, f.Sort)
 	lo, hi := pg.window(len(all))
