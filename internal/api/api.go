@@ -75,6 +75,9 @@ type Config struct {
 	Origin    feeds.Origin
 	Risk      RiskSource // nil: /risks and /plan answer 501
 	Logger    *slog.Logger
+	// AfterIngest, when set, sees each applied sensor batch after the
+	// inventory committed it (the threat engine's baselines and alerts).
+	AfterIngest func(ctx context.Context, site string, obs []observe.Observation)
 
 	MaxBody       int64         // request body limit of JSON routes (default 1 MiB)
 	MaxUpload     int64         // compressed sensor upload limit (default 32 MiB)

@@ -541,6 +541,9 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, p auth.Princi
 		// steady uploads they would be recomputed on every view. They age out
 		// after CacheTTL.
 		applied = !res.Skipped
+		if applied && a.cfg.AfterIngest != nil {
+			a.cfg.AfterIngest(ctx, b.Site, b.Observations)
+		}
 	}
 	u.Applied = applied
 	fresh, err := a.cfg.Auth.RecordUpload(ctx, p, u)

@@ -35,6 +35,9 @@ func NewDecoder(cfg decode.Config, emit observe.Emitter) (*decode.Decoder, error
 // file ends that file only: what was read before it is kept, and the error
 // names the file and byte offset. It fails only when no packet could be read.
 func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit observe.Emitter, log *slog.Logger) (*Result, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	start := time.Now()
 	res := &Result{}
 	var srcs []capture.Source

@@ -37,6 +37,9 @@ type Stack struct {
 	Inventory *inventory.Service
 	Origin    feeds.Origin
 	API       *api.API
+
+	plugins []api.Plugin // alerts, CMMS, assessment
+	stages  *stages
 }
 
 // NewStack migrates d and wires the tenancy store, the inventory (with the
@@ -103,9 +106,15 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 		}
 		ttl := cmp.Or(cfg.CacheTTL, 15*time.Second)
 		cfg.Risk = &riskSource{eng: eng, store: rs, inv: inv, provider: p, matcher: m, origin: origin, ttl: ttl, now: cfg.Now, cache: map[string]riskRun{}}
+		s.plugins, s.stages, err = plugins(ctx, d, st, inv, m, p, eng, fmt.Sprintf("%s %s", origin.Kind, origin.SnapshotDate), log)
+		if err != nil {
+			return nil, err
+		}
+		cfg.AfterIngest = s.stages.afterIngest
 	}
 	if s.API, err = api.New(cfg); err != nil {
 		return nil, err
 	}
+	s.API.AddPlugins(s.plugins...)
 	return s, nil
 }
