@@ -2,6 +2,7 @@ package decode
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -81,9 +82,10 @@ func (f *flow) reset() {
 
 // flowTable is a bounded map with a free list, so steady traffic does not allocate.
 type flowTable struct {
-	m    map[flowKey]*flow
-	free []*flow
-	max  int
+	m       map[flowKey]*flow
+	free    []*flow
+	max     int
+	scratch []*flow // reused by expire
 }
 
 func (t *flowTable) init(max int) {
@@ -91,18 +93,43 @@ func (t *flowTable) init(max int) {
 	t.max = max
 }
 
-// expire forgets flows idle since before, calling end for each first.
+// expire forgets flows idle since before, calling end for each first, in
+// order of their start (then addresses), so the same input always yields
+// the same observations in the same order.
 func (t *flowTable) expire(before time.Time, end func(*flow)) int {
-	n := 0
-	for k, f := range t.m {
+	old := t.scratch[:0]
+	for _, f := range t.m {
 		if f.lastSeen.Before(before) {
-			end(f)
-			delete(t.m, k)
-			t.release(f)
-			n++
+			old = append(old, f)
 		}
 	}
-	return n
+	slices.SortFunc(old, func(a, b *flow) int {
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
+		}
+		if c := compareAP(a.key.lo, b.key.lo); c != 0 {
+			return c
+		}
+		if c := compareAP(a.key.hi, b.key.hi); c != 0 {
+			return c
+		}
+		return int(a.key.proto) - int(b.key.proto)
+	})
+	for _, f := range old {
+		end(f)
+		delete(t.m, f.key)
+		t.release(f)
+	}
+	clear(old)
+	t.scratch = old[:0]
+	return len(old)
+}
+
+func compareAP(a, b netip.AddrPort) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return int(a.Port()) - int(b.Port())
 }
 
 // remove ends one flow now.
