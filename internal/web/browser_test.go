@@ -100,7 +100,8 @@ func newBrowser(t *testing.T) *browser {
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
-	b := &browser{t: t, ctx: ctx, artifacts: artifactDir(t)}
+	// A device without a learned baseline answers 404 by contract.
+	b := &browser{t: t, ctx: ctx, artifacts: artifactDir(t), allowed: []string{"/baseline"}}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
 		t.Fatalf("starting %s: %v", exe, err)
 	}
@@ -489,6 +490,7 @@ func uiJourney(t *testing.T, b *browser, api apiClient) string {
 	b.do("open feeds", chromedp.Click(chromedp.CSS(`header nav a[href="/feeds"]`)))
 	b.waitRendered("/feeds")
 	b.screenshot("07-feeds")
+	moreJourney(t, b, api, devID, list)
 	return devID
 }
 
@@ -635,6 +637,9 @@ func TestBrowserStubEmpty(t *testing.T) {
 		"/plan":      "No remediation actions",
 		"/feeds":     "No feeds loaded",
 		"/sites":     "No sensors have uploaded yet",
+		"/alerts":    "No alerts: no device departed from its learned behaviour",
+		"/cmms":      "The outbox is empty",
+		"/assess":    "No candidate yet",
 	}
 	for path, want := range checks {
 		b.do("open "+path, chromedp.Navigate(srv.URL+path))

@@ -29,6 +29,8 @@ type stubAPI struct {
 	mu     sync.Mutex
 	reqs   []string
 	logout int
+	threat *fakeThreat
+	outbox *fakeOutbox
 }
 
 const stubSession = "stub-session-1"
@@ -40,6 +42,7 @@ func newStubServer(t *testing.T, empty bool) (*httptest.Server, *stubAPI) {
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.authed(s.logoutH))
 	mux.HandleFunc("GET /api/v1/", s.authed(s.api))
+	s.mountMore(t, mux)
 	mux.Handle("/", Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

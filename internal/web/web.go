@@ -25,7 +25,7 @@ var static embed.FS
 // routes lists the client-side routes: paths the browser may load directly
 // (bookmarks, reloads) that are answered with the application shell.
 // "/devices/" also covers "/devices/{id}".
-var routes = []string{"/", "/dashboard", "/devices", "/devices/", "/findings", "/plan", "/sites", "/feeds"}
+var routes = []string{"/", "/dashboard", "/devices", "/devices/", "/findings", "/plan", "/sites", "/feeds", "/alerts", "/cmms", "/assess"}
 
 // csp allows only same-origin resources: the UI loads nothing from
 // elsewhere, and data from the network (device names) can never pull in a

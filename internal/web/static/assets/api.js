@@ -22,18 +22,20 @@ function url(path, params) {
 
 export { url as apiURL };
 
-async function call(method, path, params, body) {
+// call sends one request. body is JSON-encoded unless contentType is
+// given, in which case it is sent as is (an uploaded CSV file).
+async function call(method, path, params, body, contentType) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') {
     const m = me || (await getMe());
     if (m && m.csrf_token) headers['X-CSRF-Token'] = m.csrf_token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (body !== undefined) headers['Content-Type'] = contentType || 'application/json';
   }
   const resp = await fetch(url(path, params), {
     method,
     headers,
     credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : contentType ? body : JSON.stringify(body),
   });
   if (resp.status === 401) {
     window.location.assign('/login');
@@ -42,7 +44,9 @@ async function call(method, path, params, body) {
   const ct = resp.headers.get('Content-Type') || '';
   const data = ct.includes('json') ? await resp.json().catch(() => null) : null;
   if (!resp.ok) {
-    const msg = data && data.error ? data.error : `${resp.status} ${resp.statusText}`;
+    // Some handlers answer errors as plain text (http.Error): show it.
+    const plain = !data && ct.startsWith('text/plain') ? (await resp.text().catch(() => '')).trim().slice(0, 300) : '';
+    const msg = data && data.error ? data.error : plain || `${resp.status} ${resp.statusText}`;
     throw new APIError(resp.status, msg);
   }
   return data;
@@ -52,8 +56,19 @@ export function get(path, params) {
   return call('GET', path, params);
 }
 
-export function post(path, body) {
-  return call('POST', path, undefined, body);
+export function post(path, body, params) {
+  return call('POST', path, params, body);
+}
+
+// upload posts raw content (a file) with its content type.
+export function upload(path, params, content, contentType) {
+  return call('POST', path, params, content, contentType || 'application/octet-stream');
+}
+
+// notMounted reports whether an API error means the server does not serve
+// the route at all (a 404 that is not about a missing record).
+export function notMounted(err) {
+  return Boolean(err && err.status === 404);
 }
 
 export async function getMe() {

@@ -9,6 +9,9 @@ import * as findings from './views/findings.js';
 import * as plan from './views/plan.js';
 import * as sites from './views/sites.js';
 import * as feeds from './views/feeds.js';
+import * as alerts from './views/alerts.js';
+import * as cmms from './views/cmms.js';
+import * as assess from './views/assess.js';
 
 const routes = [
   { re: /^\/(dashboard)?$/, view: dashboard, nav: '/dashboard' },
@@ -18,6 +21,9 @@ const routes = [
   { re: /^\/plan$/, view: plan, nav: '/plan' },
   { re: /^\/sites$/, view: sites, nav: '/sites' },
   { re: /^\/feeds$/, view: feeds, nav: '/feeds' },
+  { re: /^\/alerts$/, view: alerts, nav: '/alerts' },
+  { re: /^\/cmms$/, view: cmms, nav: '/cmms' },
+  { re: /^\/assess$/, view: assess, nav: '/assess' },
 ];
 
 const SITE_KEY = 'ward.site';

@@ -123,3 +123,35 @@ export function countBits(n) {
   for (let v = n >>> 0; v; v &= v - 1) c++;
   return c;
 }
+
+// columnChart draws vertical grouped columns: categories (x labels) and
+// series [{name, color, values[]}] aligned with them. A legend in the
+// caller names the series; each column carries its own title.
+export function columnChart(categories, series, { title, width = 560, height = 220 } = {}) {
+  const m = { l: 40, r: 10, t: 10, b: 26 };
+  const desc = categories.map((c, i) => `${c}: ${series.map(se => `${se.name} ${se.values[i] ?? 0}`).join(', ')}`).join('; ');
+  const svg = frame(width, height, title, desc);
+  const top = niceMax(Math.max(0, ...series.flatMap(se => se.values.map(v => Number(v) || 0))));
+  const iw = width - m.l - m.r, ih = height - m.t - m.b;
+  const Y = v => m.t + ih - (v / top) * ih;
+  for (let k = 0; k <= 4; k++) {
+    const v = (top * k) / 4;
+    svg.append(s('line', { class: 'grid-line', x1: m.l, x2: width - m.r, y1: Y(v), y2: Y(v) }),
+      s('text', { class: 'muted', x: m.l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, Number.isInteger(v) ? String(v) : v.toFixed(1)));
+  }
+  svg.append(s('line', { class: 'axis', x1: m.l, x2: width - m.r, y1: m.t + ih, y2: m.t + ih }));
+  const slot = iw / Math.max(1, categories.length);
+  const bw = Math.max(2, Math.min(28, (slot * 0.8) / Math.max(1, series.length)));
+  const step = Math.max(1, Math.ceil(categories.length / 12));
+  categories.forEach((c, i) => {
+    const x0 = m.l + i * slot + (slot - bw * series.length) / 2;
+    series.forEach((se, j) => {
+      const v = Number(se.values[i]) || 0;
+      const r = s('rect', { x: x0 + j * bw, y: Y(v), width: bw - 1, height: Math.max(0, m.t + ih - Y(v)), fill: se.color || '#0e7490' });
+      r.append(s('title', {}, `${c}: ${v} ${se.name}`));
+      svg.append(r);
+    });
+    if (i % step === 0) svg.append(s('text', { class: 'muted', x: m.l + i * slot + slot / 2, y: height - 8, 'text-anchor': 'middle' }, clip(c, 8)));
+  });
+  return svg;
+}

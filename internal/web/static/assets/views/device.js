@@ -4,9 +4,10 @@
 // The API may answer the full inventory record (identity map with
 // candidates) or the summary shape (flat attributes plus confidence and
 // evidence maps); both are shown the same way.
-import { get, list } from '../api.js';
-import { h, panel, empty, text, fmtTime, timeEl, fmtNum, pct, table, tierBadge, deviceName, deviceLink } from '../dom.js';
-import { hourHeatmap, countBits } from '../charts.js';
+import { get, list, notMounted } from '../api.js';
+import { h, panel, empty, errorBox, text, fmtTime, timeEl, fmtNum, pct, table, tierBadge, deviceName, deviceLink } from '../dom.js';
+import { hourHeatmap, countBits, lineChart } from '../charts.js';
+import { baselineSection } from './alerts.js';
 import { eventText } from './dashboard.js';
 import { findingBlock, riskIndex, withRisk } from './findings.js';
 import { actionTitle, actionReduction, snippetOf } from './plan.js';
@@ -53,12 +54,13 @@ function ipText(x) {
 
 export async function render(main, ctx) {
   const id = ctx.params[0];
-  let d, risks, plan;
+  let d, risks, plan, threat;
   try {
-    [d, risks, plan] = await Promise.all([
+    [d, risks, plan, threat] = await Promise.all([
       get(`/api/v1/devices/${encodeURIComponent(id)}`),
       riskIndex({ device_id: id }),
       get('/api/v1/plan', { site: ctx.site }).catch(err => { if (err.status === 401) throw err; return null; }),
+      threatOf(id),
     ]);
   } catch (err) {
     if (err.status === 404) {
@@ -172,6 +174,8 @@ export async function render(main, ctx) {
       evs.length > 200 ? h('p', { class: 'evid' }, `The 200 newest of ${fmtNum(evs.length)} changes.`) : null]
     : empty('No changes recorded for this device.')));
 
+  main.append(panel('Baseline and alerts', threat.error ? errorBox('the baseline', threat.error) : baselineSection(threat.baseline, threat.alerts, { lineChart })));
+
   // Findings, with the risk assessment (priority and explanation) where
   // the server has one; risk items without a listed finding still show.
   const fs = list(d.findings).items.map(f => withRisk(f, risks));
@@ -203,6 +207,28 @@ export async function render(main, ctx) {
       o.url ? [' ', h('a', { href: o.url, rel: 'noopener noreferrer', target: '_blank' }, 'advisory')] : null))));
   }
   main.append(panel('Recommended actions', blocks.length ? blocks : empty('No recommended actions for this device.')));
+}
+
+// threatOf reads the device's baseline and alerts: alerts undefined when
+// the server does not serve the threat API, baseline null when the device
+// has none yet.
+async function threatOf(id) {
+  let alerts;
+  try {
+    const r = await get('/api/v1/alerts', { device: id, limit: 50 });
+    alerts = Array.isArray(r && r.alerts) ? r.alerts : [];
+  } catch (err) {
+    if (err.status === 401) throw err;
+    if (notMounted(err)) return { alerts: undefined };
+    return { error: err };
+  }
+  try {
+    return { alerts, baseline: await get(`/api/v1/devices/${encodeURIComponent(id)}/baseline`) };
+  } catch (err) {
+    if (err.status === 401) throw err;
+    if (err.status === 404) return { alerts, baseline: null };
+    return { error: err };
+  }
 }
 
 function peersCell(peers) {
