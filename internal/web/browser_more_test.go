@@ -460,3 +460,30 @@ func waitFor(t *testing.T, b *browser, js string) {
 		time.Sleep(30 * time.Millisecond)
 	}
 }
+
+// A server that does not mount the alerts, CMMS and assess routes: each
+// page, and the device page's baseline section, says so instead of failing.
+func TestBrowserStubUnmounted(t *testing.T) {
+	srv, stub := newStubServerWith(t, false, false)
+	b := newBrowser(t)
+	api := apiClient{t: t, base: srv.URL, token: stub.token}
+	for _, p := range []string{"/api/v1/alerts", "/api/v1/cmms/", "/api/v1/assess"} {
+		b.allowFailedRequest(p)
+	}
+	b.do("open login", chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(chromedp.CSS("#token")))
+	b.do("log in", chromedp.SendKeys(chromedp.CSS("#token"), api.token), chromedp.Submit(chromedp.CSS("#token")))
+	b.waitRendered("/")
+	for _, tc := range []struct{ path, want string }{
+		{"/alerts", "Alerts are " + notAvailableText},
+		{"/cmms", "The CMMS integration is " + notAvailableText},
+		{"/assess?manufacturer=Baxter", "Procurement assessment is " + notAvailableText},
+		{"/devices/dev-mr1", "Baselines and alerts are " + notAvailableText},
+	} {
+		b.do("open "+tc.path, chromedp.Navigate(srv.URL+tc.path))
+		b.waitRendered(tc.path)
+		if text := b.mainText(); !strings.Contains(text, tc.want) {
+			t.Errorf("%s: want %q in %.300s", tc.path, tc.want, text)
+		}
+		b.screenshot("unmounted-" + strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(tc.path), "-"))
+	}
+}

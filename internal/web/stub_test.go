@@ -37,12 +37,21 @@ const stubSession = "stub-session-1"
 
 func newStubServer(t *testing.T, empty bool) (*httptest.Server, *stubAPI) {
 	t.Helper()
+	return newStubServerWith(t, empty, true)
+}
+
+// newStubServerWith can leave out the alerts, CMMS and assess routes, as
+// a server that does not mount them.
+func newStubServerWith(t *testing.T, empty, more bool) (*httptest.Server, *stubAPI) {
+	t.Helper()
 	s := &stubAPI{t: t, dir: filepath.Join("testdata", "stub"), token: "ward_test_admin_token", empty: empty}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.authed(s.logoutH))
 	mux.HandleFunc("GET /api/v1/", s.authed(s.api))
-	s.mountMore(t, mux)
+	if more {
+		s.mountMore(t, mux)
+	}
 	mux.Handle("/", Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

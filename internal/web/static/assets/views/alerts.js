@@ -141,8 +141,11 @@ export function baselineSection(baseline, alerts, { lineChart }) {
     parts.push(h('dl', { class: 'facts', id: 'baseline-facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
     const hours = (baseline.hours || []).filter(x => x && x.hour);
     if (hours.length > 1) {
-      parts.push(lineChart(hours.map(x => ({ x: String(x.hour).slice(5, 13).replace('T', ' ') + 'h', y: Number(x.bytes) || 0 })),
-        { title: 'Bytes per hour during the learning window (UTC)', yFormat: fmtBytes, width: 900, height: 180 }));
+      // One unit for the axis, named in the title, keeps its labels short.
+      const max = Math.max(...hours.map(x => Number(x.bytes) || 0));
+      const [unit, div] = max >= 2 ** 30 ? ['GiB', 2 ** 30] : max >= 2 ** 20 ? ['MiB', 2 ** 20] : max >= 1024 ? ['KiB', 1024] : ['bytes', 1];
+      parts.push(lineChart(hours.map(x => ({ x: String(x.hour).slice(5, 13).replace('T', ' ') + 'h', y: (Number(x.bytes) || 0) / div })),
+        { title: `Bytes per hour during the learning window (${unit}, UTC)`, yFormat: v => fmtNum(v, v < 10 && v % 1 ? 1 : 0), width: 900, height: 180 }));
     }
   }
   parts.push(h('h3', {}, `Alerts (${alerts.length})`));

@@ -142,10 +142,10 @@ function assessmentPanel(a) {
   const hasYears = years.some(y => (Number(y.advisories) || 0) + (Number(y.cves) || 0) + (Number(y.cve_records) || 0) > 0);
   parts.push(h('h3', {}, 'Advisories per year'));
   if (hasYears) {
-    parts.push(columnChart(years.map(y => String(y.year)), [
+    parts.push(h('div', { class: 'chart-box' }, columnChart(years.map(y => String(y.year)), [
       { name: 'advisories', color: '#0b4f6c', values: years.map(y => (Number(y.advisories) || 0) + (Number(y.cve_records) || 0)) },
       { name: 'CVEs', color: '#c2410c', values: years.map(y => Number(y.cves) || 0) },
-    ], { title: `Advisories and CVEs per year for ${a.canonical_manufacturer || c.manufacturer}` }),
+    ], { title: `Advisories and CVEs per year for ${a.canonical_manufacturer || c.manufacturer}` })),
     h('p', { class: 'legend' }, h('span', { class: 'lg-adv' }, 'advisories (and standalone CVE records)'), h('span', { class: 'lg-cve' }, 'CVEs first listed')),
     h('p', { class: 'evid' }, `${fmtNum(rec.advisories)} advisories and ${fmtNum(rec.cve_records)} standalone CVE records, ${fmtNum(rec.cves)} distinct CVEs${rec.first ? `, from ${String(rec.first).slice(0, 10)}` : ''}${rec.last ? ` to ${String(rec.last).slice(0, 10)}` : ''}.`));
   } else {
