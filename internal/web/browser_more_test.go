@@ -16,6 +16,7 @@ import (
 
 	"github.com/wardiomt/ward/internal/cmms"
 	"github.com/wardiomt/ward/internal/cmms/reconcile"
+	"github.com/wardiomt/ward/internal/threat"
 )
 
 // raw GETs path with the bearer token and returns the status, content
@@ -282,6 +283,23 @@ func TestBrowserStubPages(t *testing.T) {
 	}
 	if !slices.Contains(stub.requests(), "/api/v1/alerts?severity=critical&limit=200") {
 		t.Errorf("severity did not reach the API: %v", stub.requests())
+	}
+	var kinds []string
+	for _, k := range threat.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	if got := eval[string](b, `[...document.querySelectorAll('#al-kind option')].slice(1).map(o => o.value).join(',')`); got != strings.Join(kinds, ",") {
+		t.Errorf("kind choices %q, the threat engine has %q", got, kinds)
+	}
+	b.do("kind", chromedp.SetValue(chromedp.CSS("#al-kind"), "cleartext_credentials"))
+	b.waitRendered("/alerts?severity=critical&kind=cleartext_credentials")
+	if !strings.Contains(b.mainText(), "No alert matches these filters.") {
+		t.Errorf("critical cleartext alerts: %.300s", b.mainText())
+	}
+	b.do("kind only", chromedp.Navigate(srv.URL+"/alerts?kind=cleartext_credentials"))
+	b.waitRendered("/alerts?kind=")
+	if got := eval[int](b, `document.querySelectorAll('#alert-list article').length`); got != 1 {
+		t.Errorf("kind=cleartext_credentials shows %d alerts, want 1", got)
 	}
 
 	// The device page: learned baseline, volume chart, the device's alerts.

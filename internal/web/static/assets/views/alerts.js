@@ -4,6 +4,9 @@ import { get, notMounted } from '../api.js';
 import { h, empty, text, fmtNum, timeEl, deviceLink } from '../dom.js';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'];
+// KINDS are the threat engine's alert kinds (threat.Kinds), most specific first.
+const KINDS = ['known_bad_indicator', 'smbv1_rdp_unusual_peer', 'new_listening_service', 'new_external_destination', 'cleartext_credentials',
+  'new_protocol', 'new_port', 'volume_anomaly', 'alert_rate_exceeded'];
 const LIMIT = 200;
 
 // notAvailable is what a page shows when the server does not serve its API.
@@ -76,18 +79,22 @@ export async function render(main, ctx) {
   };
   const sevS = h('select', { id: 'al-severity' }, h('option', { value: '' }, 'Any'), SEVERITIES.map(s => h('option', { value: s }, `${s} or higher`)));
   sevS.value = state.severity;
+  const kindS = h('select', { id: 'al-kind' }, h('option', { value: '' }, 'Any'), KINDS.map(k => h('option', { value: k }, kindText(k))));
+  kindS.value = state.kind;
+  if (kindS.value !== state.kind) kindS.append(h('option', { value: state.kind, selected: true }, kindText(state.kind)));
   const stateS = h('select', { id: 'al-state' }, [['', 'Any'], ['open', 'Open'], ['snoozed', 'Snoozed']].map(([v, l]) => h('option', { value: v }, l)));
   stateS.value = state.state;
-  const form = h('form', { class: 'filters', onsubmit: ev => { ev.preventDefault(); go({ severity: sevS.value, state: stateS.value }); } },
+  const form = h('form', { class: 'filters', onsubmit: ev => { ev.preventDefault(); go({ severity: sevS.value, kind: kindS.value, state: stateS.value }); } },
     h('label', { for: 'al-severity' }, 'Severity', sevS),
+    h('label', { for: 'al-kind' }, 'Kind', kindS),
     h('label', { for: 'al-state' }, 'State', stateS),
     h('button', { type: 'submit' }, 'Apply'));
-  for (const el of [sevS, stateS]) el.addEventListener('change', () => form.requestSubmit());
+  for (const el of [sevS, kindS, stateS]) el.addEventListener('change', () => form.requestSubmit());
   main.append(form);
   const filtered = Boolean(state.severity || state.state || state.kind || state.device);
   const count = typeof resp.count === 'number' ? resp.count : alerts.length;
   main.append(h('p', { role: 'status', id: 'al-count' }, `${fmtNum(count)} alert${count === 1 ? '' : 's'}${count >= LIMIT ? ` (the ${LIMIT} newest)` : ''}`,
-    state.kind ? ` of kind ${kindText(state.kind)}` : '', state.device ? ` on device ${state.device}` : ''));
+ state.device ? ` on device ${state.device}` : ''));
   if (!alerts.length) {
     main.append(empty(filtered
       ? 'No alert matches these filters.'
