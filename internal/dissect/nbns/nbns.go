@@ -96,6 +96,9 @@ func decodeName(msg []byte, off int, n *name) (int, error) {
 			return off + 1, nil
 		}
 		if l&0xc0 == 0xc0 {
+			if off+2 > len(msg) {
+				return 0, errName // a pointer cut in half
+			}
 			return off + 2, nil
 		}
 		off += 1 + l
