@@ -40,36 +40,35 @@ func (o *Observation) AppendJSON(b []byte) []byte {
 	b = append(b, `,"protocol":`...)
 	b = appendString(b, o.Protocol)
 	b = append(b, `,"fields":{`...)
-	// Small n: an insertion-ordered walk picking the next key beats sorting a copy.
-	prev := ""
-	first := true
-	for range o.Fields {
-		next, found := "", false
-		for _, f := range o.Fields {
-			if (first || f.Key > prev) && (!found || f.Key < next) {
-				next, found = f.Key, true
-			}
+	// Keys sorted by an insertion sort of indexes on the stack: n is small,
+	// and sort.Slice would allocate.
+	var stack [48]uint16
+	idx := stack[:]
+	if len(o.Fields) > len(stack) {
+		idx = make([]uint16, len(o.Fields))
+	}
+	n := len(o.Fields)
+	for i := 0; i < n; i++ {
+		j := i
+		for ; j > 0 && o.Fields[idx[j-1]].Key > o.Fields[i].Key; j-- {
+			idx[j] = idx[j-1]
 		}
-		if !found {
-			break
-		}
-		if !first {
+		idx[j] = uint16(i)
+	}
+	for i := 0; i < n; {
+		f := &o.Fields[idx[i]]
+		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, next)
+		b = appendString(b, f.Key)
 		b = append(b, ':', '"')
-		n := 0
-		for _, f := range o.Fields {
-			if f.Key == next {
-				if n > 0 {
-					b = append(b, ", "...)
-				}
-				b = appendEscaped(b, f.Value)
-				n++
-			}
+		b = appendEscaped(b, f.Value)
+		// A repeated key (it should not happen) joins its values, in order.
+		for i++; i < n && o.Fields[idx[i]].Key == f.Key; i++ {
+			b = append(b, ", "...)
+			b = appendEscaped(b, o.Fields[idx[i]].Value)
 		}
 		b = append(b, '"')
-		prev, first = next, false
 	}
 	return append(b, '}', '}')
 }
@@ -108,6 +107,17 @@ func appendString(b []byte, s string) []byte {
 // appendEscaped writes s as the inside of a JSON string: quotes,
 // backslashes and control characters escaped, invalid UTF-8 replaced.
 func appendEscaped(b []byte, s string) []byte {
+	// Fast path: most values need no escaping at all.
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return append(b, s...)
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -107,5 +108,20 @@ func BenchmarkAppendJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = o.AppendJSON(buf[:0])
+	}
+}
+
+func TestAppendJSONManyFields(t *testing.T) {
+	o := Observation{Time: time.Unix(0, 0), Protocol: "x"}
+	for i := 0; i < 60; i++ {
+		o.Fields = append(o.Fields, Field{Key: fmt.Sprintf("x.k%02d", 59-i), Value: "v"})
+	}
+	o.Fields = append(o.Fields, Field{Key: "x.k00", Value: "w"}) // a repeated key joins in order
+	var m struct{ Fields map[string]string }
+	if err := json.Unmarshal(o.AppendJSON(nil), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Fields) != 60 || m.Fields["x.k00"] != "v, w" {
+		t.Fatalf("fields %d, x.k00=%q", len(m.Fields), m.Fields["x.k00"])
 	}
 }
