@@ -91,18 +91,32 @@ func (s *stream) certificate(m *dissect.Meta, der []byte, index int, role string
 	o.Add("tls.cert_index", strconv.Itoa(index))
 	sum := sha256.Sum256(der)
 	o.Add("tls.cert_sha256", hex.EncodeToString(sum[:]))
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		o.Add("tls.cert_error", text([]byte(err.Error()), s.cfg.MaxValue))
+	// The same certificates come back on every connection to a server:
+	// parse and verify each once.
+	pc, ok := s.certs.get(sum)
+	if !ok {
+		c, err := x509.ParseCertificate(der)
+		pc = parsedCert{c: c, err: err}
+		if err == nil {
+			pc.self = selfSigned(c)
+		}
+		s.certs.put(sum, pc)
+	}
+	if pc.err != nil {
+		o.Add("tls.cert_error", text([]byte(pc.err.Error()), s.cfg.MaxValue))
 		e.Emit(o)
 		return
 	}
-	describeCert(o, c, m.Time, s.cfg.MaxValue)
+	describeCertSelf(o, pc.c, pc.self, m.Time, s.cfg.MaxValue)
 	e.Emit(o)
 }
 
 // describeCert adds the certificate's identifying and risk fields.
 func describeCert(o *observe.Observation, c *x509.Certificate, now time.Time, max int) {
+	describeCertSelf(o, c, selfSigned(c), now, max)
+}
+
+func describeCertSelf(o *observe.Observation, c *x509.Certificate, self bool, now time.Time, max int) {
 	o.Add("tls.cert_subject", text([]byte(formatName(c.RawSubject, c.Subject)), max))
 	o.Add("tls.cert_issuer", text([]byte(formatName(c.RawIssuer, c.Issuer)), max))
 	if c.SerialNumber != nil {
@@ -110,7 +124,7 @@ func describeCert(o *observe.Observation, c *x509.Certificate, now time.Time, ma
 	}
 	o.Add("tls.cert_not_before", c.NotBefore.UTC().Format(time.RFC3339))
 	o.Add("tls.cert_not_after", c.NotAfter.UTC().Format(time.RFC3339))
-	o.Add("tls.cert_self_signed", strconv.FormatBool(selfSigned(c)))
+	o.Add("tls.cert_self_signed", strconv.FormatBool(self))
 	if !now.IsZero() {
 		o.Add("tls.cert_expired", strconv.FormatBool(now.After(c.NotAfter)))
 	}
@@ -221,4 +235,39 @@ func publicKey(c *x509.Certificate) string {
 		return "ed25519"
 	}
 	return strings.ToLower(c.PublicKeyAlgorithm.String())
+}
+
+type parsedCert struct {
+	c    *x509.Certificate
+	self bool
+	err  error
+}
+
+// certCache remembers parsed certificates by SHA-256, bounded: when full it
+// starts over, which only costs a re-parse.
+type certCache struct {
+	m   map[[32]byte]parsedCert
+	max int
+}
+
+func newCertCache(max int) *certCache {
+	return &certCache{m: make(map[[32]byte]parsedCert), max: max}
+}
+
+func (c *certCache) get(k [32]byte) (parsedCert, bool) {
+	if c == nil {
+		return parsedCert{}, false
+	}
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *certCache) put(k [32]byte, v parsedCert) {
+	if c == nil {
+		return
+	}
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[k] = v
 }

@@ -24,11 +24,12 @@ import (
 
 // Dissector recognises TLS by its first handshake record.
 type Dissector struct {
-	cfg config
+	cfg   config
+	certs *certCache // shared by this dissector's streams (one decoder goroutine)
 }
 
 // New returns a TLS dissector with the default bounds.
-func New() *Dissector { return &Dissector{cfg: defaultConfig()} }
+func New() *Dissector { return &Dissector{cfg: defaultConfig(), certs: newCertCache(1024)} }
 
 var _ dissect.TCPDissector = (*Dissector)(nil)
 
@@ -44,7 +45,10 @@ func (*Dissector) MatchTCP(_, _ uint16, _ bool, p []byte) bool {
 
 // NewStream returns the per-connection state.
 func (d *Dissector) NewStream() dissect.Stream {
-	return &stream{cfg: d.cfg, clientDir: -1}
+	if d.certs == nil {
+		d.certs = newCertCache(1024)
+	}
+	return &stream{cfg: d.cfg, clientDir: -1, certs: d.certs}
 }
 
 // Record content types and handshake message types.
@@ -75,6 +79,7 @@ type direction struct {
 
 type stream struct {
 	cfg       config
+	certs     *certCache
 	dir       [2]direction
 	clientDir int // direction index that sent the ClientHello, -1 until seen
 	tls13     bool
