@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync/atomic"
 
 	"github.com/wardiomt/ward/internal/api"
 	"github.com/wardiomt/ward/internal/assess"
@@ -23,18 +24,43 @@ import (
 
 // stages are the later stages the server serves through API plugins.
 type stages struct {
-	threat *threat.Engine
-	log    *slog.Logger
+	threat  *threat.Engine
+	log     *slog.Logger
+	queue   chan batchJob
+	dropped atomic.Int64
 }
 
-// afterIngest runs the threat engine on an applied sensor batch, so
-// alerts follow live traffic. Its failure does not undo the inventory.
-func (s *stages) afterIngest(ctx context.Context, site string, obs []observe.Observation) {
+type batchJob struct {
+	site string
+	obs  []observe.Observation
+}
+
+// afterIngest hands an applied sensor batch to the threat engine. It runs
+// beside the upload, not inside it: baselines must never slow sensors or
+// hold the ingest slots. A full queue drops the batch for alerting only
+// (the inventory has it), counted and logged.
+func (s *stages) afterIngest(_ context.Context, site string, obs []observe.Observation) {
 	if s.threat == nil {
 		return
 	}
-	if _, err := s.threat.Observe(ctx, site, obs); err != nil {
-		s.log.Warn("threat engine failed on an uploaded batch", "site", site, "err", err)
+	select {
+	case s.queue <- batchJob{site, obs}:
+	default:
+		n := s.dropped.Add(1)
+		s.log.Warn("threat engine busy; batch not baselined", "site", site, "dropped_total", n)
+	}
+}
+
+func (s *stages) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-s.queue:
+			if _, err := s.threat.Observe(ctx, j.site, j.obs); err != nil && ctx.Err() == nil {
+				s.log.Warn("threat engine failed on an uploaded batch", "site", j.site, "err", err)
+			}
+		}
 	}
 }
 
@@ -88,7 +114,9 @@ func plugins(ctx context.Context, d *db.DB, st *sqlstore.Store, inv *inventory.S
 			Params: []api.Param{site, {Name: "manufacturer", Type: "string", Description: "manufacturer"}, {Name: "model", Type: "string", Description: "model"},
 				{Name: "compare", Type: "string", Description: "M/X candidate (repeatable)"}, {Name: "format", Type: "string", Description: "json, html or md"}}},
 	}
-	return ps, &stages{threat: eng, log: log}, nil
+	sg := &stages{threat: eng, log: log, queue: make(chan batchJob, 256)}
+	go sg.run(ctx)
+	return ps, sg, nil
 }
 
 // siteOutbox shows an organization only the deliveries of its own sites.
