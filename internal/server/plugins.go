@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/wardiomt/ward/internal/api"
 	"github.com/wardiomt/ward/internal/assess"
@@ -73,7 +74,9 @@ func plugins(ctx context.Context, d *db.DB, st *sqlstore.Store, inv *inventory.S
 	}
 	topt := threat.DefaultOptions()
 	topt.Logger = log
-	eng, err := threat.New(ts, threat.NewInventoryResolver(st, nil), topt)
+	res := threat.NewInventoryResolver(st, nil)
+	res.MinReload = 30 * time.Second // live uploads: new devices are baselined from their next reload on
+	eng, err := threat.New(ts, res, topt)
 	if err != nil {
 		return nil, nil, err
 	}

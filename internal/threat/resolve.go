@@ -41,7 +41,11 @@ type InventoryResolver struct {
 	mu     sync.Mutex
 	sites  map[string]*siteIndex
 	epoch  int
-	loaded map[string]int // site -> epoch of its last load
+	loaded map[string]int       // site -> epoch of its last load
+	at     map[string]time.Time // site -> wall time of its last load
+	// MinReload spaces the reloads a lookup miss triggers: a site of 10k
+	// devices is not re-read for every batch that names a new device.
+	MinReload time.Duration
 }
 
 type ipHold struct {
@@ -79,6 +83,10 @@ func (r *InventoryResolver) load(ctx context.Context, site string) error {
 	if err != nil {
 		return fmt.Errorf("list devices of site %s: %w", site, err)
 	}
+	if r.at == nil {
+		r.at = map[string]time.Time{}
+	}
+	r.at[site] = time.Now()
 	ix := &siteIndex{devs: map[string]Device{}, mac: map[string]string{}, ips: map[netip.Addr][]ipHold{}, route: map[string]bool{}}
 	for _, d := range devs {
 		name := d.Attr(fingerprint.Hostname)
@@ -121,7 +129,8 @@ func (r *InventoryResolver) Resolve(ctx context.Context, site string, mac net.Ha
 		ix = r.sites[site]
 	}
 	id := ix.lookup(mac, ip, t, r.internal)
-	if id == "" && (ip.IsValid() && r.internal(ip) || len(mac) > 0) && r.loaded[site] != r.epoch {
+	if id == "" && (ip.IsValid() && r.internal(ip) || len(mac) > 0) && r.loaded[site] != r.epoch &&
+		(r.MinReload <= 0 || time.Since(r.at[site]) >= r.MinReload) {
 		if err := r.load(ctx, site); err != nil {
 			return Device{}, false, err
 		}
