@@ -50,6 +50,7 @@ var (
 	batchObs = flag.Int("batch", 200, "observations per sensor batch")
 	interval = flag.Duration("interval", 5*time.Second, "time between a sensor's batches (a sensor flushes every 5s by default)")
 	think    = flag.Duration("think", 0, "pause between a UI user's requests")
+	alerts   = flag.Bool("alerts", true, "baseline uploaded batches with the threat engine, as ward serve does")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the load phase")
 )
 
@@ -83,7 +84,7 @@ func run() error {
 		return err
 	}
 	defer d.Close()
-	st, err := server.NewStack(ctx, d, server.StackOptions{Logger: log})
+	st, err := server.NewStack(ctx, d, server.StackOptions{Logger: log, NoAlerts: !*alerts})
 	if err != nil {
 		return err
 	}

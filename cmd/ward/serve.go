@@ -23,6 +23,7 @@ import (
 type serveFlags struct {
 	dsn, addr, cert, key, rules, config string
 	secureCookies                       bool
+	noAlerts                            bool
 }
 
 func newServeCmd(g *globalOpts) *cobra.Command {
@@ -49,7 +50,7 @@ uploads, /healthz, /readyz and Prometheus /metrics. Create the first admin token
 			if err != nil {
 				return err
 			}
-			st, err := server.NewStack(ctx, d, server.StackOptions{Inventory: opt, RulesDir: f.rules, Logger: log,
+			st, err := server.NewStack(ctx, d, server.StackOptions{Inventory: opt, RulesDir: f.rules, Logger: log, NoAlerts: f.noAlerts,
 				API: api.Config{SecureCookies: f.secureCookies}})
 			if err != nil {
 				return err
@@ -71,6 +72,7 @@ uploads, /healthz, /readyz and Prometheus /metrics. Create the first admin token
 	cmd.Flags().StringVar(&f.cert, "tls-cert", "", "TLS certificate (PEM)")
 	cmd.Flags().StringVar(&f.key, "tls-key", "", "TLS private key (PEM)")
 	cmd.Flags().StringVar(&f.rules, "rules", "", "directory of site fingerprint rules (*.yaml)")
+	cmd.Flags().BoolVar(&f.noAlerts, "no-alerts", false, "do not baseline uploaded batches with the threat engine (saves CPU on small sensors' servers)")
 	cmd.Flags().StringVar(&f.config, "config", "", "Ward config file (YAML); its `locations:` map subnets to location names")
 	cmd.Flags().BoolVar(&f.secureCookies, "secure-cookies", false, "mark session cookies Secure (behind a TLS-terminating proxy)")
 	_ = cmd.MarkFlagRequired("db")

@@ -25,6 +25,7 @@ type StackOptions struct {
 	RulesDir  string            // extra fingerprint rules
 	Risk      *risk.Config      // nil: risk.DefaultConfig()
 	NoMatcher bool              // no vulnerability matching nor risk (load tests of the inventory only)
+	NoAlerts  bool              // do not baseline uploaded batches (the alert routes still serve)
 	Logger    *slog.Logger
 	Now       func() time.Time
 	API       api.Config // limits and cache settings; service fields are filled in
@@ -110,7 +111,9 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg.AfterIngest = s.stages.afterIngest
+		if !o.NoAlerts {
+			cfg.AfterIngest = s.stages.afterIngest
+		}
 	}
 	if s.API, err = api.New(cfg); err != nil {
 		return nil, err
