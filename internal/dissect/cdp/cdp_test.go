@@ -14,6 +14,7 @@ import (
 
 	"github.com/wardiomt/ward/internal/decode"
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -22,7 +23,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"3560_CDP", "LLDP_and_CDP"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, f := range runCapture(t, filepath.Join("testdata", name+".pcap"), New()) {
+			for _, f := range dissecttest.RunCapture(t, filepath.Join("testdata", name+".pcap"), New()) {
 				obs = append(obs, f.Obs)
 			}
 			testutil.Golden(t, name, obs)
@@ -135,12 +136,12 @@ func TestDecoderPaths(t *testing.T) {
 // TestOracle compares with tshark on every shared capture carrying CDP.
 func TestOracle(t *testing.T) {
 	dir := testutil.SharedData(t, "pcaps")
-	a := newAgreement()
+	a := dissecttest.NewAgreement()
 	for _, rel := range []string{"tcpdump/3560_CDP.pcap", "tcpdump/LLDP_and_CDP.pcap"} {
 		path := filepath.Join(dir, rel)
-		want := oracle(t, path)
+		want := dissecttest.Oracle(t, path)
 		got := map[int]observe.Observation{}
-		for _, f := range runCapture(t, path, New()) {
+		for _, f := range dissecttest.RunCapture(t, path, New()) {
 			got[f.Frame] = f.Obs
 		}
 		for frame, row := range want {
@@ -148,7 +149,7 @@ func TestOracle(t *testing.T) {
 				continue
 			}
 			o, ok := got[frame]
-			a.check(rel+" frames", frame, boolStr(ok), "true", "tshark sees CDP, ward emitted nothing")
+			a.Check(rel+" frames", frame, boolStr(ok), "true", "tshark sees CDP, ward emitted nothing")
 			for _, p := range []struct{ ours, theirs string }{
 				{"cdp.device_id", "cdp.deviceid"},
 				{"cdp.platform", "cdp.platform"},
@@ -161,20 +162,20 @@ func TestOracle(t *testing.T) {
 				}
 				ours, _ := o.Get(p.ours)
 				// tshark lists the version banner one line per occurrence.
-				a.check(rel+" "+p.ours, frame, ours, strings.Join(th, "\n"), "")
+				a.Check(rel+" "+p.ours, frame, ours, strings.Join(th, "\n"), "")
 			}
 			// cdp.nrgyz.ip_address holds the address TLVs' IPv4 addresses;
 			// Ward drops 0.0.0.0, which names no interface.
 			if th, ok := row["cdp.nrgyz.ip_address"]; ok && th[0] != "0.0.0.0" {
 				ours, _ := o.Get("cdp.address")
-				a.check(rel+" cdp.address", frame, ours, th[0], "")
+				a.Check(rel+" cdp.address", frame, ours, th[0], "")
 			}
 		}
 	}
-	if len(a.total) == 0 {
+	if a.Fields() == 0 {
 		t.Fatal("oracle compared nothing")
 	}
-	a.report(t)
+	a.Report(t)
 }
 
 func boolStr(b bool) string {
@@ -199,7 +200,7 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 }
 
 func BenchmarkDissectFrame(b *testing.B) {
-	p := framePayloads(b, filepath.Join("testdata", "3560_CDP.pcap"))[0][14:]
+	p := dissecttest.FramePayloads(b, filepath.Join("testdata", "3560_CDP.pcap"))[0][14:]
 	d := New()
 	m := &dissect.Meta{}
 	e := observe.EmitterFunc(func(*observe.Observation) {})

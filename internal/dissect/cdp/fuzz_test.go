@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
 // FuzzDissectFrame: no panic, bounded output, on real CDP frames mutated.
 func FuzzDissectFrame(f *testing.F) {
 	for _, name := range []string{"3560_CDP", "LLDP_and_CDP"} {
-		for _, fr := range framePayloads(f, filepath.Join("testdata", name+".pcap")) {
+		for _, fr := range dissecttest.FramePayloads(f, filepath.Join("testdata", name+".pcap")) {
 			if len(fr) > 22 && fr[12] < 0x06 {
 				f.Add(fr[14:])
 			}

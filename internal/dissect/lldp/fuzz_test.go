@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -12,7 +13,7 @@ import (
 // it must never panic and every value it emits must be valid UTF-8 and bounded.
 func FuzzDissectFrame(f *testing.F) {
 	for _, name := range []string{"lldp_mudurl", "wireshark-lldp", "lldp-app-priority", "LLDP_and_CDP"} {
-		for _, fr := range framePayloads(f, filepath.Join("testdata", name+".pcap")) {
+		for _, fr := range dissecttest.FramePayloads(f, filepath.Join("testdata", name+".pcap")) {
 			if len(fr) > 14 && fr[12] == 0x88 && fr[13] == 0xcc {
 				f.Add(fr[14:])
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -19,7 +20,7 @@ var _ dissect.FrameDissector = (*Dissector)(nil)
 func TestGolden(t *testing.T) {
 	for _, name := range []string{"lldp_mudurl", "wireshark-lldp", "lldp-app-priority", "LLDP_and_CDP", "lldp_8021_linkagg"} {
 		t.Run(name, func(t *testing.T) {
-			got := runCapture(t, filepath.Join("testdata", name+".pcap"), New())
+			got := dissecttest.RunCapture(t, filepath.Join("testdata", name+".pcap"), New())
 			obs := make([]observe.Observation, 0, len(got))
 			for _, f := range got {
 				obs = append(obs, f.Obs)
@@ -147,12 +148,12 @@ func TestDissectFrame(t *testing.T) {
 // capture that carries LLDP.
 func TestOracle(t *testing.T) {
 	dir := testutil.SharedData(t, "pcaps")
-	a := newAgreement()
+	a := dissecttest.NewAgreement()
 	for _, rel := range []string{"tcpdump/LLDP_and_CDP.pcap", "tcpdump/lldp_mudurl.pcap", "tcpdump/lldp-app-priority.pcap", "arkime/wireshark-lldp.pcap", "tcpdump/lldp_8021_linkagg.pcap"} {
 		path := filepath.Join(dir, rel)
-		want := oracle(t, path)
+		want := dissecttest.Oracle(t, path)
 		got := map[int]observe.Observation{}
-		for _, f := range runCapture(t, path, New()) {
+		for _, f := range dissecttest.RunCapture(t, path, New()) {
 			if _, ok := got[f.Frame]; !ok { // the first observation carries the frame's fields
 				got[f.Frame] = f.Obs
 			}
@@ -179,20 +180,20 @@ func TestOracle(t *testing.T) {
 				ours, _ := o.Get(p.ours)
 				// tshark escapes newlines in this dump.
 				ours = strings.ReplaceAll(ours, "\n", `\n`)
-				a.check(rel+" "+p.ours, frame, ours, th[0], "")
+				a.Check(rel+" "+p.ours, frame, ours, th[0], "")
 			}
 		}
 		// Every frame Ward reads must be LLDP to tshark too.
 		for frame := range got {
 			if row, ok := want[frame]; !ok || row["_ws.col.Protocol"][0] != "LLDP" {
-				a.check(rel+" frames", frame, "lldp", "", "ward emitted for a frame tshark does not call LLDP")
+				a.Check(rel+" frames", frame, "lldp", "", "ward emitted for a frame tshark does not call LLDP")
 			}
 		}
 	}
-	if len(a.total) == 0 {
+	if a.Fields() == 0 {
 		t.Fatal("oracle compared nothing")
 	}
-	a.report(t)
+	a.Report(t)
 }
 
 func TestNoAllocWithoutObservation(t *testing.T) {
@@ -211,7 +212,7 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 }
 
 func BenchmarkDissectFrame(b *testing.B) {
-	frames := framePayloads(b, filepath.Join("testdata", "lldp_mudurl.pcap"))
+	frames := dissecttest.FramePayloads(b, filepath.Join("testdata", "lldp_mudurl.pcap"))
 	p := frames[0][14:]
 	d := New()
 	m := &dissect.Meta{}

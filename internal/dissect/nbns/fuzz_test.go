@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -22,7 +23,7 @@ func check(t *testing.T) observe.Emitter {
 // FuzzDissectUDP: the name service never panics and emits clean values.
 func FuzzDissectUDP(f *testing.F) {
 	for _, name := range goldens {
-		for _, p := range udpPayloads(f, filepath.Join("testdata", name+".pcap"), New().MatchUDP) {
+		for _, p := range dissecttest.MatchedUDPPayloads(f, filepath.Join("testdata", name+".pcap"), New().MatchUDP) {
 			f.Add(p)
 		}
 	}
@@ -34,7 +35,7 @@ func FuzzDissectUDP(f *testing.F) {
 // FuzzBrowser: the datagram/SMB/browser walk never panics.
 func FuzzBrowser(f *testing.F) {
 	for _, name := range goldens {
-		for _, p := range udpPayloads(f, filepath.Join("testdata", name+".pcap"), NewBrowser().MatchUDP) {
+		for _, p := range dissecttest.MatchedUDPPayloads(f, filepath.Join("testdata", name+".pcap"), NewBrowser().MatchUDP) {
 			f.Add(p)
 		}
 	}
@@ -45,7 +46,7 @@ func FuzzBrowser(f *testing.F) {
 
 // FuzzBrowserFrame: the NetBEUI path never panics.
 func FuzzBrowserFrame(f *testing.F) {
-	for _, fr := range framePayloads(f, filepath.Join("testdata", "dos_win98_smb_netbeui.pcap")) {
+	for _, fr := range dissecttest.FramePayloads(f, filepath.Join("testdata", "dos_win98_smb_netbeui.pcap")) {
 		if len(fr) > 17 && fr[12] < 0x06 && fr[14] == sapNetBIOS {
 			f.Add(fr[14:])
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -21,7 +22,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range goldens {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, f := range runCapture(t, filepath.Join("testdata", name+".pcap"), New(), NewBrowser()) {
+			for _, f := range dissecttest.RunCapture(t, filepath.Join("testdata", name+".pcap"), New(), NewBrowser()) {
 				obs = append(obs, f.Obs)
 			}
 			testutil.Golden(t, name, obs)
@@ -166,12 +167,12 @@ func normName(s string) string {
 // TestOracle compares names and browser fields with tshark.
 func TestOracle(t *testing.T) {
 	dir := testutil.SharedData(t, "pcaps")
-	a := newAgreement()
+	a := dissecttest.NewAgreement()
 	for _, rel := range []string{"arkime/nbns.pcap", "ndpi/netbios.pcap", "ndpi/dos_win98_smb_netbeui.pcap", "tcpdump/eapon1.pcap"} {
 		path := filepath.Join(dir, rel)
-		want := oracle(t, path)
+		want := dissecttest.Oracle(t, path)
 		got := map[int]observe.Observation{}
-		for _, f := range runCapture(t, path, New(), NewBrowser()) {
+		for _, f := range dissecttest.RunCapture(t, path, New(), NewBrowser()) {
 			if _, ok := got[f.Frame]; !ok {
 				got[f.Frame] = f.Obs
 			}
@@ -179,10 +180,10 @@ func TestOracle(t *testing.T) {
 		for frame, row := range want {
 			o, emitted := got[frame]
 			if th, ok := row["nbns.name"]; ok {
-				a.check(rel+" nbns frames", frame, boolStr(emitted && o.Protocol == "nbns"), "true", "")
+				a.Check(rel+" nbns frames", frame, boolStr(emitted && o.Protocol == "nbns"), "true", "")
 				n, _ := o.Get("nbns.name")
 				s, _ := o.Get("nbns.suffix")
-				a.check(rel+" nbns.name+suffix", frame, n+"<"+s+">", normName(th[0]), "")
+				a.Check(rel+" nbns.name+suffix", frame, n+"<"+s+">", normName(th[0]), "")
 			}
 			if th, ok := row["browser.server"]; ok {
 				key := "browser.server"
@@ -190,19 +191,19 @@ func TestOracle(t *testing.T) {
 					key = "browser.domain" // Ward names a domain announcement's "server" for what it is
 				}
 				ours, _ := o.Get(key)
-				a.check(rel+" browser.server", frame, ours, th[0], "")
+				a.Check(rel+" browser.server", frame, ours, th[0], "")
 				if maj, ok := row["browser.os_major"]; ok && key == "browser.server" {
 					v, _ := o.Get("browser.os_version")
-					a.check(rel+" browser.os_version", frame, v, maj[0]+"."+row["browser.os_minor"][0], "")
+					a.Check(rel+" browser.os_version", frame, v, maj[0]+"."+row["browser.os_minor"][0], "")
 				}
 				if c, ok := row["browser.comment"]; ok && key == "browser.server" {
 					v, _ := o.Get("browser.comment")
-					a.check(rel+" browser.comment", frame, v, c[0], "")
+					a.Check(rel+" browser.comment", frame, v, c[0], "")
 				}
 			}
 		}
 	}
-	a.report(t)
+	a.Report(t)
 }
 
 func boolStr(b bool) string {
@@ -227,7 +228,7 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 	}
 	// Browser datagrams that are not announcements (e.g. backup list
 	// requests) yield nothing and must cost nothing.
-	for f, p := range udpPayloads(t, filepath.Join("testdata", "arkime_nbns.pcap"), br.MatchUDP) {
+	for f, p := range dissecttest.MatchedUDPPayloads(t, filepath.Join("testdata", "arkime_nbns.pcap"), br.MatchUDP) {
 		var c observe.Collector
 		_ = br.DissectUDP(m, p, &c)
 		if len(c.Obs) > 0 {
@@ -241,7 +242,7 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 
 func BenchmarkDissectUDP(b *testing.B) {
 	var p []byte
-	for _, pl := range udpPayloads(b, filepath.Join("testdata", "arkime_nbns.pcap"), New().MatchUDP) {
+	for _, pl := range dissecttest.MatchedUDPPayloads(b, filepath.Join("testdata", "arkime_nbns.pcap"), New().MatchUDP) {
 		if len(pl) > len(p) {
 			p = pl
 		}

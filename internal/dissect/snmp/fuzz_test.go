@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -17,7 +18,7 @@ var constants = strings.Join(pduNames[:], " ") + " v1 v2c v2u v3 seen noAuthNoPr
 // input never appears in what is emitted.
 func FuzzDissectUDP(f *testing.F) {
 	for _, name := range captures {
-		for _, p := range udpPayloads(f, filepath.Join("testdata", name+".pcap"), New().MatchUDP) {
+		for _, p := range dissecttest.MatchedUDPPayloads(f, filepath.Join("testdata", name+".pcap"), New().MatchUDP) {
 			f.Add(p)
 		}
 	}

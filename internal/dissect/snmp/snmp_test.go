@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -20,7 +21,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range captures {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, f := range runCapture(t, filepath.Join("testdata", name+".pcap"), New()) {
+			for _, f := range dissecttest.RunCapture(t, filepath.Join("testdata", name+".pcap"), New()) {
 				obs = append(obs, f.Obs)
 			}
 			testutil.Golden(t, name, obs)
@@ -202,10 +203,10 @@ func TestCommunityNeverEmitted(t *testing.T) {
 	for _, name := range captures {
 		path := filepath.Join("testdata", name+".pcap")
 		var obs []observe.Observation
-		for _, f := range runCapture(t, path, New()) {
+		for _, f := range dissecttest.RunCapture(t, path, New()) {
 			obs = append(obs, f.Obs)
 		}
-		for _, p := range udpPayloads(t, path, New().MatchUDP) {
+		for _, p := range dissecttest.MatchedUDPPayloads(t, path, New().MatchUDP) {
 			// SEQUENCE { INTEGER version, OCTET STRING community, ... }
 			_, body, _, err := readTLV(p)
 			if err != nil {
@@ -233,19 +234,19 @@ func TestCommunityNeverEmitted(t *testing.T) {
 // with tshark on every shared capture carrying SNMP.
 func TestOracle(t *testing.T) {
 	dir := testutil.SharedData(t, "pcaps")
-	a := newAgreement()
+	a := dissecttest.NewAgreement()
 	keys := map[string]string{
 		"1.3.6.1.2.1.1.1.0": "snmp.sys_descr", "1.3.6.1.2.1.1.4.0": "snmp.sys_contact",
 		"1.3.6.1.2.1.1.5.0": "snmp.sys_name", "1.3.6.1.2.1.1.6.0": "snmp.sys_location",
 	}
 	for _, rel := range []string{"ndpi/snmp.pcap", "arkime/SNMPv2c_get_requests.pcap", "arkime/snmpv3_synthetic.pcap"} {
 		path := filepath.Join(dir, rel)
-		want := oracle(t, path)
+		want := dissecttest.Oracle(t, path)
 		got := map[int]observe.Observation{}
-		for _, f := range runCapture(t, path, New()) {
+		for _, f := range dissecttest.RunCapture(t, path, New()) {
 			got[f.Frame] = f.Obs
 		}
-		payloads := udpPayloads(t, path, New().MatchUDP)
+		payloads := dissecttest.MatchedUDPPayloads(t, path, New().MatchUDP)
 		for fr, row := range want {
 			if row["_ws.col.Protocol"][0] != "SNMP" {
 				continue
@@ -265,10 +266,10 @@ func TestOracle(t *testing.T) {
 				return true
 			})
 			if th, ok := row["snmp.name"]; ok || len(oids) > 0 {
-				a.check(rel+" snmp.name (OIDs)", fr, strings.Join(oids, ","), strings.Join(th, ","), "")
+				a.Check(rel+" snmp.name (OIDs)", fr, strings.Join(oids, ","), strings.Join(th, ","), "")
 			}
 			if th, ok := row["snmp.value.octets"]; ok || len(octs) > 0 {
-				a.check(rel+" snmp.value.octets", fr, strings.Join(octs, ","), strings.Join(th, ","), "")
+				a.Check(rel+" snmp.value.octets", fr, strings.Join(octs, ","), strings.Join(th, ","), "")
 				// Pair tshark's octet values with the OIDs in order and
 				// compare the system group Ward emitted.
 				if len(th) == len(pairs) && msg.hasPDU && carriesValues(msg.pduTag) {
@@ -279,16 +280,16 @@ func TestOracle(t *testing.T) {
 						}
 						raw, _ := hex.DecodeString(th[i])
 						ours, _ := o.Get(key)
-						a.check(rel+" "+key, fr, ours, text(raw), "")
+						a.Check(rel+" "+key, fr, ours, text(raw), "")
 					}
 				}
 			}
 			// Ward reads what tshark reads; tshark flags some synthetic v3
 			// messages as malformed that Ward still reads the envelope of.
-			a.check(rel+" frames", fr, boolStr(emitted), boolStr(true), "")
+			a.Check(rel+" frames", fr, boolStr(emitted), boolStr(true), "")
 		}
 	}
-	a.report(t)
+	a.Report(t)
 }
 
 func boolStr(b bool) string {
@@ -322,7 +323,7 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 func BenchmarkDissectUDP(b *testing.B) {
 	var msgs [][]byte
 	size := 0
-	for _, p := range udpPayloads(b, filepath.Join("testdata", "ndpi_snmp.pcap"), New().MatchUDP) {
+	for _, p := range dissecttest.MatchedUDPPayloads(b, filepath.Join("testdata", "ndpi_snmp.pcap"), New().MatchUDP) {
 		msgs = append(msgs, p)
 		size += len(p)
 	}

@@ -6,13 +6,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
 // FuzzDissectUDP: no panic; every value is valid UTF-8 and bounded.
 func FuzzDissectUDP(f *testing.F) {
 	for _, name := range []string{"ssdp-m-search-ua", "ssdp-m-search"} {
-		for _, p := range udpPayloads(f, filepath.Join("testdata", name+".pcap"), New().MatchUDP) {
+		for _, p := range dissecttest.MatchedUDPPayloads(f, filepath.Join("testdata", name+".pcap"), New().MatchUDP) {
 			f.Add(p)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -16,7 +17,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"ssdp-m-search-ua", "ssdp-m-search"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, f := range runCapture(t, filepath.Join("testdata", name+".pcap"), New()) {
+			for _, f := range dissecttest.RunCapture(t, filepath.Join("testdata", name+".pcap"), New()) {
 				obs = append(obs, f.Obs)
 			}
 			testutil.Golden(t, name, obs)
@@ -106,12 +107,12 @@ func TestMatchUDP(t *testing.T) {
 // (tshark 4.0 does not recognise the M-SEARCH on port 32412 at all.)
 func TestOracle(t *testing.T) {
 	dir := testutil.SharedData(t, "pcaps")
-	a := newAgreement()
+	a := dissecttest.NewAgreement()
 	for _, rel := range []string{"ndpi/ssdp-m-search-ua.pcap", "tcpdump/eapon1.pcap", "ndpi/iphone.pcap", "ndpi/android.pcap"} {
 		path := filepath.Join(dir, rel)
-		want := oracle(t, path)
+		want := dissecttest.Oracle(t, path)
 		got := map[int]observe.Observation{}
-		for _, f := range runCapture(t, path, New()) {
+		for _, f := range dissecttest.RunCapture(t, path, New()) {
 			got[f.Frame] = f.Obs
 		}
 		for frame, row := range want {
@@ -119,7 +120,7 @@ func TestOracle(t *testing.T) {
 				continue
 			}
 			o, ok := got[frame]
-			a.check(rel+" frames", frame, boolStr(ok), "true", "")
+			a.Check(rel+" frames", frame, boolStr(ok), "true", "")
 			for _, p := range []struct{ ours, theirs string }{
 				{"ssdp.user_agent", "http.user_agent"},
 				{"ssdp.server", "http.server"},
@@ -127,17 +128,17 @@ func TestOracle(t *testing.T) {
 			} {
 				if th, ok := row[p.theirs]; ok {
 					ours, _ := o.Get(p.ours)
-					a.check(rel+" "+p.ours, frame, ours, th[0], "")
+					a.Check(rel+" "+p.ours, frame, ours, th[0], "")
 				}
 			}
 		}
 		for frame := range got {
 			if row, ok := want[frame]; !ok || row["_ws.col.Protocol"][0] != "SSDP" {
-				a.check(rel+" frames", frame, "ssdp", "", "ward emitted for a frame tshark does not call SSDP")
+				a.Check(rel+" frames", frame, "ssdp", "", "ward emitted for a frame tshark does not call SSDP")
 			}
 		}
 	}
-	a.report(t)
+	a.Report(t)
 }
 
 func boolStr(b bool) string {
@@ -164,7 +165,7 @@ func TestNoAllocWithoutObservation(t *testing.T) {
 
 func BenchmarkDissectUDP(b *testing.B) {
 	var p []byte
-	for _, pl := range udpPayloads(b, filepath.Join("testdata", "ssdp-m-search-ua.pcap"), New().MatchUDP) {
+	for _, pl := range dissecttest.MatchedUDPPayloads(b, filepath.Join("testdata", "ssdp-m-search-ua.pcap"), New().MatchUDP) {
 		p = pl
 	}
 	d := New()
