@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -213,7 +214,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"wireshark-dhcp", "dhcp-rfc3004", "dhcp-mud", "android_dhcp", "leasequery"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, f := range runPcap(t, "testdata/"+name+".pcap", New()) {
+			for _, f := range dissecttest.RunPcap(t, "testdata/"+name+".pcap", New()) {
 				obs = append(obs, f.Obs)
 			}
 			if len(obs) == 0 {
@@ -229,7 +230,7 @@ func TestGolden(t *testing.T) {
 // dhcp.hw.mac_addr, so dhcp.client_id "01:<mac>" is compared with that.
 func TestOracle(t *testing.T) {
 	data := testutil.SharedData(t, "pcaps")
-	files := inventory(t, data, "dhcp")
+	files := dissecttest.Inventory(t, data, "dhcp")
 	if len(files) == 0 {
 		t.Fatal("no dhcp captures in INVENTORY.tsv")
 	}
@@ -241,9 +242,9 @@ func TestOracle(t *testing.T) {
 	}
 	var disagreements, skipped []string
 	for _, rel := range files {
-		rows := oracleRows(t, data, rel)
+		rows := dissecttest.OracleRows(t, data, rel)
 		got := map[int]observe.Observation{}
-		for _, f := range runPcap(t, data+"/"+rel, New()) {
+		for _, f := range dissecttest.RunPcap(t, data+"/"+rel, New()) {
 			got[f.Frame] = f.Obs
 		}
 		for frame, row := range rows {

@@ -58,3 +58,49 @@ func Oracle(t testing.TB, capturePath string) map[int]map[string][]string {
 	name := filepath.Base(dir) + "__" + filepath.Base(capturePath) + ".tsv"
 	return ReadOracle(t, filepath.Join(filepath.Dir(dir), "oracle", name))
 }
+
+// OracleName is how make-oracle.sh names the dump of the capture at rel
+// (slash-separated, relative to the shared pcaps): the first directory,
+// "__", then the rest with "/" turned into "_". The dump is
+// <pcaps>/oracle/<name>.tsv.
+func OracleName(rel string) string {
+	name := strings.ReplaceAll(rel, "/", "_")
+	if i := strings.IndexByte(rel, '/'); i >= 0 {
+		name = rel[:i] + "__" + strings.ReplaceAll(rel[i+1:], "/", "_")
+	}
+	return name
+}
+
+// OracleRows reads the dump of the shared capture rel under the pcaps
+// directory data.
+func OracleRows(t testing.TB, data, rel string) map[int]map[string][]string {
+	t.Helper()
+	return ReadOracle(t, filepath.Join(data, "oracle", OracleName(rel)+".tsv"))
+}
+
+// Inventory lists the shared captures (relative to data) whose protocols
+// column in INVENTORY.tsv mentions any of protos.
+func Inventory(t testing.TB, data string, protos ...string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(data, "INVENTORY.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i, line := range strings.Split(string(b), "\n") {
+		cols := strings.Split(line, "\t")
+		if i == 0 || len(cols) < 5 {
+			continue
+		}
+		for _, p := range strings.Split(cols[4], ",") {
+			for _, want := range protos {
+				if p == want {
+					out = append(out, cols[0])
+					goto next
+				}
+			}
+		}
+	next:
+	}
+	return out
+}

@@ -3,6 +3,9 @@ package dissecttest
 import (
 	"testing"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/wardiomt/ward/internal/capture"
 	"github.com/wardiomt/ward/internal/decode"
 	"github.com/wardiomt/ward/internal/dissect"
@@ -70,4 +73,34 @@ func MatchedUDPPayloads(t testing.TB, path string, match func(sp, dp uint16, p [
 		dec.Packet(pkt.Data, pkt.Info, pkt.LinkType)
 	}
 	return r.payloads
+}
+
+// UDPPayloads returns copies of every non-empty UDP payload in a capture,
+// as gopacket parses it (fuzz seeds).
+func UDPPayloads(t testing.TB, path string) [][]byte {
+	t.Helper()
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var out [][]byte
+	for {
+		pkt, err := src.ReadPacket()
+		if err != nil {
+			break
+		}
+		first := layers.LayerTypeEthernet
+		switch pkt.LinkType {
+		case layers.LinkTypeRaw, layers.LinkTypeIPv4:
+			first = layers.LayerTypeIPv4
+		case layers.LinkTypeLinuxSLL:
+			first = layers.LayerTypeLinuxSLL
+		}
+		p := gopacket.NewPacket(pkt.Data, first, gopacket.Default)
+		if u, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok && len(u.Payload) > 0 {
+			out = append(out, append([]byte(nil), u.Payload...))
+		}
+	}
+	return out
 }

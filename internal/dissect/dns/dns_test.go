@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -213,7 +214,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"dns_udp", "medical_dns"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, f := range runPcap(t, "testdata/"+name+".pcap", New()) {
+			for _, f := range dissecttest.RunPcap(t, "testdata/"+name+".pcap", New()) {
 				obs = append(obs, f.Obs)
 			}
 			if len(obs) == 0 {
@@ -229,7 +230,7 @@ func TestGolden(t *testing.T) {
 // the response names) and dns.ptr.domain_name (every PTR answer).
 func TestOracle(t *testing.T) {
 	data := testutil.SharedData(t, "pcaps")
-	files := inventory(t, data, "dns")
+	files := dissecttest.Inventory(t, data, "dns")
 	if len(files) == 0 {
 		t.Fatal("no dns captures in INVENTORY.tsv")
 	}
@@ -237,9 +238,9 @@ func TestOracle(t *testing.T) {
 	stats := map[string]*stat{"dns.query": {}, "dns.answer_name": {}, "dns.answer(PTR)": {}}
 	var disagreements []string
 	for _, rel := range files {
-		rows := oracleRows(t, data, rel)
+		rows := dissecttest.OracleRows(t, data, rel)
 		got := map[int][]observe.Observation{}
-		for _, f := range runPcap(t, data+"/"+rel, New()) {
+		for _, f := range dissecttest.RunPcap(t, data+"/"+rel, New()) {
 			got[f.Frame] = append(got[f.Frame], f.Obs)
 		}
 		for frame, row := range rows {

@@ -3,6 +3,7 @@ package dns
 import (
 	"testing"
 
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -11,7 +12,7 @@ import (
 // arbitrary compression pointers.
 func FuzzDissectUDP(f *testing.F) {
 	for _, name := range []string{"dns_udp", "medical_dns"} {
-		for _, p := range udpPayloads(f, "testdata/"+name+".pcap") {
+		for _, p := range dissecttest.UDPPayloads(f, "testdata/"+name+".pcap") {
 			f.Add(p)
 		}
 	}

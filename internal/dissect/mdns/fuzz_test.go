@@ -4,12 +4,13 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
 func FuzzDissectUDP(f *testing.F) {
 	for _, name := range []string{"iphone_mdns", "android_mdns"} {
-		for _, p := range udpPayloads(f, "testdata/"+name+".pcap") {
+		for _, p := range dissecttest.UDPPayloads(f, "testdata/"+name+".pcap") {
 			f.Add(p)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/dissect/dns"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
@@ -226,7 +227,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"iphone_mdns", "android_mdns"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, f := range runPcap(t, "testdata/"+name+".pcap", New()) {
+			for _, f := range dissecttest.RunPcap(t, "testdata/"+name+".pcap", New()) {
 				obs = append(obs, f.Obs)
 			}
 			if len(obs) == 0 {
@@ -293,7 +294,7 @@ func TestOracle(t *testing.T) {
 	for _, name := range []string{"iphone_mdns", "android_mdns"} {
 		rows := readTSV(t, "testdata/"+name+".tshark.tsv")
 		got := map[int][]observe.Observation{}
-		for _, f := range runPcap(t, "testdata/"+name+".pcap", New()) {
+		for _, f := range dissecttest.RunPcap(t, "testdata/"+name+".pcap", New()) {
 			got[f.Frame] = append(got[f.Frame], f.Obs)
 		}
 		for frame, row := range rows {
