@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
@@ -280,7 +281,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"smb-smb1-ascii.pcap", "smbv1.pcap", "wireshark-smb-on-windows10.pcap", "smb-smbclient.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
-			for _, fo := range runCapture(t, filepath.Join("testdata", name), New()) {
+			for _, fo := range dissecttest.RunChecked(t, filepath.Join("testdata", name), New()) {
 				obs = append(obs, fo.Obs)
 			}
 			if len(obs) == 0 {
