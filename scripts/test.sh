@@ -8,6 +8,8 @@ export CGO_ENABLED=0
 # deadline exceeded" while a slow input is in flight, which is no finding.
 FUZZTIME=${FUZZTIME:-10000x}
 
+unformatted=$(gofmt -l cmd internal bench)
+if [[ -n $unformatted ]]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 go vet ./...
 go test -count=1 -timeout 20m ./...
 
