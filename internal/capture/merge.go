@@ -10,11 +10,13 @@ import (
 // fails is reported once through onErr and dropped; the others go on, so
 // damage in one file loses nothing read before it, nor any other file.
 type Merge struct {
-	h     mergeHeap
-	onErr func(error)
-	cur   *mergeItem
-	srcs  []Source
-	errs  int
+	h      mergeHeap
+	onErr  func(error)
+	cur    *mergeItem
+	srcs   []Source
+	single Source // set when there is only one source
+	done   bool
+	errs   int
 }
 
 type mergeItem struct {
@@ -43,9 +45,14 @@ func (h *mergeHeap) Pop() any {
 	return it
 }
 
-// NewMerge primes each source with its first packet.
+// NewMerge primes each source with its first packet. One source is read
+// through without the heap or a copy (the common case: one capture file).
 func NewMerge(srcs []Source, onErr func(error)) *Merge {
 	m := &Merge{onErr: onErr, srcs: srcs}
+	if len(srcs) == 1 {
+		m.single = srcs[0]
+		return m
+	}
 	for i, s := range srcs {
 		it := &mergeItem{src: s, seq: i}
 		if m.advance(it) {
@@ -76,6 +83,9 @@ func (m *Merge) advance(it *mergeItem) bool {
 
 // ReadPacket returns the earliest pending packet across all sources.
 func (m *Merge) ReadPacket() (Packet, error) {
+	if m.single != nil {
+		return m.readSingle()
+	}
 	if m.cur != nil {
 		// The packet handed out last time is consumed now: refill its slot.
 		if m.advance(m.cur) {
@@ -101,4 +111,22 @@ func (m *Merge) Close() error {
 		errs = append(errs, s.Close())
 	}
 	return errors.Join(errs...)
+}
+
+func (m *Merge) readSingle() (Packet, error) {
+	if m.done {
+		return Packet{}, io.EOF
+	}
+	p, err := m.single.ReadPacket()
+	if err != nil {
+		m.done = true
+		if !errors.Is(err, io.EOF) {
+			m.errs++
+			if m.onErr != nil {
+				m.onErr(err)
+			}
+		}
+		return Packet{}, io.EOF
+	}
+	return p, nil
 }
