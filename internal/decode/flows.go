@@ -2,7 +2,6 @@ package decode
 
 import (
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -54,6 +53,7 @@ type activeStream struct {
 }
 
 type flow struct {
+	prev, next *flow // the table's recency list, least recently seen first
 	key        flowKey
 	start      time.Time
 	lastSeen   time.Time
@@ -82,10 +82,10 @@ func (f *flow) reset() {
 
 // flowTable is a bounded map with a free list, so steady traffic does not allocate.
 type flowTable struct {
-	m       map[flowKey]*flow
-	free    []*flow
-	max     int
-	scratch []*flow // reused by expire
+	m          map[flowKey]*flow
+	free       []*flow
+	max        int
+	head, tail *flow // recency list: expiry walks only what expires
 }
 
 func (t *flowTable) init(max int) {
@@ -93,50 +93,58 @@ func (t *flowTable) init(max int) {
 	t.max = max
 }
 
-// expire forgets flows idle since before, calling end for each first, in
-// order of their start (then addresses), so the same input always yields
-// the same observations in the same order.
+// expire forgets flows idle since before, calling end for each first.
+// It walks the recency list from its oldest end, so its cost is the number
+// of flows that expire, and the order (and so the output) is the same for
+// the same input.
 func (t *flowTable) expire(before time.Time, end func(*flow)) int {
-	old := t.scratch[:0]
-	for _, f := range t.m {
-		if f.lastSeen.Before(before) {
-			old = append(old, f)
-		}
+	n := 0
+	for f := t.head; f != nil && f.lastSeen.Before(before); f = t.head {
+		t.remove(f, end)
+		n++
 	}
-	slices.SortFunc(old, func(a, b *flow) int {
-		if c := a.start.Compare(b.start); c != 0 {
-			return c
-		}
-		if c := compareAP(a.key.lo, b.key.lo); c != 0 {
-			return c
-		}
-		if c := compareAP(a.key.hi, b.key.hi); c != 0 {
-			return c
-		}
-		return int(a.key.proto) - int(b.key.proto)
-	})
-	for _, f := range old {
-		end(f)
-		delete(t.m, f.key)
-		t.release(f)
-	}
-	clear(old)
-	t.scratch = old[:0]
-	return len(old)
-}
-
-func compareAP(a, b netip.AddrPort) int {
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return int(a.Port()) - int(b.Port())
+	return n
 }
 
 // remove ends one flow now.
 func (t *flowTable) remove(f *flow, end func(*flow)) {
 	end(f)
 	delete(t.m, f.key)
+	t.unlink(f)
 	t.release(f)
+}
+
+// touch marks f as just seen: it moves to the recency list's tail.
+func (t *flowTable) touch(f *flow) {
+	if t.tail == f {
+		return
+	}
+	t.unlink(f)
+	t.push(f)
+}
+
+func (t *flowTable) push(f *flow) {
+	f.prev, f.next = t.tail, nil
+	if t.tail != nil {
+		t.tail.next = f
+	} else {
+		t.head = f
+	}
+	t.tail = f
+}
+
+func (t *flowTable) unlink(f *flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else if t.head == f {
+		t.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else if t.tail == f {
+		t.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
 }
 
 func (t *flowTable) release(f *flow) {
@@ -162,6 +170,7 @@ func (t *flowTable) add(k flowKey) *flow {
 	}
 	f.key = k
 	t.m[k] = f
+	t.push(f)
 	return f
 }
 
@@ -197,6 +206,7 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 		}
 	}
 	f.lastSeen = d.now
+	d.flows.touch(f)
 	if syn && !ack && !f.clientSure {
 		f.client, f.clientSure = src, true
 	}

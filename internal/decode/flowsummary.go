@@ -56,6 +56,7 @@ func (d *Decoder) udpFlow(m *dissect.Meta, n int) {
 		f.done = true // UDP datagrams are dissected one by one, not as streams
 	}
 	f.lastSeen = d.now
+	d.flows.touch(f)
 	di := 1
 	if src == f.client {
 		di = 0
