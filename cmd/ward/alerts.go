@@ -74,7 +74,7 @@ func newAlertsCmd(g *globalOpts) *cobra.Command {
 	cmd.Flags().StringVar(&site, "site", "", "only this site")
 	cmd.Flags().StringVar(&device, "device", "", "only this device id")
 	cmd.Flags().StringVar(&severity, "severity", "", "minimum severity: low, medium, high, critical")
-	cmd.AddCommand(newAlertsScanCmd(g, &dsn), newAlertsSnoozeCmd(&dsn))
+	cmd.AddCommand(newAlertsScanCmd(g, &dsn), newAlertsSnoozeCmd(&dsn), newAlertsForwardCmd(g, &dsn))
 	return cmd
 }
 
