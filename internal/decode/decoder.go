@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -333,23 +334,9 @@ func (d *Decoder) safe(ps *ProtoStats, call func() error) {
 
 func (d *Decoder) emitService(m *dissect.Meta, port uint16) {
 	m.Fill(&d.obs, "service")
-	d.portBuf = appendUint(d.portBuf[:0], uint64(port))
+	d.portBuf = strconv.AppendUint(d.portBuf[:0], uint64(port), 10)
 	d.obs.Add("service.port", string(d.portBuf))
 	d.ownE.Emit(&d.obs)
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
 }
 
 func (d *Decoder) sweep() {

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"github.com/gopacket/gopacket/layers"
+	"strconv"
 
 	"github.com/wardiomt/ward/internal/dissect"
 )
@@ -64,11 +65,11 @@ func (d *Decoder) emitSyn(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	case ttl <= 128:
 		ittl = 128
 	}
-	b = appendUint(b, uint64(ittl))
+	b = strconv.AppendUint(b, uint64(ittl), 10)
 	b = append(b, '+')
-	b = appendUint(b, uint64(ittl-ttl))
+	b = strconv.AppendUint(b, uint64(ittl-ttl), 10)
 	b = append(b, ':')
-	b = appendUint(b, uint64(olen))
+	b = strconv.AppendUint(b, uint64(olen), 10)
 	b = append(b, ':')
 	mss, scale := -1, -1
 	layout := d.synLayout[:0]
@@ -86,7 +87,7 @@ func (d *Decoder) emitSyn(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 				used += max(int(p.OptionLength), 1)
 			}
 			layout = append(layout, "eol+"...)
-			layout = appendUint(layout, uint64(max(int(tcp.DataOffset)*4-20-used, 0)))
+			layout = strconv.AppendUint(layout, uint64(max(int(tcp.DataOffset)*4-20-used, 0)), 10)
 		case layers.TCPOptionKindNop:
 			layout = append(layout, "nop"...)
 		case layers.TCPOptionKindMSS:
@@ -115,12 +116,12 @@ func (d *Decoder) emitSyn(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 			}
 		default:
 			layout = append(layout, '?')
-			layout = appendUint(layout, uint64(o.OptionType))
+			layout = strconv.AppendUint(layout, uint64(o.OptionType), 10)
 		}
 	}
 	d.synLayout = layout
 	if mss >= 0 {
-		b = appendUint(b, uint64(mss))
+		b = strconv.AppendUint(b, uint64(mss), 10)
 	} else {
 		b = append(b, '*')
 	}
@@ -128,13 +129,13 @@ func (d *Decoder) emitSyn(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	win := int(tcp.Window)
 	if mss > 0 && win%mss == 0 && win > 0 {
 		b = append(b, "mss*"...)
-		b = appendUint(b, uint64(win/mss))
+		b = strconv.AppendUint(b, uint64(win/mss), 10)
 	} else {
-		b = appendUint(b, uint64(win))
+		b = strconv.AppendUint(b, uint64(win), 10)
 	}
 	b = append(b, ',')
 	if scale >= 0 {
-		b = appendUint(b, uint64(scale))
+		b = strconv.AppendUint(b, uint64(scale), 10)
 	} else {
 		b = append(b, '0')
 	}

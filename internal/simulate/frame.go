@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"encoding/binary"
+	"strconv"
 )
 
 // Frame construction is hand-written rather than going through
@@ -42,7 +43,7 @@ func ipv4(a, b, c, d byte) ip4 { return ip4(uint32(a)<<24 | uint32(b)<<16 | uint
 func (ip ip4) String() string {
 	b := make([]byte, 0, 15)
 	for i := 3; i >= 0; i-- {
-		b = appendUint(b, uint64(byte(ip>>(8*i))))
+		b = strconv.AppendUint(b, uint64(byte(ip>>(8*i))), 10)
 		if i > 0 {
 			b = append(b, '.')
 		}
@@ -51,13 +52,6 @@ func (ip ip4) String() string {
 }
 
 func (ip ip4) put(b []byte) { binary.BigEndian.PutUint32(b, uint32(ip)) }
-
-func appendUint(b []byte, v uint64) []byte {
-	if v >= 10 {
-		b = appendUint(b, v/10)
-	}
-	return append(b, byte('0'+v%10))
-}
 
 func (m mac) String() string {
 	const hex = "0123456789abcdef"

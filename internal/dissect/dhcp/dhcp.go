@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/wardiomt/ward/internal/dissect"
@@ -293,12 +294,12 @@ func (d *Dissector) addVendorIdentifying(o *observe.Observation) {
 	if len(v) < 5 {
 		v = d.opt.viSpecific
 		if len(v) >= 4 {
-			d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)))
+			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
 			o.Add("dhcp.enterprise", string(d.buf))
 		}
 		return
 	}
-	d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)))
+	d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
 	o.Add("dhcp.enterprise", string(d.buf))
 	d.buf = append(d.buf, ':')
 	n := len(d.buf)
@@ -383,7 +384,7 @@ func (d *Dissector) decimalList(v []byte) string {
 		if i > 0 {
 			d.buf = append(d.buf, ',')
 		}
-		d.buf = appendUint(d.buf, uint64(c))
+		d.buf = strconv.AppendUint(d.buf, uint64(c), 10)
 	}
 	return string(d.buf)
 }
@@ -411,20 +412,6 @@ func text(b []byte) string {
 		return ""
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
 }
 
 // messageType names option 53 values (RFC 2132, 4388 leasequery, 6926

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -231,7 +232,7 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			if i > 0 {
 				d.buf = append(d.buf, ',')
 			}
-			d.buf = appendUint(d.buf, uint64(binary.BigEndian.Uint16(d.m.oro[i:])))
+			d.buf = strconv.AppendUint(d.buf, uint64(binary.BigEndian.Uint16(d.m.oro[i:])), 10)
 		}
 		o.Add("dhcpv6.option_request", string(d.buf))
 	}
@@ -241,7 +242,7 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			if i > 0 {
 				d.buf = append(d.buf, ',')
 			}
-			d.buf = appendUint(d.buf, uint64(c))
+			d.buf = strconv.AppendUint(d.buf, uint64(c), 10)
 		}
 		o.Add("dhcpv6.options", string(d.buf))
 	}
@@ -263,7 +264,7 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 		}
 		if len(d.m.remoteID) > 4 {
 			id := d.textOrHex(d.m.remoteID[4:]) // uses d.buf: call before formatting the number
-			d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(d.m.remoteID)))
+			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(d.m.remoteID)), 10)
 			d.buf = append(d.buf, ':')
 			d.buf = append(d.buf, id...)
 			o.Add("dhcpv6.relay_remote_id", string(d.buf))
@@ -292,7 +293,7 @@ func (d *Dissector) addDUID(o *observe.Observation, v []byte) {
 	case 2: // EN: type, enterprise number, identifier
 		o.Add("dhcpv6.duid_type", "en")
 		if len(v) >= 6 {
-			d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v[2:6])))
+			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v[2:6])), 10)
 			o.Add("dhcpv6.duid_enterprise", string(d.buf))
 		}
 	case 3: // LL: type, hardware type, address
@@ -316,7 +317,7 @@ func (d *Dissector) addDUID(o *observe.Observation, v []byte) {
 func (d *Dissector) addVendorClass(o *observe.Observation) {
 	if v := d.m.vendorClass; len(v) >= 4 {
 		data := d.strings(v[4:]) // uses d.buf: call before formatting the number
-		d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)))
+		d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
 		o.Add("dhcpv6.enterprise", string(d.buf))
 		d.buf = append(d.buf, ':')
 		d.buf = append(d.buf, data...)
@@ -324,7 +325,7 @@ func (d *Dissector) addVendorClass(o *observe.Observation) {
 		return
 	}
 	if v := d.m.vendorOpts; len(v) >= 4 {
-		d.buf = appendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)))
+		d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
 		o.Add("dhcpv6.enterprise", string(d.buf))
 	}
 }
@@ -423,20 +424,6 @@ func text(b []byte) string {
 		return ""
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
 }
 
 var messageTypes = [...]string{

@@ -3,6 +3,7 @@ package dns
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"github.com/wardiomt/ward/internal/dissect"
 )
@@ -266,7 +267,7 @@ func TypeName(buf []byte, t uint16) []byte {
 		return append(buf, s...)
 	}
 	buf = append(buf, "TYPE"...)
-	return appendUint(buf, uint64(t))
+	return strconv.AppendUint(buf, uint64(t), 10)
 }
 
 var typeNames = map[uint16]string{
@@ -279,17 +280,3 @@ var typeNames = map[uint16]string{
 
 // TypeString is TypeName for the common types without a buffer; "" otherwise.
 func TypeString(t uint16) string { return typeNames[t] }
-
-func appendUint(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
-}
