@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -132,7 +133,7 @@ Ward never transmits: the capture socket is used for receiving only.
 			ctx := cmd.Context()
 			if dur > 0 {
 				var cancel func()
-				ctx, cancel = contextWithTimeout(ctx, dur)
+				ctx, cancel = context.WithTimeout(ctx, dur)
 				defer cancel()
 			}
 			_, err = sensor.Live(ctx, lc, cfg, count, ow, g.logger())

@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -349,5 +348,3 @@ func (d *Decoder) sweep() {
 func (d *Decoder) Flush() {
 	d.flows.expire(time.Unix(1<<40, 0), d.endFlow)
 }
-
-var _ = binary.BigEndian
