@@ -30,7 +30,7 @@ func newObsWriter(w io.Writer, format string) (*obsWriter, error) {
 	if format != "jsonl" && format != "table" {
 		return nil, fmt.Errorf("unknown --format %q (want jsonl or table)", format)
 	}
-	return &obsWriter{w: bufio.NewWriterSize(w, 1<<16), format: format}, nil
+	return &obsWriter{w: bufio.NewWriterSize(w, 1<<20), format: format}, nil
 }
 
 func (ow *obsWriter) Emit(o *observe.Observation) {
@@ -38,7 +38,11 @@ func (ow *obsWriter) Emit(o *observe.Observation) {
 		return
 	}
 	if ow.format == "jsonl" {
-		ow.buf = append(o.AppendJSON(ow.buf[:0]), '\n')
+		// Encode straight into the writer's free space: no second copy.
+		if ow.w.Available() < 4096 {
+			ow.err = ow.w.Flush()
+		}
+		ow.buf = append(o.AppendJSON(ow.w.AvailableBuffer()), '\n')
 		_, ow.err = ow.w.Write(ow.buf)
 		return
 	}

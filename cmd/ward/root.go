@@ -13,6 +13,7 @@ import (
 type globalOpts struct {
 	logLevel   string
 	cpuProfile string
+	memProfile string
 	stderr     io.Writer // the command's stderr, so tests see the logs too
 }
 
@@ -39,6 +40,8 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&g.memProfile, "memprofile", "", "write an allocation profile to this file")
+	_ = root.PersistentFlags().MarkHidden("memprofile")
 	var stopProfile func()
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		g.stderr = cmd.ErrOrStderr()
@@ -58,6 +61,12 @@ func newRootCmd() *cobra.Command {
 	root.PersistentPostRun = func(*cobra.Command, []string) {
 		if stopProfile != nil {
 			stopProfile()
+		}
+		if g.memProfile != "" {
+			if f, err := os.Create(g.memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
 		}
 	}
 	// Each subcommand lives in its own file as newXxxCmd(g).

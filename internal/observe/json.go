@@ -12,7 +12,7 @@ import (
 // packet did. Field keys come out sorted, as encoding/json would write them.
 func (o *Observation) AppendJSON(b []byte) []byte {
 	b = append(b, `{"time":"`...)
-	b = o.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = appendTime(b, o.Time)
 	b = append(b, `","src_mac":`...)
 	b = appendMAC(b, o.SrcMAC)
 	b = append(b, `,"src_ip":`...)
@@ -107,18 +107,14 @@ func appendString(b []byte, s string) []byte {
 // appendEscaped writes s as the inside of a JSON string: quotes,
 // backslashes and control characters escaped, invalid UTF-8 replaced.
 func appendEscaped(b []byte, s string) []byte {
-	// Fast path: most values need no escaping at all.
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
-			clean = false
-			break
+	// Fast path: most values need no escaping at all; copy the clean
+	// prefix in one go and escape from the first byte that needs it.
+	for i := 0; ; {
+		j := i + cleanPrefix(s[i:])
+		b = append(b, s[i:j]...)
+		if i = j; i >= len(s) {
+			return b
 		}
-	}
-	if clean {
-		return append(b, s...)
-	}
-	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -150,5 +146,68 @@ func appendEscaped(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	return b
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// cleanPrefix returns the length of the longest prefix of s that JSON can
+// carry verbatim (printable ASCII other than '"' and '\\'). It tests eight
+// bytes per step: values are mostly long clean ASCII (banners, JA3 strings).
+func cleanPrefix(s string) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// A byte is dirty when < 0x20, == '"', == '\\', == 0x7f or >= 0x80.
+		lt := (x - 0x20*ones) &^ x
+		q := x ^ ('"' * ones)
+		bs := x ^ ('\\' * ones)
+		del := x ^ (0x7f * ones)
+		if (lt|x|((q-ones)&^q)|((bs-ones)&^bs)|((del-ones)&^del))&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			break
+		}
+	}
+	return i
+}
+
+// appendTime writes t in UTC as time.RFC3339Nano does (trailing zeros of
+// the fraction dropped), without the general formatter's cost: every
+// observation carries one.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	hour, min, sec := t.Clock()
+	b = append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+min/10), byte('0'+min%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z')
 }

@@ -125,3 +125,79 @@ func TestAppendJSONManyFields(t *testing.T) {
 		t.Fatalf("fields %d, x.k00=%q", len(m.Fields), m.Fields["x.k00"])
 	}
 }
+
+// TestAppendTimeMatchesFormat holds the hand-written timestamp to
+// time.RFC3339Nano across fractions with and without trailing zeros, time
+// zones and years the fast path does not take.
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	east := time.FixedZone("east", 5*3600+1800)
+	times := []time.Time{
+		time.Unix(0, 0), time.Unix(1, 1), time.Unix(1772426401, 5_000_000), time.Unix(1772426401, 123456789),
+		time.Unix(1772426401, 100), time.Date(2026, 12, 31, 23, 59, 59, 999999999, east),
+		time.Date(9999, 12, 31, 23, 59, 59, 10, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 2, 3, 4, 5, 6, 7, time.UTC),
+	}
+	for i := 0; i < 2000; i++ {
+		times = append(times, time.Unix(int64(i)*987654321%4102444800, int64(i)*7919*1000%1_000_000_000))
+	}
+	for _, tm := range times {
+		want := tm.UTC().Format(time.RFC3339Nano)
+		if got := string(appendTime(nil, tm)); got != want {
+			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
+// TestCleanPrefix checks the eight-bytes-at-a-time scan against the
+// byte-by-byte rule for every dirty byte at every position of a word.
+func TestCleanPrefix(t *testing.T) {
+	naive := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+				return i
+			}
+		}
+		return len(s)
+	}
+	base := "abcdefghijklmnopqrstuvwxyz0123456789 ~!#$%&'()*+,-./:;<=>?@[]^_`{|}"
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 20; pos++ {
+			b := []byte(base[:20])
+			b[pos] = byte(c)
+			if got, want := cleanPrefix(string(b)), naive(string(b)); got != want {
+				t.Fatalf("cleanPrefix with %#x at %d = %d, want %d", c, pos, got, want)
+			}
+		}
+	}
+	if got := cleanPrefix(base); got != len(base) {
+		t.Fatalf("clean string: %d of %d", got, len(base))
+	}
+}
+
+func BenchmarkAppendEscapedClean(b *testing.B) {
+	s := "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-17513,29-23-24,0"
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendEscaped(buf[:0], s)
+	}
+}
+
+// BenchmarkAppendJSONTypical encodes the common shape: clean ASCII values.
+func BenchmarkAppendJSONTypical(b *testing.B) {
+	o := Observation{
+		Time: time.Date(2026, 3, 4, 5, 6, 7, 891011000, time.UTC), SrcMAC: net.HardwareAddr{0, 9, 0xfb, 1, 2, 3},
+		DstMAC: net.HardwareAddr{0, 0x1b, 0x21, 4, 5, 6}, SrcIP: netip.MustParseAddr("10.20.30.40"), DstIP: netip.MustParseAddr("10.20.1.5"),
+		SrcPort: 51514, DstPort: 443, Transport: "tcp", Protocol: "tls",
+		Fields: []Field{
+			{"tls.sni", "updates.vendor.example.com"}, {"tls.version", "1.2"},
+			{"tls.ja3", "e7d705a3286e19ea42f587b344ee6865"}, {"tls.ja4", "t13d1516h2_8daaf6152771_02713d6af862"},
+			{"tls.ja3_string", "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-17513,29-23-24,0"},
+		},
+	}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = o.AppendJSON(buf[:0])
+	}
+}
