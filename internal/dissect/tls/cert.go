@@ -95,7 +95,9 @@ func (s *stream) certificate(m *dissect.Meta, der []byte, index int, role string
 	// parse and verify each once.
 	pc, ok := s.certs.get(sum)
 	if !ok {
-		c, err := x509.ParseCertificate(der)
+		// The parsed certificate aliases its input and outlives this call
+		// in the cache, while der is the stream's reused buffer.
+		c, err := x509.ParseCertificate(bytes.Clone(der))
 		pc = parsedCert{c: c, err: err}
 		if err == nil {
 			pc.self = selfSigned(c)

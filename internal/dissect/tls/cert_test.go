@@ -110,3 +110,44 @@ func TestUnparsableCertificate(t *testing.T) {
 		t.Errorf("cert_sha256 = %q", v)
 	}
 }
+
+// TestCachedCertificateOutlivesBuffer: the certificate cache must not keep
+// the bytes it was handed. A subject in least-specific-last order shows
+// whether the description came from the raw DER (kept order) or, when the
+// cached raw bytes were overwritten, from Go's re-ordered parsed name.
+func TestCachedCertificateOutlivesBuffer(t *testing.T) {
+	key := mustKey(t)
+	raw, err := asn1.Marshal(pkix.RDNSequence{
+		{{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "pump-01"}},
+		{{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: "Baxter"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7), RawSubject: raw,
+		NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(der)
+	body := append([]byte{byte((n + 3) >> 16), byte((n + 3) >> 8), byte(n + 3), byte(n >> 16), byte(n >> 8), byte(n)}, der...)
+	s := New().NewStream().(*stream)
+	var c observe.Collector
+	buf := append([]byte(nil), body...)
+	s.certificates(meta(false), buf, "server", &c)
+	clear(buf) // the decoder reuses its buffers
+	s.certificates(meta(false), append([]byte(nil), body...), "server", &c)
+	if len(c.Obs) != 2 {
+		t.Fatalf("want 2 observations, got %d", len(c.Obs))
+	}
+	first, _ := c.Obs[0].Get("tls.cert_subject")
+	if first != "O=Baxter,CN=pump-01" {
+		t.Errorf("subject = %q", first)
+	}
+	if diff := cmp.Diff(c.Obs[0].Fields, c.Obs[1].Fields); diff != "" {
+		t.Errorf("cached certificate described differently (-first +second):\n%s", diff)
+	}
+}
