@@ -353,3 +353,68 @@ func TestLateDetectionStartTLS(t *testing.T) {
 		t.Errorf("server direction = %q", got)
 	}
 }
+
+// ender records the End calls a stream gets.
+type ender struct {
+	recorder
+	ends   int
+	endAt  dissect.Meta
+	endMAC string // the Meta's slices are only valid during the call
+}
+
+func (e *ender) NewStream() dissect.Stream { return e }
+func (e *ender) End(m *dissect.Meta, _ observe.Emitter) {
+	e.ends++
+	e.endAt, e.endMAC = *m, m.SrcMAC.String()
+}
+
+// TestStreamEnd: a counting stream hears the end of its conversation once
+// (close, or end of input even past the byte cutoff), oriented client to
+// server, and never after it said done.
+func TestStreamEnd(t *testing.T) {
+	open := func(t *testing.T) [][]byte {
+		return [][]byte{
+			tcpFrame(t, pktOpt{syn: true, seq: 0}),
+			tcpFrame(t, pktOpt{syn: true, ack: true, seq: 500, fromB: true}),
+			tcpFrame(t, pktOpt{ack: true, seq: 1, payload: []byte("0123456789")}),
+		}
+	}
+	tests := []struct {
+		name     string
+		stop     int
+		cutoff   int
+		tail     []pktOpt
+		flush    bool
+		wantEnds int
+	}{
+		{"fin both ways", 0, 0, []pktOpt{{fin: true, ack: true, seq: 11}, {fin: true, ack: true, seq: 501, fromB: true}}, false, 1},
+		{"reset", 0, 0, []pktOpt{{rst: true, seq: 11}, {rst: true, seq: 501, fromB: true}}, false, 1},
+		{"end of input past the cutoff", 0, 4, nil, true, 1},
+		{"still open, no flush", 0, 0, nil, false, 0},
+		{"said done", 5, 0, []pktOpt{{fin: true, ack: true, seq: 11}, {fin: true, ack: true, seq: 501, fromB: true}}, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &ender{recorder: recorder{stop: tt.stop}}
+			cfg := DefaultConfig()
+			if tt.cutoff > 0 {
+				cfg.MaxBytesPerDirection = tt.cutoff
+			}
+			d, _ := newTest(t, cfg, e)
+			frames := open(t)
+			for _, o := range tt.tail {
+				frames = append(frames, tcpFrame(t, o))
+			}
+			feed(d, frames...)
+			if tt.flush {
+				d.Flush()
+			}
+			if e.ends != tt.wantEnds {
+				t.Fatalf("End called %d times, want %d", e.ends, tt.wantEnds)
+			}
+			if e.ends > 0 && (e.endAt.SrcPort != 50000 || e.endAt.DstPort != 104 || e.endMAC != macA.String()) {
+				t.Errorf("End meta %+v, want client 50000 -> server 104 from %s", e.endAt, macA)
+			}
+		})
+	}
+}

@@ -22,6 +22,23 @@ func makeKey(a, b netip.AddrPort, proto uint8) flowKey {
 	return flowKey{b, a, proto}
 }
 
+// mapKey is flowKey packed into plain memory: the map then hashes and
+// compares it as one block, where netip.AddrPort's zone pointer and padding
+// would make the runtime hash field by field.
+type mapKey struct {
+	lo, hi         [16]byte
+	loPort, hiPort uint16
+	proto, is4     uint8
+}
+
+func (k flowKey) packed() mapKey {
+	p := mapKey{lo: k.lo.Addr().As16(), hi: k.hi.Addr().As16(), loPort: k.lo.Port(), hiPort: k.hi.Port(), proto: k.proto}
+	if k.lo.Addr().Is4() {
+		p.is4 = 1
+	}
+	return p
+}
+
 func lessAP(a, b netip.AddrPort) bool {
 	if c := a.Addr().Compare(b.Addr()); c != 0 {
 		return c < 0
@@ -82,14 +99,14 @@ func (f *flow) reset() {
 
 // flowTable is a bounded map with a free list, so steady traffic does not allocate.
 type flowTable struct {
-	m          map[flowKey]*flow
+	m          map[mapKey]*flow
 	free       []*flow
 	max        int
 	head, tail *flow // recency list: expiry walks only what expires
 }
 
 func (t *flowTable) init(max int) {
-	t.m = make(map[flowKey]*flow, min(max, 4096))
+	t.m = make(map[mapKey]*flow, min(max, 4096))
 	t.max = max
 }
 
@@ -109,7 +126,7 @@ func (t *flowTable) expire(before time.Time, end func(*flow)) int {
 // remove ends one flow now.
 func (t *flowTable) remove(f *flow, end func(*flow)) {
 	end(f)
-	delete(t.m, f.key)
+	delete(t.m, f.key.packed())
 	t.unlink(f)
 	t.release(f)
 }
@@ -154,7 +171,7 @@ func (t *flowTable) release(f *flow) {
 	}
 }
 
-func (t *flowTable) get(k flowKey) *flow { return t.m[k] }
+func (t *flowTable) get(k flowKey) *flow { return t.m[k.packed()] }
 
 // add creates a flow; nil when the table is full.
 func (t *flowTable) add(k flowKey) *flow {
@@ -169,7 +186,7 @@ func (t *flowTable) add(k flowKey) *flow {
 		f = &flow{}
 	}
 	f.key = k
-	t.m[k] = f
+	t.m[k.packed()] = f
 	t.push(f)
 	return f
 }

@@ -72,6 +72,7 @@ func isBroadcast(a netip.Addr) bool {
 // port, how much, and what it was. Baselines and exposure use it; it
 // carries no payload.
 func (d *Decoder) endFlow(f *flow) {
+	d.endStreams(f)
 	if !d.cfg.Flows {
 		return
 	}
@@ -115,4 +116,40 @@ func (d *Decoder) endFlow(f *flow) {
 		}
 	}
 	d.ownE.Emit(&d.obs)
+}
+
+// endStreams lets the flow's live streams that count things (dissect.Ender)
+// emit their totals before the flow is forgotten.
+func (d *Decoder) endStreams(f *flow) {
+	if len(f.streams) == 0 {
+		return
+	}
+	server := f.key.lo
+	if server == f.client {
+		server = f.key.hi
+	}
+	m := dissect.Meta{
+		Time:    f.lastSeen,
+		SrcIP:   f.client.Addr(),
+		DstIP:   server.Addr(),
+		SrcPort: f.client.Port(),
+		DstPort: server.Port(),
+	}
+	if f.key.proto == 6 {
+		m.Transport = "tcp"
+	}
+	if f.hasMAC {
+		m.SrcMAC = net.HardwareAddr(f.macs[0][:])
+		m.DstMAC = net.HardwareAddr(f.macs[1][:])
+	}
+	for i := range f.streams {
+		s := &f.streams[i]
+		if s.done {
+			continue
+		}
+		s.done = true
+		if en, ok := s.s.(dissect.Ender); ok {
+			d.safe(s.e.ps, func() error { en.End(&m, s.e.e); return nil })
+		}
+	}
 }

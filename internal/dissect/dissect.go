@@ -109,3 +109,12 @@ type Stream interface {
 	// resynchronise (or give up by returning done on its next Data).
 	Gap(clientToServer bool)
 }
+
+// Ender is a Stream that summarises what it counted when its conversation
+// ends: FIN or RST, idle expiry, the flow's byte cutoff, or the end of the
+// input. m describes the conversation client to server, at its last packet.
+// It is called once, and never after Data returned done (a stream flushes
+// itself before it says done).
+type Ender interface {
+	End(m *Meta, e observe.Emitter)
+}

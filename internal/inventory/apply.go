@@ -1077,7 +1077,7 @@ func (b *batch) use(d *Device, o *observe.Observation, t time.Time) {
 	}
 	u := &d.Utilization[i]
 	u.Hours |= 1 << uint(t.Hour())
-	u.Msgs++
+	msgs := int64(1) // a sensor counts repeated HL7 messages in one observation
 	for _, f := range o.Fields {
 		n, err := strconv.ParseInt(strings.TrimSpace(f.Value), 10, 64)
 		if err != nil || n < 0 {
@@ -1088,8 +1088,11 @@ func (b *batch) use(d *Device, o *observe.Observation, t time.Time) {
 			u.Stores += n
 		case "hl7.results":
 			u.Results += n
+		case "hl7.messages":
+			msgs = max(n, 1)
 		}
 	}
+	u.Msgs += msgs
 	b.dirty[d.ID] = true
 }
 

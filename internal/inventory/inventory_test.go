@@ -209,6 +209,25 @@ func TestIdempotentAndSameOnBothStores(t *testing.T) {
 	}
 }
 
+// TestHL7RepeatCounts: a sensor reports repeated messages as one
+// observation with hl7.messages; utilization counts every message.
+func TestHL7RepeatCounts(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newService(t, d, nil)
+		mon := "00:09:fb:00:00:07"
+		ingest(t, s, "",
+			ob(t0, "hl7", mon, "10.1.2.7", "", "10.1.9.20", 40000, 2575,
+				"hl7.message_type", "ORU^R01", "hl7.results", "1"),
+			ob(t0.Add(time.Minute), "hl7", mon, "10.1.2.7", "", "10.1.9.20", 40000, 2575,
+				"hl7.message_type", "ORU^R01", "hl7.messages", "41", "hl7.results", "41"),
+		)
+		u := byMAC(t, s, "default", mon).Utilization
+		if len(u) != 1 || u[0].Msgs != 42 || u[0].Results != 42 {
+			t.Errorf("utilization %+v, want 42 messages and 42 results", u)
+		}
+	})
+}
+
 func TestHL7BehindGateway(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := newService(t, d, nil)

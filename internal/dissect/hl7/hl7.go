@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"hash/fnv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wardiomt/ward/internal/dissect"
@@ -40,6 +41,7 @@ type Dissector struct {
 	msg   message
 	norm  []byte // scratch for normalised values
 	codes []byte // scratch for the joined observation codes
+	key   []byte // scratch for a message's repeat key
 }
 
 // New returns an HL7 dissector with the default bounds.
@@ -84,14 +86,32 @@ type stream struct {
 	dir      [2]side
 	messages int
 	devices  []uint64 // hashes of device observations already emitted
+	// A message that repeats the previous one's header in the same
+	// direction (same sender, receiver, type, codes, addressing, hour) is
+	// counted instead of becoming an observation of its own: an interface
+	// carries thousands. Index 0 is client to server.
+	repeat [2]repeat
+	cur    int // direction of the frame being parsed
 }
+
+// repeat counts the messages that repeated obs since it was emitted.
+type repeat struct {
+	key      []byte              // normalised header values and addressing
+	obs      observe.Observation // the observation emitted for the first of them (owned)
+	hour     int64               // Unix hour of the counted messages
+	n, oru   int                 // repeats since obs; how many were ORU
+	lastSeen time.Time
+}
+
+var _ dissect.Ender = (*stream)(nil)
 
 // Data splits the bytes into MLLP frames. Complete frames are parsed in
 // place; only a trailing partial frame is copied, up to MaxMessage bytes.
 func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
 	sd := &s.dir[0]
+	s.cur = 0
 	if !clientToServer {
-		sd = &s.dir[1]
+		sd, s.cur = &s.dir[1], 1
 	}
 	for len(data) > 0 && s.messages < s.d.cfg.MaxMessages {
 		if !sd.inside {
@@ -130,7 +150,18 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 		}
 		sd.buf = sd.buf[:0]
 	}
-	return s.messages >= s.d.cfg.MaxMessages
+	if s.messages >= s.d.cfg.MaxMessages {
+		s.flush(e, 0)
+		s.flush(e, 1)
+		return true
+	}
+	return false
+}
+
+// End emits the count of repeated messages not yet reported.
+func (s *stream) End(_ *dissect.Meta, e observe.Emitter) {
+	s.flush(e, 0)
+	s.flush(e, 1)
 }
 
 // Gap drops a partial frame; the next start block resynchronises.

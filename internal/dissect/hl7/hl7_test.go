@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,60 @@ func collect(t *testing.T, d *Dissector, chunks ...[]byte) []observe.Observation
 	for _, ch := range chunks {
 		st.Data(meta(true), true, ch, &c)
 	}
+	st.(dissect.Ender).End(meta(true), &c)
 	return c.Obs
+}
+
+// TestRepeatsCounted: a connection repeating the same header is reported
+// once, then as one count per hour; a new header or direction ends a count.
+func TestRepeatsCounted(t *testing.T) {
+	oru := func(id string) string {
+		return "MSH|^~\\&|MON^0009FBFFFE000001^EUI-64|ICU|GW|HOSP|20240101||ORU^R01|" + id + "|P|2.6\rPID|1||CANARY" + id +
+			"\rOBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.1|97|%|||||F\r"
+	}
+	ack := "MSH|^~\\&|GW|HOSP|MON|ICU|20240101||ACK|A1|P|2.6\rMSA|AA|1\r"
+	d := New()
+	var c observe.Collector
+	st := d.NewStream()
+	at := func(sec int64, c2s bool) *dissect.Meta {
+		m := meta(c2s)
+		m.Time = time.Unix(1700000000+sec, 0) // 22:13:20 UTC: the hour ends at +2800 s
+		return m
+	}
+	for i := 0; i < 5; i++ {
+		st.Data(at(int64(i), true), true, mllp(oru(strconv.Itoa(i))), &c)
+		st.Data(at(int64(i), false), false, mllp(ack), &c)
+	}
+	for i := 0; i < 3; i++ { // the next hour
+		st.Data(at(3000+int64(i), true), true, mllp(oru("h"+strconv.Itoa(i))), &c)
+	}
+	st.(dissect.Ender).End(at(3003, true), &c)
+	type row struct{ typ, msgs, results string }
+	var got []row
+	total := 0
+	for _, o := range c.Obs {
+		if typ, ok := o.Get("hl7.message_type"); ok {
+			m, _ := o.Get("hl7.messages")
+			r, _ := o.Get("hl7.results")
+			got = append(got, row{typ, m, r})
+			n, _ := strconv.Atoi(r)
+			total += n
+		}
+	}
+	// ORU one way and ACK the other: each direction counts its own
+	// repeats; the new hour closes both counts, the end the last one.
+	want := []row{
+		{"ORU^R01", "", "1"}, {"ACK", "", ""},
+		{"ORU^R01", "4", "4"}, {"ACK", "4", ""},
+		{"ORU^R01", "", "1"}, {"ORU^R01", "2", "2"},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(row{})); diff != "" {
+		t.Errorf("message observations (-want +got):\n%s", diff)
+	}
+	if total != 8 {
+		t.Errorf("results sum to %d, want 8 (one per ORU)", total)
+	}
+	medtest.AssertNoCanary(t, c.Obs, nil, "CANARY")
 }
 
 func TestPCD01Delimiters(t *testing.T) {

@@ -2,6 +2,7 @@ package hl7
 
 import (
 	"bytes"
+	"strconv"
 
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
@@ -305,10 +306,86 @@ func applyAttr(dev *device, attr int, v []byte, d delims) {
 	dev.vals[attr] = v
 }
 
-// emit sends the message-level observation (about the sender) and one
-// observation per described device.
+// emit sends the message-level observation (about the sender), unless it
+// repeats the previous one and is only counted, and one observation per
+// device described that this connection has not reported yet.
 func (s *stream) emit(m *dissect.Meta, msg *message, e observe.Emitter) {
 	s.messages++
+	dd := s.d
+	d := msg.d
+	if !s.counted(m, msg, e) {
+		s.emitMessage(m, msg, e)
+	}
+	o := &dd.obs
+	for i := range msg.devices {
+		dv := &msg.devices[i]
+		m.Fill(o, "hl7")
+		o.Add("hl7.equipment_id", dd.text(dv.equip, d))
+		o.Add("hl7.device_type", dd.text(dv.typ, d))
+		for a, v := range dv.vals {
+			if attrKeys[a] != "" && len(v) > 0 {
+				o.Add(attrKeys[a], dd.text(v, d))
+			}
+		}
+		s.emitDevice(o, e)
+	}
+	for _, p := range msg.prt {
+		m.Fill(o, "hl7")
+		o.Add("hl7.device", dd.text(p, d))
+		s.emitDevice(o, e)
+	}
+}
+
+// counted reports whether msg repeats the header of the last message
+// observed on this connection (same addressing, same hour, same header
+// values), and if so counts it for the next flush instead.
+func (s *stream) counted(m *dissect.Meta, msg *message, e observe.Emitter) bool {
+	d := msg.d
+	k := s.d.key[:0]
+	k = append(k, m.SrcMAC...)
+	k = append(k, 0)
+	k = append(k, m.DstMAC...)
+	src, dst := m.SrcIP.As16(), m.DstIP.As16()
+	k = append(k, src[:]...)
+	k = append(k, dst[:]...)
+	k = append(k, byte(m.SrcPort>>8), byte(m.SrcPort), byte(m.DstPort>>8), byte(m.DstPort))
+	for _, n := range []int{3, 4, 5, 6, 9, 12, 21} {
+		k = normalize(k, field(msg.msh, d, n), d)
+		k = append(k, 0)
+	}
+	if msg.msa != nil {
+		k = normalize(k, field(msg.msa, d, 1), d)
+	}
+	k = append(k, 0)
+	for _, c := range msg.codes {
+		k = normalize(k, c, d)
+		k = append(k, ',')
+	}
+	s.d.key = k
+	hour := m.Time.Unix() / 3600
+	for i := range s.repeat { // a new hour closes both directions' counts
+		if s.repeat[i].hour != hour {
+			s.flush(e, i)
+		}
+	}
+	r := &s.repeat[s.cur]
+	if r.obs.Protocol == "" || hour != r.hour || !bytes.Equal(k, r.key) {
+		s.flush(e, s.cur)
+		r.key = append(r.key[:0], k...)
+		r.hour = hour
+		return false
+	}
+	r.n++
+	if string(component(field(msg.msh, d, 9), d, 1)) == "ORU" {
+		r.oru++
+	}
+	r.lastSeen = m.Time
+	return true
+}
+
+// emitMessage sends the message-level observation and keeps a copy to
+// count repeats against.
+func (s *stream) emitMessage(m *dissect.Meta, msg *message, e observe.Emitter) {
 	dd := s.d
 	d := msg.d
 	o := &dd.obs
@@ -348,24 +425,33 @@ func (s *stream) emit(m *dissect.Meta, msg *message, e observe.Emitter) {
 		o.Add("hl7.results", "1")
 	}
 	dd.guard.Emit(e, o)
+	s.repeat[s.cur].obs = o.Clone()
+}
 
-	for i := range msg.devices {
-		dv := &msg.devices[i]
-		m.Fill(o, "hl7")
-		o.Add("hl7.equipment_id", dd.text(dv.equip, d))
-		o.Add("hl7.device_type", dd.text(dv.typ, d))
-		for a, v := range dv.vals {
-			if attrKeys[a] != "" && len(v) > 0 {
-				o.Add(attrKeys[a], dd.text(v, d))
-			}
+// flush emits the count of one direction's repeated messages not yet
+// reported.
+func (s *stream) flush(e observe.Emitter, dir int) {
+	r := &s.repeat[dir]
+	if r.n == 0 {
+		return
+	}
+	o := &s.d.obs
+	*o = observe.Observation{Fields: o.Fields[:0]}
+	c := r.obs
+	c.Fields = o.Fields
+	for _, f := range r.obs.Fields {
+		if f.Key != "hl7.results" {
+			c.Add(f.Key, f.Value)
 		}
-		s.emitDevice(o, e)
 	}
-	for _, p := range msg.prt {
-		m.Fill(o, "hl7")
-		o.Add("hl7.device", dd.text(p, d))
-		s.emitDevice(o, e)
+	c.Time = r.lastSeen
+	c.Add("hl7.messages", strconv.Itoa(r.n))
+	if r.oru > 0 {
+		c.Add("hl7.results", strconv.Itoa(r.oru))
 	}
+	s.d.guard.Emit(e, &c)
+	o.Fields = c.Fields[:0]
+	r.n, r.oru = 0, 0
 }
 
 // emitDevice emits a device observation unless the same one was already
