@@ -85,63 +85,101 @@ func (s *stream) ocspCertificates(m *dissect.Meta, body []byte, e observe.Emitte
 
 // certificate emits one observation describing one certificate.
 func (s *stream) certificate(m *dissect.Meta, der []byte, index int, role string, e observe.Emitter) {
-	m.Fill(&s.obs, "tls")
-	o := &s.obs
+	sc := s.sc
+	m.Fill(&sc.obs, "tls")
+	o := &sc.obs
 	o.Add("tls.cert_role", role)
 	o.Add("tls.cert_index", strconv.Itoa(index))
-	sum := sha256.Sum256(der)
-	o.Add("tls.cert_sha256", hex.EncodeToString(sum[:]))
 	// The same certificates come back on every connection to a server:
-	// parse and verify each once.
-	pc, ok := s.certs.get(sum)
+	// parse, verify and describe each once. The description holds only
+	// strings, never the DER, which belongs to the packet.
+	sum := sha256.Sum256(der)
+	pc, ok := sc.certs.get(sum)
 	if !ok {
-		// The parsed certificate aliases its input and outlives this call
-		// in the cache, while der is the stream's reused buffer.
-		c, err := x509.ParseCertificate(bytes.Clone(der))
-		pc = parsedCert{c: c, err: err}
-		if err == nil {
-			pc.self = selfSigned(c)
+		pc = &parsedCert{sha: hex.EncodeToString(sum[:])}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			pc.bad, pc.err = true, text([]byte(err.Error()), s.cfg.MaxValue)
+		} else {
+			pc.desc = describe(c, selfSigned(c), s.cfg.MaxValue)
 		}
-		s.certs.put(sum, pc)
+		sc.certs.put(sum, pc)
 	}
-	if pc.err != nil {
-		o.Add("tls.cert_error", text([]byte(pc.err.Error()), s.cfg.MaxValue))
+	o.Add("tls.cert_sha256", pc.sha)
+	if pc.bad {
+		o.Add("tls.cert_error", pc.err)
 		e.Emit(o)
 		return
 	}
-	describeCertSelf(o, pc.c, pc.self, m.Time, s.cfg.MaxValue)
+	pc.desc.add(o, m.Time)
 	e.Emit(o)
 }
 
 // describeCert adds the certificate's identifying and risk fields.
 func describeCert(o *observe.Observation, c *x509.Certificate, now time.Time, max int) {
-	describeCertSelf(o, c, selfSigned(c), now, max)
+	d := describe(c, selfSigned(c), max)
+	d.add(o, now)
 }
 
-func describeCertSelf(o *observe.Observation, c *x509.Certificate, self bool, now time.Time, max int) {
-	o.Add("tls.cert_subject", text([]byte(formatName(c.RawSubject, c.Subject)), max))
-	o.Add("tls.cert_issuer", text([]byte(formatName(c.RawIssuer, c.Issuer)), max))
-	if c.SerialNumber != nil {
-		o.Add("tls.cert_serial", hex.EncodeToString(c.SerialNumber.Bytes()))
+// certDesc is a certificate's description as emitted; only tls.cert_expired
+// depends on when it is seen.
+type certDesc struct {
+	subject, issuer, serial    string
+	notBefore, notAfter        string
+	self                       bool
+	notAfterTime               time.Time
+	san, sanIP, sigAlg, pubKey string
+	hasSerial, hasSAN, hasIP   bool
+}
+
+func describe(c *x509.Certificate, self bool, max int) certDesc {
+	d := certDesc{
+		subject:      text([]byte(formatName(c.RawSubject, c.Subject)), max),
+		issuer:       text([]byte(formatName(c.RawIssuer, c.Issuer)), max),
+		notBefore:    c.NotBefore.UTC().Format(time.RFC3339),
+		notAfter:     c.NotAfter.UTC().Format(time.RFC3339),
+		self:         self,
+		notAfterTime: c.NotAfter,
+		sigAlg:       c.SignatureAlgorithm.String(),
+		pubKey:       publicKey(c),
 	}
-	o.Add("tls.cert_not_before", c.NotBefore.UTC().Format(time.RFC3339))
-	o.Add("tls.cert_not_after", c.NotAfter.UTC().Format(time.RFC3339))
-	o.Add("tls.cert_self_signed", strconv.FormatBool(self))
-	if !now.IsZero() {
-		o.Add("tls.cert_expired", strconv.FormatBool(now.After(c.NotAfter)))
+	if c.SerialNumber != nil {
+		d.hasSerial, d.serial = true, hex.EncodeToString(c.SerialNumber.Bytes())
 	}
 	if len(c.DNSNames) > 0 {
-		o.Add("tls.cert_san", text([]byte(strings.Join(c.DNSNames, ",")), max))
+		d.hasSAN, d.san = true, text([]byte(strings.Join(c.DNSNames, ",")), max)
 	}
 	if len(c.IPAddresses) > 0 {
 		ips := make([]string, 0, len(c.IPAddresses))
 		for _, ip := range c.IPAddresses {
 			ips = append(ips, ip.String())
 		}
-		o.Add("tls.cert_san_ip", text([]byte(strings.Join(ips, ",")), max))
+		d.hasIP, d.sanIP = true, text([]byte(strings.Join(ips, ",")), max)
 	}
-	o.Add("tls.cert_signature_algorithm", c.SignatureAlgorithm.String())
-	o.Add("tls.cert_public_key", publicKey(c))
+	return d
+}
+
+// add writes the description's fields, in their fixed order.
+func (d *certDesc) add(o *observe.Observation, now time.Time) {
+	o.Add("tls.cert_subject", d.subject)
+	o.Add("tls.cert_issuer", d.issuer)
+	if d.hasSerial {
+		o.Add("tls.cert_serial", d.serial)
+	}
+	o.Add("tls.cert_not_before", d.notBefore)
+	o.Add("tls.cert_not_after", d.notAfter)
+	o.Add("tls.cert_self_signed", strconv.FormatBool(d.self))
+	if !now.IsZero() {
+		o.Add("tls.cert_expired", strconv.FormatBool(now.After(d.notAfterTime)))
+	}
+	if d.hasSAN {
+		o.Add("tls.cert_san", d.san)
+	}
+	if d.hasIP {
+		o.Add("tls.cert_san_ip", d.sanIP)
+	}
+	o.Add("tls.cert_signature_algorithm", d.sigAlg)
+	o.Add("tls.cert_public_key", d.pubKey)
 }
 
 // attrNames are the short names printed for RDN attribute types; others
@@ -239,34 +277,30 @@ func publicKey(c *x509.Certificate) string {
 	return strings.ToLower(c.PublicKeyAlgorithm.String())
 }
 
+// parsedCert is what one certificate yields: its hash and either a parse
+// error or its description.
 type parsedCert struct {
-	c    *x509.Certificate
-	self bool
-	err  error
+	sha  string
+	bad  bool
+	err  string
+	desc certDesc
 }
 
-// certCache remembers parsed certificates by SHA-256, bounded: when full it
+// certCache remembers certificates by SHA-256, bounded: when full it
 // starts over, which only costs a re-parse.
 type certCache struct {
-	m   map[[32]byte]parsedCert
+	m   map[[32]byte]*parsedCert
 	max int
 }
 
-func newCertCache(max int) *certCache {
-	return &certCache{m: make(map[[32]byte]parsedCert), max: max}
-}
-
-func (c *certCache) get(k [32]byte) (parsedCert, bool) {
-	if c == nil {
-		return parsedCert{}, false
-	}
+func (c *certCache) get(k [32]byte) (*parsedCert, bool) {
 	v, ok := c.m[k]
 	return v, ok
 }
 
-func (c *certCache) put(k [32]byte, v parsedCert) {
-	if c == nil {
-		return
+func (c *certCache) put(k [32]byte, v *parsedCert) {
+	if c.m == nil {
+		c.m = make(map[[32]byte]*parsedCert)
 	}
 	if len(c.m) >= c.max {
 		clear(c.m)

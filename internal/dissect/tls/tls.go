@@ -24,12 +24,48 @@ import (
 
 // Dissector recognises TLS by its first handshake record.
 type Dissector struct {
-	cfg   config
-	certs *certCache // shared by this dissector's streams (one decoder goroutine)
+	cfg config
+	// Streams share the dissector's scratch and caches: one decoder
+	// goroutine drives all of them, one call at a time.
+	sc *scratch
+}
+
+// scratch is what streams need only during one call: the observation and
+// parse under construction, and caches of values that recur across
+// connections (the same hellos and certificates come back every time).
+type scratch struct {
+	obs     observe.Observation
+	h       hello  // reused ClientHello/ServerHello parse
+	buf     []byte // fingerprint strings under construction
+	key     []byte // cache key under construction
+	sorted  []uint16
+	certs   *certCache
+	hellos  map[string]clientPrint // fingerprint inputs -> ClientHello fingerprints
+	servers map[string]serverPrint // JA3S string -> JA3S fingerprint
+	texts   map[string]string      // wire bytes -> text() of them
+	ciphers map[uint16]string      // suite -> tls.CipherSuiteName
+}
+
+// cacheMax bounds each cache: when full it starts over, which only costs
+// recomputing.
+const cacheMax = 1024
+
+// newScratch returns empty scratch; the caches are made on first use.
+func newScratch() *scratch { return &scratch{certs: &certCache{max: cacheMax}} }
+
+// remember puts k -> v in the bounded cache *m, making it on first use.
+func remember[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = make(map[K]V)
+	}
+	if len(*m) >= cacheMax {
+		clear(*m)
+	}
+	(*m)[k] = v
 }
 
 // New returns a TLS dissector with the default bounds.
-func New() *Dissector { return &Dissector{cfg: defaultConfig(), certs: newCertCache(1024)} }
+func New() *Dissector { return &Dissector{cfg: defaultConfig(), sc: newScratch()} }
 
 var _ dissect.TCPDissector = (*Dissector)(nil)
 
@@ -45,10 +81,10 @@ func (*Dissector) MatchTCP(_, _ uint16, _ bool, p []byte) bool {
 
 // NewStream returns the per-connection state.
 func (d *Dissector) NewStream() dissect.Stream {
-	if d.certs == nil {
-		d.certs = newCertCache(1024)
+	if d.sc == nil {
+		d.sc = newScratch()
 	}
-	return &stream{cfg: d.cfg, clientDir: -1, certs: d.certs}
+	return &stream{cfg: &d.cfg, clientDir: -1, sc: d.sc}
 }
 
 // Record content types and handshake message types.
@@ -78,15 +114,11 @@ type direction struct {
 }
 
 type stream struct {
-	cfg       config
-	certs     *certCache
+	cfg       *config
+	sc        *scratch
 	dir       [2]direction
 	clientDir int // direction index that sent the ClientHello, -1 until seen
 	tls13     bool
-	obs       observe.Observation
-	h         hello  // reused ClientHello/ServerHello parse
-	buf       []byte // fingerprint strings under construction
-	sorted    []uint16
 }
 
 func idx(clientToServer bool) int {
@@ -136,18 +168,27 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 			d.done = true
 			break
 		}
-		d.hs = append(d.hs, chunk...)
-		s.messages(m, di, e)
+		if len(d.hs) > 0 {
+			d.hs = append(d.hs, chunk...)
+			off := s.messages(m, di, d.hs, e)
+			k := copy(d.hs, d.hs[off:])
+			d.hs = d.hs[:k]
+			continue
+		}
+		// Nothing buffered: read whole messages in place, keep only the tail.
+		off := s.messages(m, di, chunk, e)
+		d.hs = append(d.hs, chunk[off:]...)
 	}
 	return s.tls13 || (s.dir[0].done && s.dir[1].done)
 }
 
-// messages handles every complete handshake message buffered in direction di.
-func (s *stream) messages(m *dissect.Meta, di int, e observe.Emitter) {
+// messages handles every complete handshake message at the start of hs
+// and returns how many bytes they took.
+func (s *stream) messages(m *dissect.Meta, di int, hs []byte, e observe.Emitter) int {
 	d := &s.dir[di]
 	off := 0
-	for !d.done && len(d.hs)-off >= 4 {
-		h := d.hs[off:]
+	for !d.done && len(hs)-off >= 4 {
+		h := hs[off:]
 		mlen := int(h[1])<<16 | int(h[2])<<8 | int(h[3])
 		if 4+mlen > s.cfg.MaxHandshake {
 			d.done = true
@@ -159,8 +200,7 @@ func (s *stream) messages(m *dissect.Meta, di int, e observe.Emitter) {
 		s.message(m, di, h[0], h[4:4+mlen], e)
 		off += 4 + mlen
 	}
-	n := copy(d.hs, d.hs[off:])
-	d.hs = d.hs[:n]
+	return off
 }
 
 func (s *stream) message(m *dissect.Meta, di int, typ byte, body []byte, e observe.Emitter) {
@@ -168,13 +208,13 @@ func (s *stream) message(m *dissect.Meta, di int, typ byte, body []byte, e obser
 	switch typ {
 	case hsClientHello:
 		s.clientDir = di
-		if s.h.parse(body, true) == nil {
+		if s.sc.h.parse(body, true) == nil {
 			s.emitClientHello(m, e)
 		}
 	case hsServerHello:
-		if s.h.parse(body, false) == nil {
+		if s.sc.h.parse(body, false) == nil {
 			s.emitServerHello(m, e)
-			if v := s.h.selectedVersion(); v == 0x0304 || v>>8 == 0x7f {
+			if v := s.sc.h.selectedVersion(); v == 0x0304 || v>>8 == 0x7f {
 				s.tls13 = true // the rest of the handshake is encrypted
 			}
 		}
@@ -388,25 +428,33 @@ func (h *hello) highestOffered() uint16 {
 	return best
 }
 
+// clientPrint is what a ClientHello's fingerprint inputs yield.
+type clientPrint struct{ ja3, ja3String, ja4 string }
+
+// serverPrint is a ServerHello's JA3S.
+type serverPrint struct{ ja3s, ja3sString string }
+
 func (s *stream) emitClientHello(m *dissect.Meta, e observe.Emitter) {
-	h := &s.h
-	m.Fill(&s.obs, "tls")
-	o := &s.obs
+	sc := s.sc
+	h := &sc.h
+	m.Fill(&sc.obs, "tls")
+	o := &sc.obs
 	o.Add("tls.handshake", "client_hello")
 	if h.sni != nil {
-		o.Add("tls.sni", text(h.sni, s.cfg.MaxValue))
+		o.Add("tls.sni", sc.text(h.sni, s.cfg.MaxValue))
 	}
 	if len(h.alpn) > 0 {
-		s.buf = s.buf[:0]
+		sc.buf = sc.buf[:0]
 		for i, p := range h.alpn {
 			if i > 0 {
-				s.buf = append(s.buf, ',')
+				sc.buf = append(sc.buf, ',')
 			}
-			s.buf = append(s.buf, p...)
+			sc.buf = append(sc.buf, p...)
 		}
-		o.Add("tls.alpn", text(s.buf, s.cfg.MaxValue))
+		o.Add("tls.alpn", sc.text(sc.buf, s.cfg.MaxValue))
 	}
-	o.Add("tls.version", versionName(h.highestOffered()))
+	best := h.highestOffered()
+	o.Add("tls.version", versionName(best))
 	n := 0
 	for _, c := range h.ciphers {
 		if !grease(c) {
@@ -414,12 +462,52 @@ func (s *stream) emitClientHello(m *dissect.Meta, e observe.Emitter) {
 		}
 	}
 	o.Add("tls.cipher_suite_count", strconv.Itoa(n))
-	ja3 := s.ja3String()
-	sum := md5.Sum(ja3)
-	o.Add("tls.ja3", hex.EncodeToString(sum[:]))
-	o.Add("tls.ja3_string", string(ja3))
-	o.Add("tls.ja4", s.ja4())
+	fp := sc.clientPrint(best)
+	o.Add("tls.ja3", fp.ja3)
+	o.Add("tls.ja3_string", fp.ja3String)
+	o.Add("tls.ja4", fp.ja4)
 	e.Emit(o)
+}
+
+// clientPrint returns the JA3 and JA4 of the hello in sc.h, from the cache
+// when an identical hello was seen: the key is the JA3 string followed by
+// every other input of JA4.
+func (sc *scratch) clientPrint(best uint16) clientPrint {
+	h := &sc.h
+	k := sc.ja3String(sc.key[:0])
+	n := len(k)
+	k = append(k, 0, byte(best>>8), byte(best), 0)
+	if h.hasSNI {
+		k[len(k)-1] = 1
+	}
+	if len(h.alpn) > 0 && len(h.alpn[0]) > 0 {
+		p := h.alpn[0]
+		k = append(k, 1, p[0], p[len(p)-1])
+	}
+	for _, v := range h.sigAlgs {
+		k = append(k, byte(v>>8), byte(v))
+	}
+	sc.key = k
+	if fp, ok := sc.hellos[string(k)]; ok {
+		return fp
+	}
+	sum := md5.Sum(k[:n])
+	fp := clientPrint{ja3: hex.EncodeToString(sum[:]), ja3String: string(k[:n]), ja4: sc.ja4(best)}
+	remember(&sc.hellos, string(k), fp)
+	return fp
+}
+
+// text is text() through a bounded cache keyed by the wire bytes, for
+// values that recur (server names, ALPN lists).
+func (sc *scratch) text(b []byte, max int) string {
+	if v, ok := sc.texts[string(b)]; ok {
+		return v
+	}
+	v := text(b, max)
+	if len(b) <= 2*max {
+		remember(&sc.texts, string(b), v)
+	}
+	return v
 }
 
 func appendList16(b []byte, vs []uint16) []byte {
@@ -437,11 +525,11 @@ func appendList16(b []byte, vs []uint16) []byte {
 	return b
 }
 
-// ja3String is "version,ciphers,extensions,groups,point formats" in
-// decimal, GREASE removed (Salesforce JA3, as Wireshark computes it).
-func (s *stream) ja3String() []byte {
-	h := &s.h
-	b := strconv.AppendUint(s.buf[:0], uint64(h.version), 10)
+// ja3String appends "version,ciphers,extensions,groups,point formats" in
+// decimal, GREASE removed (Salesforce JA3, as Wireshark computes it), to b.
+func (sc *scratch) ja3String(b []byte) []byte {
+	h := &sc.h
+	b = strconv.AppendUint(b, uint64(h.version), 10)
 	b = append(b, ',')
 	b = appendList16(b, h.ciphers)
 	b = append(b, ',')
@@ -455,7 +543,6 @@ func (s *stream) ja3String() []byte {
 		}
 		b = strconv.AppendUint(b, uint64(p), 10)
 	}
-	s.buf = b
 	return b
 }
 
@@ -490,11 +577,11 @@ func alnum(c byte) bool {
 
 // ja4 computes the FoxIO JA4 client fingerprint (TCP):
 // t<ver><sni><#ciphers><#exts><alpn>_<sha256(sorted ciphers)[:12]>_<sha256(sorted exts without SNI/ALPN + "_" + sig algs)[:12]>.
-func (s *stream) ja4() string {
-	h := &s.h
+func (sc *scratch) ja4(best uint16) string {
+	h := &sc.h
 	var a [10]byte
 	a[0] = 't'
-	copy(a[1:3], ja4Version(h.highestOffered()))
+	copy(a[1:3], ja4Version(best))
 	a[3] = 'i'
 	if h.hasSNI {
 		a[3] = 'd'
@@ -524,31 +611,31 @@ func (s *stream) ja4() string {
 			a[8], a[9] = hx[0], hx[3]
 		}
 	}
-	s.sorted = s.sorted[:0]
+	sc.sorted = sc.sorted[:0]
 	for _, c := range h.ciphers {
 		if !grease(c) {
-			s.sorted = append(s.sorted, c)
+			sc.sorted = append(sc.sorted, c)
 		}
 	}
-	b := hash12(s.hexList(s.sorted, nil))
-	s.sorted = s.sorted[:0]
+	b := hash12(sc.hexList(sc.sorted, nil))
+	sc.sorted = sc.sorted[:0]
 	for _, x := range h.exts {
 		if !grease(x) && x != 0 && x != 16 {
-			s.sorted = append(s.sorted, x)
+			sc.sorted = append(sc.sorted, x)
 		}
 	}
 	c := "000000000000"
-	if len(s.sorted) > 0 {
-		c = hash12(s.hexList(s.sorted, h.sigAlgs))
+	if len(sc.sorted) > 0 {
+		c = hash12(sc.hexList(sc.sorted, h.sigAlgs))
 	}
 	return string(a[:]) + "_" + b + "_" + c
 }
 
 // hexList sorts sorted in place and writes it as 4-digit hex joined by
 // commas, followed by "_" and sigAlgs in their order when there are any.
-func (s *stream) hexList(sorted, sigAlgs []uint16) []byte {
+func (sc *scratch) hexList(sorted, sigAlgs []uint16) []byte {
 	slices.Sort(sorted)
-	b := s.buf[:0]
+	b := sc.buf[:0]
 	for i, v := range sorted {
 		if i > 0 {
 			b = append(b, ',')
@@ -568,7 +655,7 @@ func (s *stream) hexList(sorted, sigAlgs []uint16) []byte {
 		first = false
 		b = appendHex4(b, v)
 	}
-	s.buf = b
+	sc.buf = b
 	return b
 }
 
@@ -586,29 +673,46 @@ func hash12(b []byte) string {
 }
 
 func (s *stream) emitServerHello(m *dissect.Meta, e observe.Emitter) {
-	h := &s.h
-	m.Fill(&s.obs, "tls")
-	o := &s.obs
+	sc := s.sc
+	h := &sc.h
+	m.Fill(&sc.obs, "tls")
+	o := &sc.obs
 	o.Add("tls.handshake", "server_hello")
 	o.Add("tls.version", versionName(h.selectedVersion()))
 	if len(h.ciphers) > 0 {
-		o.Add("tls.cipher", tls.CipherSuiteName(h.ciphers[0]))
+		o.Add("tls.cipher", sc.cipherName(h.ciphers[0]))
 	}
 	if len(h.alpn) > 0 {
-		o.Add("tls.alpn", text(h.alpn[0], s.cfg.MaxValue))
+		o.Add("tls.alpn", sc.text(h.alpn[0], s.cfg.MaxValue))
 	}
-	b := strconv.AppendUint(s.buf[:0], uint64(h.version), 10)
+	b := strconv.AppendUint(sc.buf[:0], uint64(h.version), 10)
 	b = append(b, ',')
 	if len(h.ciphers) > 0 {
 		b = strconv.AppendUint(b, uint64(h.ciphers[0]), 10)
 	}
 	b = append(b, ',')
 	b = appendList16(b, h.exts)
-	s.buf = b
-	sum := md5.Sum(b)
-	o.Add("tls.ja3s", hex.EncodeToString(sum[:]))
-	o.Add("tls.ja3s_string", string(b))
+	sc.buf = b
+	fp, ok := sc.servers[string(b)]
+	if !ok {
+		sum := md5.Sum(b)
+		fp = serverPrint{ja3s: hex.EncodeToString(sum[:]), ja3sString: string(b)}
+		remember(&sc.servers, fp.ja3sString, fp)
+	}
+	o.Add("tls.ja3s", fp.ja3s)
+	o.Add("tls.ja3s_string", fp.ja3sString)
 	e.Emit(o)
+}
+
+// cipherName is tls.CipherSuiteName, which builds the suite lists on every
+// call, remembered per suite.
+func (sc *scratch) cipherName(id uint16) string {
+	if v, ok := sc.ciphers[id]; ok {
+		return v
+	}
+	v := tls.CipherSuiteName(id)
+	remember(&sc.ciphers, id, v)
+	return v
 }
 
 // text makes wire bytes a printable value: trimmed, capped at max bytes on
