@@ -92,6 +92,7 @@ type Decoder struct {
 	synBuf      []byte
 	synLayout   []byte
 	portBuf     []byte
+	strs        observe.Interner // SYN signatures and ports recur on every connection
 	now         time.Time
 	sweepAt     time.Time
 	fullSweepAt time.Time
@@ -334,7 +335,7 @@ func (d *Decoder) safe(ps *ProtoStats, call func() error) {
 func (d *Decoder) emitService(m *dissect.Meta, port uint16) {
 	m.Fill(&d.obs, "service")
 	d.portBuf = strconv.AppendUint(d.portBuf[:0], uint64(port), 10)
-	d.obs.Add("service.port", string(d.portBuf))
+	d.obs.Add("service.port", d.strs.String(d.portBuf))
 	d.ownE.Emit(&d.obs)
 }
 

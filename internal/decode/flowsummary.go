@@ -97,11 +97,12 @@ func (d *Decoder) endFlow(f *flow) {
 		m.DstMAC = net.HardwareAddr(f.macs[1][:])
 	}
 	m.Fill(&d.obs, "flow")
-	d.obs.Add("flow.packets_out", strconv.FormatUint(f.pkts[0], 10))
+	// Packet counts and durations repeat from flow to flow: interned.
+	d.obs.Add("flow.packets_out", d.internUint(f.pkts[0]))
 	d.obs.Add("flow.bytes_out", strconv.FormatUint(f.bytes[0], 10))
-	d.obs.Add("flow.packets_in", strconv.FormatUint(f.pkts[1], 10))
+	d.obs.Add("flow.packets_in", d.internUint(f.pkts[1]))
 	d.obs.Add("flow.bytes_in", strconv.FormatUint(f.bytes[1], 10))
-	d.obs.Add("flow.duration", strconv.FormatFloat(f.lastSeen.Sub(f.start).Seconds(), 'f', 3, 64))
+	d.obs.Add("flow.duration", d.internSeconds(f.lastSeen.Sub(f.start)))
 	d.obs.Add("flow.app", f.app)
 	if f.key.proto == 6 {
 		switch {
@@ -152,4 +153,14 @@ func (d *Decoder) endStreams(f *flow) {
 			d.safe(s.e.ps, func() error { en.End(&m, s.e.e); return nil })
 		}
 	}
+}
+
+func (d *Decoder) internUint(v uint64) string {
+	d.portBuf = strconv.AppendUint(d.portBuf[:0], v, 10)
+	return d.strs.String(d.portBuf)
+}
+
+func (d *Decoder) internSeconds(t time.Duration) string {
+	d.portBuf = strconv.AppendFloat(d.portBuf[:0], t.Seconds(), 'f', 3, 64)
+	return d.strs.String(d.portBuf)
 }

@@ -180,7 +180,7 @@ func (d *Decoder) emitSyn(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	d.synBuf = b
 	d.portBuf = q[:0]
 	m.Fill(&d.obs, "tcp")
-	d.obs.Add("tcp.syn_signature", string(b))
+	d.obs.Add("tcp.syn_signature", d.strs.String(b))
 	if tcp.ACK {
 		d.obs.Add("tcp.flags", "syn+ack")
 	} else {

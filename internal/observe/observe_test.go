@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -199,5 +200,29 @@ func BenchmarkAppendJSONTypical(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = o.AppendJSON(buf[:0])
+	}
+}
+
+func TestInterner(t *testing.T) {
+	in := Interner{Max: 2}
+	a := in.String([]byte("4:64+0:0:1460"))
+	b := in.String([]byte("4:64+0:0:1460"))
+	if a != b || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatalf("equal bytes gave distinct strings %q %q", a, b)
+	}
+	in.String([]byte("x"))
+	in.String([]byte("y")) // past Max: the table starts over
+	if len(in.m) > 2 {
+		t.Fatalf("interner holds %d entries, bound 2", len(in.m))
+	}
+	if got := in.String([]byte("4:64+0:0:1460")); got != a {
+		t.Fatalf("value changed after reset: %q", got)
+	}
+	if in.String(nil) != "" {
+		t.Fatal("empty bytes should give the empty string")
+	}
+	buf := []byte("4:64+0:0:1460")
+	if n := testing.AllocsPerRun(100, func() { _ = in.String(buf) }); n != 0 {
+		t.Errorf("a known value allocated %v times", n)
 	}
 }
