@@ -45,6 +45,7 @@ type Dissector struct {
 	name []byte
 	val  []byte
 	zone []byte
+	text TextCache
 }
 
 // New returns the unicast DNS dissector (protocol "dns", port 53).
@@ -103,7 +104,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 			continue
 		}
 		m.Fill(&d.obs, d.k.proto)
-		d.obs.Add(d.k.query, Text(d.name, MaxText))
+		d.obs.Add(d.k.query, d.text.Text(d.name, MaxText))
 		d.obs.Add(d.k.qtype, d.typeName(q.Type))
 		if resp {
 			d.obs.Add(d.k.response, "1")
@@ -129,8 +130,8 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 		}
 		m.Fill(&d.obs, d.k.proto)
 		d.obs.Add(d.k.response, "1")
-		d.obs.Add(d.k.answerName, Text(d.name, MaxText))
-		d.obs.Add(d.k.answer, Text(d.val, MaxText))
+		d.obs.Add(d.k.answerName, d.text.Text(d.name, MaxText))
+		d.obs.Add(d.k.answer, d.text.Text(d.val, MaxText))
 		d.obs.Add(d.k.answerType, TypeString(r.Type))
 		e.Emit(&d.obs)
 	}
@@ -162,9 +163,9 @@ func (d *Dissector) update(m *dissect.Meta, p []byte, e observe.Emitter) {
 			continue
 		}
 		m.Fill(&d.obs, d.k.proto)
-		d.obs.Add(d.k.updateZone, Text(zone, MaxText))
-		d.obs.Add(d.k.updateName, Text(d.name, MaxText))
-		d.obs.Add(d.k.updateAddress, Text(d.val, MaxText))
+		d.obs.Add(d.k.updateZone, d.text.Text(zone, MaxText))
+		d.obs.Add(d.k.updateName, d.text.Text(d.name, MaxText))
+		d.obs.Add(d.k.updateAddress, d.text.Text(d.val, MaxText))
 		e.Emit(&d.obs)
 	}
 }
@@ -175,7 +176,7 @@ func (d *Dissector) typeName(t uint16) string {
 		return s
 	}
 	d.val = TypeName(d.val[:0], t)
-	return string(d.val)
+	return d.text.Text(d.val, MaxText)
 }
 
 // answerValue formats r's data into d.val when r is a type Ward reports.

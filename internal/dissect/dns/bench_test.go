@@ -1,0 +1,69 @@
+package dns
+
+import (
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// BenchmarkCapture dissects the DNS datagrams of the test captures, in
+// frame order, with one dissector: per-packet cost on real traffic, where
+// names recur.
+func BenchmarkCapture(b *testing.B) {
+	d := New()
+	var msgs [][]byte
+	for _, name := range []string{"dns_udp.pcap", "medical_dns.pcap"} {
+		got := dissecttest.MatchedUDPPayloads(b, filepath.Join("testdata", name), d.MatchUDP)
+		frames := make([]int, 0, len(got))
+		for f := range got {
+			frames = append(frames, f)
+		}
+		sort.Ints(frames)
+		for _, f := range frames {
+			msgs = append(msgs, got[f])
+		}
+	}
+	if len(msgs) == 0 {
+		b.Fatal("no DNS payloads")
+	}
+	m := testMeta()
+	e := observe.EmitterFunc(func(*observe.Observation) {})
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range msgs {
+			_ = d.DissectUDP(m, p, e)
+		}
+	}
+	b.ReportMetric(float64(len(msgs)), "packets/op")
+}
+
+// TestTextCache: a cached value is exactly Text of the same bytes and max,
+// across hits, a different max for the same bytes, and the cache starting over.
+func TestTextCache(t *testing.T) {
+	var c TextCache
+	inputs := [][]byte{
+		[]byte("printer.local"), []byte("  padded \x00junk"), []byte("bad\xffutf8"), {},
+		[]byte("é" + string(make([]byte, 300))),
+	}
+	for round := 0; round < 2; round++ {
+		for _, in := range inputs {
+			for _, max := range []int{3, MaxText} {
+				if got, want := c.Text(in, max), Text(in, max); got != want {
+					t.Errorf("Text(%q, %d) = %q, want %q", in, max, got, want)
+				}
+			}
+		}
+	}
+	for i := range textCacheMax + 10 {
+		b := []byte{byte(i), byte(i >> 8), 'x'}
+		if got, want := c.Text(b, MaxText), Text(b, MaxText); got != want {
+			t.Fatalf("entry %d: %q, want %q", i, got, want)
+		}
+	}
+	if len(c.m) > textCacheMax {
+		t.Errorf("cache holds %d entries, bound %d", len(c.m), textCacheMax)
+	}
+}
