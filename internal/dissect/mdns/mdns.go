@@ -47,6 +47,7 @@ type Dissector struct {
 	services  []span
 	hosts     []hostAddr
 	num       []byte
+	texts     dns.TextCache // names and TXT strings recur across announcements
 }
 
 // New returns an mDNS dissector.
@@ -354,7 +355,7 @@ func (d *Dissector) text(sp span) string {
 	if sp == (span{}) {
 		return ""
 	}
-	return dns.Text(d.bytes(sp), maxTXT)
+	return d.texts.Text(d.bytes(sp), maxTXT)
 }
 
 func (d *Dissector) emitInstances(m *dissect.Meta, e observe.Emitter) {
@@ -365,7 +366,8 @@ func (d *Dissector) emitInstances(m *dissect.Meta, e observe.Emitter) {
 		d.obs.Add("mdns.service", d.text(in.service))
 		d.obs.Add("mdns.hostname", d.text(in.host))
 		if in.port >= 0 {
-			d.obs.Add("mdns.port", strconv.Itoa(int(in.port)))
+			d.num = strconv.AppendInt(d.num[:0], int64(in.port), 10)
+			d.obs.Add("mdns.port", d.texts.Text(d.num, maxTXT)) // digits: Text keeps them
 		}
 		d.obs.Add("mdns.txt", d.text(in.txt))
 		d.obs.Add("mdns.model", d.text(in.model))
@@ -394,7 +396,8 @@ func (d *Dissector) emitHosts(m *dissect.Meta, e observe.Emitter) {
 		m.Fill(&d.obs, "mdns")
 		d.obs.Add("mdns.hostname", d.text(h.name))
 		d.num = h.addr.AppendTo(d.num[:0])
-		d.obs.Add("mdns.address", string(d.num))
+		// An address's text form is plain ASCII, which Text keeps as is.
+		d.obs.Add("mdns.address", d.texts.Text(d.num, maxTXT))
 		e.Emit(&d.obs)
 	}
 }
@@ -412,7 +415,7 @@ func (d *Dissector) emitQuestions(m *dissect.Meta, p []byte, e observe.Emitter) 
 			d.obs.Add("mdns.qtype", ts)
 		} else {
 			d.num = dns.TypeName(d.num[:0], q.Type)
-			d.obs.Add("mdns.qtype", string(d.num))
+			d.obs.Add("mdns.qtype", d.texts.Text(d.num, maxTXT)) // "TYPE<n>": Text keeps it
 		}
 		if q.QU {
 			d.obs.Add("mdns.qu", "1")
