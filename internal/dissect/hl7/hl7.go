@@ -14,7 +14,6 @@ package hl7
 
 import (
 	"bytes"
-	"hash/fnv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -199,12 +198,19 @@ func parseDelims(seg []byte) (delims, bool) {
 // nextSegment returns the segment at the start of b and the rest, tolerating
 // CR, LF and CRLF terminators.
 func nextSegment(b []byte) (seg, rest []byte) {
-	for i, c := range b {
-		if c == '\r' || c == '\n' {
-			return b[:i], b[i+1:]
-		}
+	// Two vectorised scans beat a byte loop: segments end in CR almost always.
+	end := bytes.IndexByte(b, '\r')
+	within := b
+	if end >= 0 {
+		within = b[:end]
 	}
-	return b, nil
+	if lf := bytes.IndexByte(within, '\n'); lf >= 0 {
+		end = lf
+	}
+	if end < 0 {
+		return b, nil
+	}
+	return b[:end], b[end+1:]
 }
 
 // field returns field n of a segment (MSH numbering: MSH-1 is the separator
@@ -228,6 +234,26 @@ func field(seg []byte, d delims, n int) []byte {
 		return seg[:j]
 	}
 	return seg
+}
+
+// splitFields splits seg once into its fields (same numbering as field) up to
+// len(out)-1, so a segment read at several positions is scanned once;
+// absent fields are nil.
+func splitFields(seg []byte, d delims, out [][]byte) {
+	clear(out)
+	i := 0
+	if len(seg) >= 3 && isHeader(seg) {
+		i = 1 // MSH-1 is the separator itself
+	}
+	for ; i < len(out); i++ {
+		j := bytes.IndexByte(seg, d.field)
+		if j < 0 {
+			out[i] = seg
+			return
+		}
+		out[i] = seg[:j]
+		seg = seg[j+1:]
+	}
 }
 
 // component returns component n (1-based) of a field's first repetition.
@@ -266,6 +292,9 @@ func repetition(f []byte, d delims, n int) []byte {
 // the escape sequences \F\ \S\ \T\ \R\ \E\ decoded, so that values compare
 // equal whatever encoding characters the sender declared.
 func normalize(dst, v []byte, d delims) []byte {
+	if d.comp == '^' && d.rep == '~' && (d.sub == '&' || d.sub == 0) && (d.esc == 0 || bytes.IndexByte(v, d.esc) < 0) {
+		return append(dst, v...) // standard encoding characters, no escapes: nothing to rewrite
+	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
@@ -317,13 +346,30 @@ func (dd *Dissector) text(v []byte, d delims) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
-func hashFields(fs []observe.Field) uint64 {
-	h := fnv.New64a()
-	for _, f := range fs {
-		h.Write([]byte(f.Key))
-		h.Write([]byte{0})
-		h.Write([]byte(f.Value))
-		h.Write([]byte{0})
+// fnv64 is FNV-1a, kept as a value so hashing allocates nothing.
+type fnv64 uint64
+
+func newFNV() fnv64 { return 14695981039346656037 }
+
+func (h *fnv64) write(b []byte) {
+	for _, c := range b {
+		*h = (*h ^ fnv64(c)) * 1099511628211
 	}
-	return h.Sum64()
+}
+
+// hashValue adds a field to h as text() would produce its value (an empty
+// value is skipped, as Observation.Add skips it), without making a string.
+func (dd *Dissector) hashValue(h *fnv64, key string, v []byte, d delims) {
+	dd.norm = normalize(dd.norm[:0], v, d)
+	b := bytes.TrimSpace(dd.norm)
+	if len(b) > maxValue {
+		b = b[:maxValue]
+	}
+	if len(b) == 0 {
+		return
+	}
+	h.write([]byte(key))
+	h.write([]byte{0})
+	h.write(b)
+	h.write([]byte{0})
 }

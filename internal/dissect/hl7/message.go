@@ -96,6 +96,8 @@ type device struct {
 type message struct {
 	d       delims
 	msh     []byte
+	mshF    [22][]byte // MSH-1..21 (index = field number; 0 unused)
+	obxF    [19][]byte // the OBX row being read, OBX-0..18
 	msa     []byte
 	codes   [][]byte
 	devices []device
@@ -126,6 +128,7 @@ func (s *stream) frame(m *dissect.Meta, frame []byte, e observe.Emitter) {
 			}
 			if d, ok := parseDelims(seg); ok {
 				msg.d, msg.msh = d, seg
+				splitFields(seg, d, msg.mshF[:])
 			}
 		case "FHS", "BHS":
 			if d, ok := parseDelims(seg); ok && msg.msh == nil {
@@ -168,7 +171,9 @@ func (s *stream) frame(m *dissect.Meta, frame []byte, e observe.Emitter) {
 // only for device-attribute rows; measurement values are never touched.
 func (s *stream) obx(msg *message, seg []byte) {
 	d := msg.d
-	id := repetition(field(seg, d, 3), d, 0)
+	f := &msg.obxF
+	splitFields(seg, d, f[:])
+	id := repetition(f[3], d, 0)
 	code, name, system := component(id, d, 1), component(id, d, 2), component(id, d, 3)
 	if len(code) > 0 && (string(system) == "MDC" || bytes.HasPrefix(name, []byte("MDC_"))) {
 		dup := false
@@ -182,11 +187,11 @@ func (s *stream) obx(msg *message, seg []byte) {
 			msg.codes = append(msg.codes, id)
 		}
 	}
-	sub := field(seg, d, 4)
+	sub := f[4]
 	if i := bytes.IndexByte(sub, '.'); i >= 0 {
 		sub = sub[:i]
 	}
-	equip := repetition(field(seg, d, 18), d, 0)
+	equip := repetition(f[18], d, 0)
 	attr := attrOf(code, name)
 	isMDS := bytes.HasPrefix(name, []byte("MDC_DEV_")) && bytes.HasSuffix(name, []byte("_MDS"))
 	if len(equip) == 0 && attr == attrNone && !isMDS {
@@ -200,7 +205,7 @@ func (s *stream) obx(msg *message, seg []byte) {
 		dev.typ = id
 	}
 	if attr != attrNone {
-		applyAttr(dev, attr, field(seg, d, 5), d)
+		applyAttr(dev, attr, f[5], d)
 	}
 }
 
@@ -319,6 +324,19 @@ func (s *stream) emit(m *dissect.Meta, msg *message, e observe.Emitter) {
 	o := &dd.obs
 	for i := range msg.devices {
 		dv := &msg.devices[i]
+		// Monitors repeat their description in every message: only one
+		// not yet reported on this connection is turned into strings.
+		h := newFNV()
+		dd.hashValue(&h, "hl7.equipment_id", dv.equip, d)
+		dd.hashValue(&h, "hl7.device_type", dv.typ, d)
+		for a, v := range dv.vals {
+			if attrKeys[a] != "" {
+				dd.hashValue(&h, attrKeys[a], v, d)
+			}
+		}
+		if !s.firstDevice(uint64(h)) {
+			continue
+		}
 		m.Fill(o, "hl7")
 		o.Add("hl7.equipment_id", dd.text(dv.equip, d))
 		o.Add("hl7.device_type", dd.text(dv.typ, d))
@@ -327,12 +345,21 @@ func (s *stream) emit(m *dissect.Meta, msg *message, e observe.Emitter) {
 				o.Add(attrKeys[a], dd.text(v, d))
 			}
 		}
-		s.emitDevice(o, e)
+		if len(o.Fields) > 0 {
+			dd.guard.Emit(e, o)
+		}
 	}
 	for _, p := range msg.prt {
+		h := newFNV()
+		dd.hashValue(&h, "hl7.device", p, d)
+		if !s.firstDevice(uint64(h)) {
+			continue
+		}
 		m.Fill(o, "hl7")
 		o.Add("hl7.device", dd.text(p, d))
-		s.emitDevice(o, e)
+		if len(o.Fields) > 0 {
+			dd.guard.Emit(e, o)
+		}
 	}
 }
 
@@ -350,7 +377,7 @@ func (s *stream) counted(m *dissect.Meta, msg *message, e observe.Emitter) bool 
 	k = append(k, dst[:]...)
 	k = append(k, byte(m.SrcPort>>8), byte(m.SrcPort), byte(m.DstPort>>8), byte(m.DstPort))
 	for _, n := range []int{3, 4, 5, 6, 9, 12, 21} {
-		k = normalize(k, field(msg.msh, d, n), d)
+		k = normalize(k, msg.mshF[n], d)
 		k = append(k, 0)
 	}
 	if msg.msa != nil {
@@ -376,7 +403,7 @@ func (s *stream) counted(m *dissect.Meta, msg *message, e observe.Emitter) bool 
 		return false
 	}
 	r.n++
-	if string(component(field(msg.msh, d, 9), d, 1)) == "ORU" {
+	if string(component(msg.mshF[9], d, 1)) == "ORU" {
 		r.oru++
 	}
 	r.lastSeen = m.Time
@@ -390,11 +417,11 @@ func (s *stream) emitMessage(m *dissect.Meta, msg *message, e observe.Emitter) {
 	d := msg.d
 	o := &dd.obs
 	m.Fill(o, "hl7")
-	o.Add("hl7.sending_application", dd.text(field(msg.msh, d, 3), d))
-	o.Add("hl7.sending_facility", dd.text(field(msg.msh, d, 4), d))
-	o.Add("hl7.receiving_application", dd.text(field(msg.msh, d, 5), d))
-	o.Add("hl7.receiving_facility", dd.text(field(msg.msh, d, 6), d))
-	mt := field(msg.msh, d, 9)
+	o.Add("hl7.sending_application", dd.text(msg.mshF[3], d))
+	o.Add("hl7.sending_facility", dd.text(msg.mshF[4], d))
+	o.Add("hl7.receiving_application", dd.text(msg.mshF[5], d))
+	o.Add("hl7.receiving_facility", dd.text(msg.mshF[6], d))
+	mt := msg.mshF[9]
 	typ, trig := component(mt, d, 1), component(mt, d, 2)
 	if len(typ) > 0 {
 		v := dd.text(typ, d)
@@ -403,8 +430,8 @@ func (s *stream) emitMessage(m *dissect.Meta, msg *message, e observe.Emitter) {
 		}
 		o.Add("hl7.message_type", v)
 	}
-	o.Add("hl7.version", dd.text(component(field(msg.msh, d, 12), d, 1), d))
-	o.Add("hl7.profile", dd.text(repetition(field(msg.msh, d, 21), d, 0), d))
+	o.Add("hl7.version", dd.text(component(msg.mshF[12], d, 1), d))
+	o.Add("hl7.profile", dd.text(repetition(msg.mshF[21], d, 0), d))
 	if msg.msa != nil {
 		o.Add("hl7.ack_code", dd.text(field(msg.msa, d, 1), d))
 	}
@@ -454,20 +481,17 @@ func (s *stream) flush(e observe.Emitter, dir int) {
 	r.n, r.oru = 0, 0
 }
 
-// emitDevice emits a device observation unless the same one was already
-// emitted on this connection (monitors repeat it in every message).
-func (s *stream) emitDevice(o *observe.Observation, e observe.Emitter) {
-	if len(o.Fields) == 0 {
-		return
-	}
-	h := hashFields(o.Fields)
+// firstDevice reports whether the device description hashed to h is new
+// on this connection, and remembers it (up to a bound: past it every
+// description counts as new again, which only costs repeats).
+func (s *stream) firstDevice(h uint64) bool {
 	for _, x := range s.devices {
 		if x == h {
-			return
+			return false
 		}
 	}
 	if len(s.devices) < 64 {
 		s.devices = append(s.devices, h)
 	}
-	s.d.guard.Emit(e, o)
+	return true
 }
