@@ -3,6 +3,7 @@ package hl7
 import (
 	"testing"
 
+	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -26,6 +27,7 @@ func FuzzHL7(f *testing.F) {
 			st.Data(meta(true), true, b[:k], &c)
 			b = b[k:]
 		}
+		st.(dissect.Ender).End(meta(true), &c)
 		if d.guard.Dropped != 0 {
 			t.Fatalf("guard dropped %d fields", d.guard.Dropped)
 		}
