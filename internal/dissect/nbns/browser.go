@@ -40,12 +40,16 @@ var (
 // NetBIOS datagrams: host announcements name the sender, its OS version
 // and roles; domain announcements name a workgroup and its master browser.
 type Browser struct {
-	obs observe.Observation
-	buf []byte
+	obs   observe.Observation
+	buf   []byte
+	clean texts // clean() of recurring names and comments
+	str   texts // string() of recurring formatted values
 }
 
 // NewBrowser returns a browser-protocol dissector.
-func NewBrowser() *Browser { return &Browser{buf: make([]byte, 0, 128)} }
+func NewBrowser() *Browser {
+	return &Browser{buf: make([]byte, 0, 128), str: texts{raw: true}}
+}
 
 var (
 	_ dissect.UDPDissector   = (*Browser)(nil)
@@ -123,7 +127,7 @@ func (b *Browser) browse(m *dissect.Meta, dst *name, smb []byte, e observe.Emitt
 			return errBrowser
 		}
 		m.Fill(o, "browser")
-		srvName := cstr(data[6:22])
+		srvName := b.cstr(data[6:22])
 		comment := data[32:]
 		if i := bytes.IndexByte(comment, 0); i >= 0 {
 			comment = comment[:i]
@@ -134,7 +138,7 @@ func (b *Browser) browse(m *dissect.Meta, dst *name, smb []byte, e observe.Emitt
 			// the comment its master browser.
 			o.Add("browser.command", "domain_announcement")
 			o.Add("browser.domain", srvName)
-			o.Add("browser.master_browser", clean(comment))
+			o.Add("browser.master_browser", b.clean.get(comment))
 		default:
 			if op == 0x01 {
 				o.Add("browser.command", "host_announcement")
@@ -145,11 +149,11 @@ func (b *Browser) browse(m *dissect.Meta, dst *name, smb []byte, e observe.Emitt
 			b.buf = strconv.AppendUint(b.buf[:0], uint64(data[22]), 10)
 			b.buf = append(b.buf, '.')
 			b.buf = strconv.AppendUint(b.buf, uint64(data[23]), 10)
-			o.Add("browser.os_version", string(b.buf))
-			o.Add("browser.comment", clean(comment))
+			o.Add("browser.os_version", b.str.get(b.buf))
+			o.Add("browser.comment", b.clean.get(comment))
 			// Host announcements go to WORKGROUP<1d>: the sender's workgroup.
 			if dst.ok && dst.suffix() == 0x1d {
-				o.Add("browser.domain", dst.text())
+				o.Add("browser.domain", dst.cachedText(&b.clean))
 			}
 		}
 		o.Add("browser.server_type", b.serverType(binary.LittleEndian.Uint32(data[24:28])))
@@ -163,7 +167,7 @@ func (b *Browser) browse(m *dissect.Meta, dst *name, smb []byte, e observe.Emitt
 		}
 		m.Fill(o, "browser")
 		o.Add("browser.command", "election_request")
-		o.Add("browser.server", cstr(n[:min(len(n), 16)]))
+		o.Add("browser.server", b.cstr(n[:min(len(n), 16)]))
 	default:
 		return nil
 	}
@@ -205,13 +209,13 @@ func (b *Browser) serverType(t uint32) string {
 		}
 		b.buf = append(b.buf, s.name...)
 	}
-	return string(b.buf)
+	return b.str.get(b.buf)
 }
 
 // cstr returns the NUL-terminated string at the start of v, cleaned.
-func cstr(v []byte) string {
+func (b *Browser) cstr(v []byte) string {
 	if i := bytes.IndexByte(v, 0); i >= 0 {
 		v = v[:i]
 	}
-	return clean(v)
+	return b.clean.get(v)
 }

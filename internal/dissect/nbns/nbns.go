@@ -44,12 +44,22 @@ type name struct {
 // text returns the name without its suffix, padding trimmed; control bytes
 // are shown as <xx>, as Wireshark does (e.g. "<01><02>__MSBROWSE__<02>").
 func (n *name) text() string {
+	var buf [15 * 4]byte
+	return clean(n.appendText(buf[:0]))
+}
+
+// cachedText is text through c.
+func (n *name) cachedText(c *texts) string {
+	var buf [15 * 4]byte
+	return c.get(n.appendText(buf[:0]))
+}
+
+// appendText appends what text cleans: the name with control bytes escaped.
+func (n *name) appendText(out []byte) []byte {
 	v := n.b[:15]
 	for len(v) > 0 && (v[len(v)-1] == 0 || v[len(v)-1] == ' ') {
 		v = v[:len(v)-1]
 	}
-	var buf [15 * 4]byte
-	out := buf[:0]
 	for _, c := range v {
 		if c < 0x20 || c == 0x7f {
 			out = append(out, '<', hexDigits[c>>4], hexDigits[c&0xf], '>')
@@ -57,7 +67,7 @@ func (n *name) text() string {
 		}
 		out = append(out, c)
 	}
-	return clean(out)
+	return out
 }
 
 func (n *name) suffix() byte { return n.b[15] }
@@ -159,11 +169,14 @@ var hexDigits = "0123456789abcdef"
 
 // Dissector reads NetBIOS name service datagrams.
 type Dissector struct {
-	obs observe.Observation
+	obs   observe.Observation
+	names texts // the same few names are announced over and over
+	strs  texts // raw: addresses and MACs, which recur as well
+	buf   []byte
 }
 
 // New returns an NBNS dissector.
-func New() *Dissector { return &Dissector{} }
+func New() *Dissector { return &Dissector{strs: texts{raw: true}} }
 
 var _ dissect.UDPDissector = (*Dissector)(nil)
 
@@ -265,7 +278,8 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	d.emitName(m, &main, flags, response)
 	o := &d.obs
 	if addr.IsValid() && !addr.IsUnspecified() {
-		o.Add("nbns.address", addr.String())
+		d.buf = addr.AppendTo(d.buf[:0])
+		o.Add("nbns.address", d.strs.get(d.buf))
 	}
 	if status != nil {
 		d.addStatusMAC(status)
@@ -280,7 +294,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 func (d *Dissector) emitName(m *dissect.Meta, n *name, flags uint16, response bool) {
 	o := &d.obs
 	m.Fill(o, "nbns")
-	o.Add("nbns.name", n.text())
+	o.Add("nbns.name", n.cachedText(&d.names))
 	s := n.suffix()
 	o.Add("nbns.suffix", hexByte(s))
 	o.Add("nbns.type", suffixType(s, n.group, n.hasGrp))
@@ -311,7 +325,8 @@ func (d *Dissector) addStatusMAC(st []byte) {
 	if off := 1 + 18*n; len(st) >= off+6 {
 		mac := net.HardwareAddr(st[off : off+6])
 		if mac[0]|mac[1]|mac[2]|mac[3]|mac[4]|mac[5] != 0 {
-			d.obs.Add("nbns.mac", mac.String())
+			d.buf = appendMAC(d.buf[:0], mac)
+			d.obs.Add("nbns.mac", d.strs.get(d.buf))
 		}
 	}
 }
@@ -365,4 +380,50 @@ func clean(v []byte) string {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	return s
+}
+
+// texts remembers clean() (or, when raw, string()) of recurring wire
+// values, bounded: when full it starts over, which only costs conversions
+// again. One per dissector.
+type texts struct {
+	m   map[string]string
+	raw bool
+}
+
+const (
+	textsMax    = 1024 // entries
+	textsMaxKey = 512  // longest value remembered
+)
+
+func (c *texts) get(v []byte) string {
+	if s, ok := c.m[string(v)]; ok {
+		return s
+	}
+	var s string
+	if c.raw {
+		s = string(v)
+	} else {
+		s = clean(v)
+	}
+	if len(v) <= textsMaxKey {
+		if c.m == nil {
+			c.m = make(map[string]string)
+		}
+		if len(c.m) >= textsMax {
+			clear(c.m)
+		}
+		c.m[string(v)] = s
+	}
+	return s
+}
+
+// appendMAC appends mac as net.HardwareAddr.String formats it.
+func appendMAC(b []byte, mac []byte) []byte {
+	for i, c := range mac {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
 }
