@@ -1,7 +1,6 @@
 package nbns
 
 import (
-	"net"
 	"net/netip"
 	"path/filepath"
 	"sort"
@@ -46,12 +45,4 @@ func BenchmarkCapture(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(msgs)), "packets/op")
-}
-
-func TestAppendMACMatchesString(t *testing.T) {
-	for _, mac := range []net.HardwareAddr{{0, 0x1d, 0x60, 0xb3, 0x0a, 0xdd}, {0xff, 0xfe, 0x10, 0x01, 0xab, 0xcd}} {
-		if got, want := string(appendMAC(nil, mac)), mac.String(); got != want {
-			t.Errorf("appendMAC = %q, want %q", got, want)
-		}
-	}
 }
