@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -32,6 +31,10 @@ type Dissector struct {
 	obs observe.Observation
 	opt options
 	buf []byte
+	// Clients renew and re-announce with the same values: emitted strings
+	// come from bounded caches keyed by their bytes.
+	texts strCache // text() of wire bytes
+	strs  strCache // string() of formatted bytes (addresses, hex, lists)
 }
 
 // options holds the offsets of the options Ward reads, for one message.
@@ -107,26 +110,22 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	} else {
 		o.Add("dhcp.op", "reply")
 	}
-	htype, hlen := p[1], int(p[2])
+	hlen := int(p[2])
 	if hlen > 16 {
 		hlen = 16
 	}
 	if hlen > 0 {
-		chaddr := p[28 : 28+hlen]
-		if htype == 1 && hlen == 6 {
-			o.Add("dhcp.client_mac", net.HardwareAddr(chaddr).String())
-		} else {
-			o.Add("dhcp.client_mac", d.hex(chaddr))
-		}
+		// For Ethernet this is what net.HardwareAddr.String prints.
+		o.Add("dhcp.client_mac", d.hex(p[28:28+hlen]))
 	}
-	addIP(o, "dhcp.client_ip", p[12:16])
+	d.addIP(o, "dhcp.client_ip", p[12:16])
 	if op == 2 {
-		addIP(o, "dhcp.your_ip", p[16:20])
+		d.addIP(o, "dhcp.your_ip", p[16:20])
 	}
-	addIP(o, "dhcp.relay_ip", p[24:28])
-	o.Add("dhcp.hostname", text(d.opt.hostname))
+	d.addIP(o, "dhcp.relay_ip", p[24:28])
+	o.Add("dhcp.hostname", d.texts.get(d.opt.hostname, text))
 	d.addFQDN(o)
-	o.Add("dhcp.vendor_class", text(d.opt.vendorClass))
+	o.Add("dhcp.vendor_class", d.texts.get(d.opt.vendorClass, text))
 	d.addUserClass(o)
 	if len(d.opt.prl) > 0 {
 		o.Add("dhcp.param_request_list", d.decimalList(d.opt.prl))
@@ -137,9 +136,9 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	if len(d.opt.clientID) > 0 {
 		o.Add("dhcp.client_id", d.hex(d.opt.clientID))
 	}
-	addIP(o, "dhcp.requested_ip", d.opt.requestedIP)
-	addIP(o, "dhcp.server_id", d.opt.serverID)
-	o.Add("dhcp.domain", text(d.opt.domain))
+	d.addIP(o, "dhcp.requested_ip", d.opt.requestedIP)
+	d.addIP(o, "dhcp.server_id", d.opt.serverID)
+	o.Add("dhcp.domain", d.texts.get(d.opt.domain, text))
 	if len(d.opt.vendorSpecific) > 0 {
 		o.Add("dhcp.vendor_specific", d.hex(d.opt.vendorSpecific))
 	}
@@ -233,11 +232,11 @@ func (d *Dissector) addFQDN(o *observe.Observation) {
 	}
 	flags, name := v[0], v[3:]
 	if flags&0x04 == 0 {
-		o.Add("dhcp.fqdn", strings.TrimSuffix(text(name), "."))
+		o.Add("dhcp.fqdn", strings.TrimSuffix(d.texts.get(name, text), "."))
 		return
 	}
 	d.buf = appendWireName(d.buf[:0], name)
-	o.Add("dhcp.fqdn", text(d.buf))
+	o.Add("dhcp.fqdn", d.texts.get(d.buf, text))
 }
 
 // appendWireName decodes uncompressed DNS labels (compression is not
@@ -281,7 +280,7 @@ func (d *Dissector) addUserClass(o *observe.Observation) {
 	if !ok || !printable(d.buf) {
 		d.buf = append(d.buf[:0], v...)
 	}
-	o.Add("dhcp.user_class", text(d.buf))
+	o.Add("dhcp.user_class", d.texts.get(d.buf, text))
 }
 
 // addVendorIdentifying reads RFC 3925 options 124 (V-I vendor class: per
@@ -295,12 +294,12 @@ func (d *Dissector) addVendorIdentifying(o *observe.Observation) {
 		v = d.opt.viSpecific
 		if len(v) >= 4 {
 			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-			o.Add("dhcp.enterprise", string(d.buf))
+			o.Add("dhcp.enterprise", d.strs.get(d.buf, rawString))
 		}
 		return
 	}
 	d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-	o.Add("dhcp.enterprise", string(d.buf))
+	o.Add("dhcp.enterprise", d.strs.get(d.buf, rawString))
 	d.buf = append(d.buf, ':')
 	n := len(d.buf)
 	data := v[5:]
@@ -345,7 +344,7 @@ func (d *Dissector) addRelay(o *observe.Observation) {
 
 func (d *Dissector) textOrHex(v []byte) string {
 	if printable(v) {
-		return text(v)
+		return d.texts.get(v, text)
 	}
 	return d.hex(v)
 }
@@ -375,7 +374,7 @@ func (d *Dissector) hex(v []byte) string {
 		}
 		d.buf = append(d.buf, digits[c>>4], digits[c&0xf])
 	}
-	return string(d.buf)
+	return d.strs.get(d.buf, rawString)
 }
 
 func (d *Dissector) decimalList(v []byte) string {
@@ -386,10 +385,10 @@ func (d *Dissector) decimalList(v []byte) string {
 		}
 		d.buf = strconv.AppendUint(d.buf, uint64(c), 10)
 	}
-	return string(d.buf)
+	return d.strs.get(d.buf, rawString)
 }
 
-func addIP(o *observe.Observation, key string, v []byte) {
+func (d *Dissector) addIP(o *observe.Observation, key string, v []byte) {
 	if len(v) != 4 {
 		return
 	}
@@ -397,7 +396,8 @@ func addIP(o *observe.Observation, key string, v []byte) {
 	if a.IsUnspecified() {
 		return
 	}
-	o.Add(key, a.String())
+	d.buf = a.AppendTo(d.buf[:0])
+	o.Add(key, d.strs.get(d.buf, rawString))
 }
 
 func text(b []byte) string {
@@ -460,3 +460,32 @@ func messageType(t int) string {
 		return "unknown"
 	}
 }
+
+// strCache remembers conv of recurring byte strings, bounded: when full it
+// starts over, which only costs conversions again. A cache is used with
+// one conv only.
+type strCache struct{ m map[string]string }
+
+const (
+	strCacheMax    = 1024 // entries
+	strCacheMaxKey = 512  // longest value remembered
+)
+
+func (c *strCache) get(b []byte, conv func([]byte) string) string {
+	if s, ok := c.m[string(b)]; ok {
+		return s
+	}
+	s := conv(b)
+	if len(b) <= strCacheMaxKey {
+		if c.m == nil {
+			c.m = make(map[string]string)
+		}
+		if len(c.m) >= strCacheMax {
+			clear(c.m)
+		}
+		c.m[string(b)] = s
+	}
+	return s
+}
+
+func rawString(b []byte) string { return string(b) }
