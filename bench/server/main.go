@@ -17,10 +17,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +86,9 @@ func run() error {
 		return err
 	}
 	defer d.Close()
+	if err := ensureSchema(ctx, d); err != nil {
+		return err
+	}
 	st, err := server.NewStack(ctx, d, server.StackOptions{Logger: log, NoAlerts: !*alerts})
 	if err != nil {
 		return err
@@ -255,6 +260,25 @@ func run() error {
 	fmt.Printf("uploads acknowledged: %d\n", applied.Load())
 	rec.print()
 	return nil
+}
+
+// ensureSchema creates the schema a PostgreSQL URL's search_path names
+// (search_path=benchsrv keeps the bench's 100k devices apart from other
+// data), so the inventory is built on the first run and reused after.
+func ensureSchema(ctx context.Context, d *db.DB) error {
+	if d.Dialect != db.Postgres {
+		return nil
+	}
+	u, err := url.Parse(d.DSN)
+	if err != nil {
+		return err
+	}
+	schema, _, _ := strings.Cut(u.Query().Get("search_path"), ",")
+	if schema = strings.TrimSpace(schema); schema == "" || schema == "public" {
+		return nil
+	}
+	_, err = d.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS "`+strings.ReplaceAll(schema, `"`, `""`)+`"`)
+	return err
 }
 
 // timing records the latency of a client's requests.

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/wardiomt/ward/internal/auth"
 	"github.com/wardiomt/ward/internal/fingerprint"
 	"github.com/wardiomt/ward/internal/identity"
@@ -54,9 +52,9 @@ func (a *API) deviceFilter(r *http.Request, p auth.Principal) (inventory.DeviceF
 	return f, sites, pg, nil
 }
 
-// listDevices pages devices across sites. The inventory filters one site at
-// a time, so several sites are merged: each contributes its first
-// offset+limit rows in the same order, and the merged page is cut from those.
+// listDevices pages devices across sites. The inventory merges the sites
+// in one query (each site walks its own index for at most offset+limit
+// rows), so only the page's devices are read and decoded.
 func (a *API) listDevices(ctx context.Context, f inventory.DeviceFilter, sites []string, pg page) ([]*inventory.Device, int, error) {
 	switch len(sites) {
 	case 0:
@@ -65,37 +63,11 @@ func (a *API) listDevices(ctx context.Context, f inventory.DeviceFilter, sites [
 		f.Site, f.Limit, f.Offset = sites[0], pg.limit, pg.offset
 		return a.cfg.Inventory.Devices(ctx, f)
 	}
-	need := pg.offset + pg.limit
-	if need > a.cfg.maxDeviceMerge {
+	if need := pg.offset + pg.limit; need > a.cfg.maxDeviceMerge {
 		return nil, 0, errorf(http.StatusBadRequest, "offset too deep across %d sites (limit+offset at most %d); filter by site", len(sites), a.cfg.maxDeviceMerge)
 	}
-	// The sites are queried concurrently (a few at a time: each query holds
-	// a database connection).
-	parts := make([][]*inventory.Device, len(sites))
-	counts := make([]int, len(sites))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	for i, s := range sites {
-		sf := f
-		sf.Site, sf.Limit, sf.Offset = s, need, 0
-		g.Go(func() error {
-			devs, n, err := a.cfg.Inventory.Devices(gctx, sf)
-			parts[i], counts[i] = devs, n
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, 0, err
-	}
-	var all []*inventory.Device
-	total := 0
-	for i := range parts {
-		all = append(all, parts[i]...)
-		total += counts[i]
-	}
-	sortDevices(all, f.Sort)
-	lo, hi := pg.window(len(all))
-	return all[lo:hi], total, nil
+	f.Sites, f.Limit, f.Offset = sites, pg.limit, pg.offset
+	return a.cfg.Inventory.Devices(ctx, f)
 }
 
 // sortDevices orders like the inventory store: the field (absent values

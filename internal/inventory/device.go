@@ -202,6 +202,7 @@ const (
 // DeviceFilter selects, sorts and pages devices.
 type DeviceFilter struct {
 	Site         string    // "" = every site
+	Sites        []string  // non-nil: only these sites (merged into one page, like a single site)
 	IDs          []string  // only these ids
 	Query        string    // case-insensitive substring of id, mac, ip, hostname, manufacturer or model
 	Type         string    // canon device type

@@ -78,8 +78,22 @@ func (r *InventoryResolver) Refresh() {
 	r.mu.Unlock()
 }
 
+// AddressLister is implemented by inventories that can list a site's
+// devices with only what resolution reads (id, MACs, router flag, IP
+// holds, hostname, model and type): a site of 10k devices is re-read on
+// lookup misses, and decoding whole documents dominated that.
+type AddressLister interface {
+	ListDeviceAddresses(ctx context.Context, site string) ([]*inventory.Device, error)
+}
+
 func (r *InventoryResolver) load(ctx context.Context, site string) error {
-	devs, _, err := r.inv.ListDevices(ctx, inventory.DeviceFilter{Site: site})
+	var devs []*inventory.Device
+	var err error
+	if al, ok := r.inv.(AddressLister); ok {
+		devs, err = al.ListDeviceAddresses(ctx, site)
+	} else {
+		devs, _, err = r.inv.ListDevices(ctx, inventory.DeviceFilter{Site: site})
+	}
 	if err != nil {
 		return fmt.Errorf("list devices of site %s: %w", site, err)
 	}

@@ -10,11 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/wardiomt/ward/internal/db"
 	"github.com/wardiomt/ward/internal/fingerprint"
+	"github.com/wardiomt/ward/internal/identity"
 	"github.com/wardiomt/ward/internal/inventory"
 )
 
@@ -93,6 +95,74 @@ CREATE TABLE inv_batches (
 CREATE INDEX inv_devices_last_seen ON inv_devices(last_seen, id);
 CREATE INDEX inv_devices_type ON inv_devices(type, manufacturer);`,
 	},
+	{
+		// Device pages at scale (100k devices). The documents move to their
+		// own table: a page is found over narrow rows (PostgreSQL checks
+		// every row an index scan passes in the heap, and ~1 KB documents
+		// inline spread a site over thousands of pages). One index per site
+		// and sort column gives pages in index order; search_text (the six
+		// searchable fields lower-cased, newline-separated) replaces six
+		// LOWER(COALESCE()) per row; inv_site_devices keeps the per-site
+		// totals the unfiltered lists report.
+		SQLite:   migration3("char(10)"),
+		Postgres: migration3("chr(10)") + "ANALYZE inv_devices;\nANALYZE inv_docs;\n",
+	},
+}
+
+// searchFields are the columns a device query (q) matches, in the order
+// they are joined into search_text.
+var searchFields = []string{"id", "mac", "ip", "hostname", "manufacturer", "model"}
+
+// searchSep separates the fields in search_text; a query containing it
+// falls back to matching the columns one by one.
+const searchSep = "\n"
+
+// migration3 is the list-at-scale step, nl the dialect's newline expression.
+func migration3(nl string) string {
+	terms := make([]string, len(searchFields))
+	for i, c := range searchFields {
+		terms[i] = "COALESCE(" + c + ", '')"
+	}
+	cols := "id, site, mac, ip, hostname, manufacturer, model, version, serial, type, criticality, os, location, first_seen, last_seen, silent"
+	var b strings.Builder
+	b.WriteString(`CREATE TABLE inv_docs (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+INSERT INTO inv_docs(id, doc) SELECT id, doc FROM inv_devices;
+CREATE TABLE inv_devices_v3 (
+	id TEXT PRIMARY KEY,
+	site TEXT NOT NULL,
+	mac TEXT, ip TEXT, hostname TEXT, manufacturer TEXT, model TEXT, version TEXT,
+	serial TEXT, type TEXT, criticality TEXT, os TEXT, location TEXT,
+	first_seen BIGINT NOT NULL,
+	last_seen BIGINT NOT NULL,
+	silent INTEGER NOT NULL DEFAULT 0,
+	search_text TEXT NOT NULL DEFAULT ''
+);
+`)
+	b.WriteString("INSERT INTO inv_devices_v3(" + cols + ", search_text) SELECT " + cols + ", LOWER(" + strings.Join(terms, " || "+nl+" || ") + ") FROM inv_devices;\n")
+	b.WriteString(`DROP TABLE inv_devices;
+ALTER TABLE inv_devices_v3 RENAME TO inv_devices;
+CREATE INDEX inv_devices_site_seen ON inv_devices(site, silent, last_seen);
+CREATE INDEX inv_devices_site_id ON inv_devices(site, id);
+`)
+	// Every index is written on each device update (last_seen changes, so
+	// PostgreSQL cannot update in place): the rarely sorted version,
+	// location and first_seen are sorted over the narrow rows instead, and
+	// the lists that replaced the global (last_seen, id) and (type,
+	// manufacturer) indexes are always per site.
+	for _, c := range []string{"mac", "ip", "hostname", "manufacturer", "model", "type", "criticality", "last_seen", "search_text"} {
+		fmt.Fprintf(&b, "CREATE INDEX inv_devices_site_%s ON inv_devices(site, %s, id);\n", c, c)
+	}
+	b.WriteString(`CREATE TABLE inv_site_devices (site TEXT PRIMARY KEY, devices BIGINT NOT NULL);
+INSERT INTO inv_site_devices(site, devices) SELECT site, COUNT(*) FROM inv_devices GROUP BY site;
+`)
+	return b.String()
+}
+
+// searchText is a device's search_text: what LOWER(COALESCE()) of each
+// search field gave, joined.
+func searchText(d *inventory.Device) string {
+	return strings.ToLower(strings.Join([]string{d.ID, d.MAC, d.IP(), d.Attr(fingerprint.Hostname),
+		d.Attr(fingerprint.Manufacturer), d.Attr(fingerprint.Model)}, searchSep))
 }
 
 // Store is the SQL inventory store.
@@ -184,7 +254,7 @@ func (t *sqlTx) LoadDevices(ctx context.Context, ids []string) (map[string]*inve
 	out := make(map[string]*inventory.Device, len(ids))
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		q := `SELECT doc FROM inv_devices WHERE id IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+		q := `SELECT doc FROM inv_docs WHERE id IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
 		args := make([]any, len(chunk))
 		for i, id := range chunk {
 			args[i] = id
@@ -276,11 +346,29 @@ func (t *sqlTx) PutDevices(ctx context.Context, ds []*inventory.Device) error {
 		}
 		docs[i] = string(doc)
 	}
-	err := t.insertRows(ctx, `INSERT INTO inv_devices(id, site, mac, ip, hostname, manufacturer, model, version, serial, type, criticality, os, location, first_seen, last_seen, silent, doc)`,
+	// Per-site totals: which devices are new, or moved site.
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	was, err := t.sitesOf(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("store %d devices: %w", len(ds), err)
+	}
+	delta := map[string]int{}
+	for _, d := range ds {
+		if old, ok := was[d.ID]; !ok || old != d.Site {
+			delta[d.Site]++
+			if ok {
+				delta[old]--
+			}
+		}
+	}
+	err = t.insertRows(ctx, `INSERT INTO inv_devices(id, site, mac, ip, hostname, manufacturer, model, version, serial, type, criticality, os, location, first_seen, last_seen, silent, search_text)`,
 		`ON CONFLICT (id) DO UPDATE SET site = excluded.site, mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname,
 		manufacturer = excluded.manufacturer, model = excluded.model, version = excluded.version, serial = excluded.serial,
 		type = excluded.type, criticality = excluded.criticality, os = excluded.os, location = excluded.location,
-		first_seen = excluded.first_seen, last_seen = excluded.last_seen, silent = excluded.silent, doc = excluded.doc`,
+		first_seen = excluded.first_seen, last_seen = excluded.last_seen, silent = excluded.silent, search_text = excluded.search_text`,
 		17, len(ds), func(i int, args []any) []any {
 			d := ds[i]
 			silent := 0
@@ -290,10 +378,66 @@ func (t *sqlTx) PutDevices(ctx context.Context, ds []*inventory.Device) error {
 			return append(args, d.ID, d.Site, nullable(d.MAC), nullable(d.IP()), nullable(d.Attr(fingerprint.Hostname)),
 				nullable(d.Attr(fingerprint.Manufacturer)), nullable(d.Attr(fingerprint.Model)), nullable(d.Attr(fingerprint.Version)),
 				nullable(d.Attr(fingerprint.Serial)), nullable(d.Attr(fingerprint.DeviceType)), nullable(d.Criticality()),
-				nullable(d.Attr(fingerprint.OS)), nullable(d.Location), nanos(d.FirstSeen), nanos(d.LastSeen), silent, docs[i])
+				nullable(d.Attr(fingerprint.OS)), nullable(d.Location), nanos(d.FirstSeen), nanos(d.LastSeen), silent, searchText(d))
 		})
+	if err == nil {
+		err = t.insertRows(ctx, `INSERT INTO inv_docs(id, doc)`, `ON CONFLICT (id) DO UPDATE SET doc = excluded.doc`, 2, len(ds),
+			func(i int, args []any) []any { return append(args, ds[i].ID, docs[i]) })
+	}
+	if err == nil {
+		err = t.addSiteDevices(ctx, delta)
+	}
 	if err != nil {
 		return fmt.Errorf("store %d devices: %w", len(ds), err)
+	}
+	return nil
+}
+
+// sitesOf maps the ids that exist to their site.
+func (t *sqlTx) sitesOf(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := t.tx.QueryContext(ctx, t.d.Rebind(`SELECT id, site FROM inv_devices WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, site string
+			if err := rows.Scan(&id, &site); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = site
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// addSiteDevices adjusts the per-site device totals, sites in order (so
+// concurrent transactions lock the rows in the same order).
+func (t *sqlTx) addSiteDevices(ctx context.Context, delta map[string]int) error {
+	sites := make([]string, 0, len(delta))
+	for s, n := range delta {
+		if n != 0 {
+			sites = append(sites, s)
+		}
+	}
+	slices.Sort(sites)
+	for _, s := range sites {
+		err := t.exec(ctx, `INSERT INTO inv_site_devices(site, devices) VALUES (?, ?)
+			ON CONFLICT (site) DO UPDATE SET devices = inv_site_devices.devices + excluded.devices`, s, delta[s])
+		if err != nil {
+			return fmt.Errorf("count devices of site %s: %w", s, err)
+		}
 	}
 	return nil
 }
@@ -315,8 +459,19 @@ func (t *sqlTx) MergeDevice(ctx context.Context, from, into string) error {
 			return fmt.Errorf("merge device %s into %s: %w", from, into, err)
 		}
 	}
-	if err := t.exec(ctx, `DELETE FROM inv_devices WHERE id = ?`, from); err != nil {
+	was, err := t.sitesOf(ctx, []string{from})
+	if err != nil {
 		return fmt.Errorf("merge device %s into %s: %w", from, into, err)
+	}
+	for _, q := range []string{`DELETE FROM inv_devices WHERE id = ?`, `DELETE FROM inv_docs WHERE id = ?`} {
+		if err := t.exec(ctx, q, from); err != nil {
+			return fmt.Errorf("merge device %s into %s: %w", from, into, err)
+		}
+	}
+	if site, ok := was[from]; ok {
+		if err := t.addSiteDevices(ctx, map[string]int{site: -1}); err != nil {
+			return fmt.Errorf("merge device %s into %s: %w", from, into, err)
+		}
 	}
 	return nil
 }
@@ -376,13 +531,14 @@ var sortColumns = map[string]string{
 	"version": "version", "location": "location",
 }
 
-// ListDevices implements inventory.Reader.
-func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*inventory.Device, int, error) {
+// likeEscaper makes a query a literal LIKE pattern: q is a substring, not
+// a pattern ('_' is common in hostnames).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// where is the WHERE clause of f without its site terms.
+func where(f inventory.DeviceFilter) ([]string, []any) {
 	var where []string
 	var args []any
-	if f.Site != "" {
-		where, args = append(where, "site = ?"), append(args, f.Site)
-	}
 	if len(f.IDs) > 0 {
 		where = append(where, "id IN (?"+strings.Repeat(",?", len(f.IDs)-1)+")")
 		for _, id := range f.IDs {
@@ -390,17 +546,22 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 		}
 	}
 	if f.Query != "" {
-		like := "%" + strings.ToLower(f.Query) + "%"
-		var ors []string
-		for _, c := range []string{"id", "mac", "ip", "hostname", "manufacturer", "model"} {
-			ors = append(ors, "LOWER(COALESCE("+c+", '')) LIKE ?")
-			args = append(args, like)
+		q := strings.ToLower(f.Query)
+		like := "%" + likeEscaper.Replace(q) + "%"
+		if strings.Contains(q, searchSep) {
+			var ors []string
+			for _, c := range searchFields {
+				ors = append(ors, "LOWER(COALESCE("+c+", '')) LIKE ? ESCAPE '\\'")
+				args = append(args, like)
+			}
+			where = append(where, "("+strings.Join(ors, " OR ")+")")
+		} else {
+			where, args = append(where, "search_text LIKE ? ESCAPE '\\'"), append(args, like)
 		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
-	for col, v := range map[string]string{"type": f.Type, "manufacturer": f.Manufacturer, "criticality": f.Criticality} {
-		if v != "" {
-			where, args = append(where, col+" = ?"), append(args, v)
+	for _, c := range []struct{ col, v string }{{"type", f.Type}, {"manufacturer", f.Manufacturer}, {"criticality", f.Criticality}} {
+		if c.v != "" {
+			where, args = append(where, c.col+" = ?"), append(args, c.v)
 		}
 	}
 	if !f.SeenSince.IsZero() {
@@ -413,14 +574,50 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 		}
 		where, args = append(where, "silent = ?"), append(args, v)
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	return where, args
+}
+
+// sites is the sites f selects: nil for every site, empty for none.
+func sites(f inventory.DeviceFilter) []string {
+	switch {
+	case f.Sites == nil && f.Site == "":
+		return nil
+	case f.Sites == nil:
+		return []string{f.Site}
+	case f.Site == "":
+		return f.Sites
+	case slices.Contains(f.Sites, f.Site):
+		return []string{f.Site}
 	}
-	var total int
-	if err := s.d.QueryRowContext(ctx, s.d.Rebind(`SELECT COUNT(*) FROM inv_devices`+cond), args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count devices: %w", err)
+	return []string{}
+}
+
+func siteTerm(sites []string) (string, []any) {
+	args := make([]any, len(sites))
+	for i, s := range sites {
+		args[i] = s
 	}
+	if len(sites) == 1 {
+		return "site = ?", args
+	}
+	return "site IN (?" + strings.Repeat(",?", len(sites)-1) + ")", args
+}
+
+func joinWhere(terms []string) string {
+	if len(terms) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(terms, " AND ")
+}
+
+// maxSiteArms bounds the per-site arms of a merged page; more sites are
+// filtered with one IN list and sorted together.
+const maxSiteArms = 64
+
+// ListDevices implements inventory.Reader. A page is found over the narrow
+// (site, column, id) indexes, in index order where the order allows it,
+// and only the page's documents are read.
+func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*inventory.Device, int, error) {
 	order := "id"
 	desc := strings.HasPrefix(f.Sort, "-")
 	if c, ok := sortColumns[strings.TrimPrefix(f.Sort, "-")]; ok {
@@ -428,72 +625,218 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 	} else if f.Sort != "" {
 		return nil, 0, fmt.Errorf("cannot sort devices by %q", f.Sort)
 	}
+	ss := sites(f)
+	if ss != nil && len(ss) == 0 {
+		return nil, 0, nil
+	}
+	terms, args := where(f)
+	if f.Limit <= 0 {
+		return s.listAll(ctx, ss, terms, args, order, desc, f.Offset)
+	}
+	q := pageQuery{s: s, sites: ss, terms: terms, args: args, col: order, desc: desc}
+	ids, err := q.ids(ctx, f.Limit, f.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list devices: %w", err)
+	}
+	total := f.Offset + len(ids)
+	if len(ids) == f.Limit || (len(ids) == 0 && f.Offset > 0) {
+		// The page does not tell where the list ends.
+		if total, err = q.count(ctx, ""); err != nil {
+			return nil, 0, fmt.Errorf("count devices: %w", err)
+		}
+	}
+	out, err := s.docs(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// listAll returns every matching device from offset on: the ids in order
+// over the narrow rows, then their documents.
+func (s *Store) listAll(ctx context.Context, ss []string, terms []string, args []any, order string, desc bool, offset int) ([]*inventory.Device, int, error) {
+	if ss != nil {
+		t, a := siteTerm(ss)
+		terms, args = append([]string{t}, terms...), append(a, args...)
+	}
+	cond := joinWhere(terms)
 	dir := " ASC"
 	if desc {
 		dir = " DESC"
 	}
-	// NULLs last in both dialects (only nullable columns need the extra
-	// term, which would defeat an index), then id for a stable page order.
-	orderBy := order + dir + ", id"
-	if order != "id" && order != "first_seen" && order != "last_seen" {
+	// NULLs last in both dialects, then id.
+	orderBy := order + dir
+	if order != "id" {
+		orderBy += ", id"
+	}
+	if nullableColumn(order) {
 		orderBy = "(" + order + " IS NULL), " + orderBy
 	}
-	// Page over narrow rows first, then fetch the documents of that page:
-	// sorting whole documents would move megabytes per query.
-	q := `SELECT id FROM inv_devices` + cond + ` ORDER BY ` + orderBy
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	if f.Offset > 0 {
-		if f.Limit <= 0 {
-			if s.d.Dialect == db.Postgres {
-				q += " LIMIT ALL"
-			} else {
-				q += " LIMIT -1"
-			}
+	page := ""
+	if offset > 0 {
+		page = fmt.Sprintf(" LIMIT -1 OFFSET %d", offset)
+		if s.d.Dialect == db.Postgres {
+			page = fmt.Sprintf(" OFFSET %d", offset)
 		}
-		q += fmt.Sprintf(" OFFSET %d", f.Offset)
 	}
-	rows, err := s.d.QueryContext(ctx, s.d.Rebind(q), args...)
+	ids, err := s.scanIDs(ctx, `SELECT id FROM inv_devices`+cond+` ORDER BY `+orderBy+page, args)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
 	}
+	out, err := s.docs(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := offset + len(ids)
+	if offset > 0 && len(ids) == 0 {
+		q := pageQuery{s: s, sites: ss}
+		if len(terms) > 0 {
+			q = pageQuery{s: s, terms: terms, args: args}
+		}
+		if total, err = q.count(ctx, ""); err != nil {
+			return nil, 0, fmt.Errorf("count devices: %w", err)
+		}
+	}
+	return out, total, nil
+}
+
+func nullableColumn(c string) bool { return c != "id" && c != "first_seen" && c != "last_seen" }
+
+// pageQuery finds the ids of one page in the order (col, id), absent
+// values last. A nullable column is read in two parts, the rows with a
+// value in the column's order and then the rest by id, so that each part
+// follows a (site, col, id) index. Several sites are one arm each, every
+// arm limited to offset+limit in index order, merged by the database.
+type pageQuery struct {
+	s     *Store
+	sites []string // nil: every site
+	terms []string
+	args  []any
+	col   string
+	desc  bool
+}
+
+func (q pageQuery) ids(ctx context.Context, limit, offset int) ([]string, error) {
+	if !nullableColumn(q.col) {
+		return q.part(ctx, "", q.col, q.desc, limit, offset)
+	}
+	ids, err := q.part(ctx, q.col+" IS NOT NULL", q.col, q.desc, limit, offset)
+	if err != nil || len(ids) == limit {
+		return ids, err
+	}
+	// The valued rows end within or before this page; the rest are the
+	// rows without a value.
+	valued := offset + len(ids)
+	if len(ids) == 0 {
+		if valued, err = q.count(ctx, q.col+" IS NOT NULL"); err != nil {
+			return nil, err
+		}
+	}
+	rest, err := q.part(ctx, q.col+" IS NULL", "id", false, limit-len(ids), max(0, offset-valued))
+	return append(ids, rest...), err
+}
+
+// part runs one ordered, paged part of the list.
+func (q pageQuery) part(ctx context.Context, extra, col string, desc bool, limit, offset int) ([]string, error) {
+	terms := q.terms
+	if extra != "" {
+		terms = append(slices.Clip(terms), extra)
+	}
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	orderBy := "id" + dir
+	if col != "id" {
+		orderBy = col + dir + ", id"
+	}
+	if len(q.sites) <= 1 || len(q.sites) > maxSiteArms {
+		t, args := terms, q.args
+		if q.sites != nil {
+			st, sa := siteTerm(q.sites)
+			t, args = append([]string{st}, t...), append(sa, args...)
+		}
+		return q.s.scanIDs(ctx, fmt.Sprintf(`SELECT id FROM inv_devices%s ORDER BY %s LIMIT %d OFFSET %d`, joinWhere(t), orderBy, limit, offset), args)
+	}
+	// One arm a site, each walking its (site, col, id) index for at most
+	// offset+limit rows; the merge sorts only those.
+	key := "id, " + col + " AS k"
+	outer := "k" + dir + ", id"
+	if col == "id" {
+		key, outer = "id", "id"+dir
+	}
+	var b strings.Builder
+	var args []any
+	b.WriteString("SELECT id FROM (")
+	for i, site := range q.sites {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "SELECT * FROM (SELECT %s FROM inv_devices%s ORDER BY %s LIMIT %d) a%d",
+			key, joinWhere(append([]string{"site = ?"}, terms...)), orderBy, offset+limit, i)
+		args = append(append(args, site), q.args...)
+	}
+	fmt.Fprintf(&b, ") m ORDER BY %s LIMIT %d OFFSET %d", outer, limit, offset)
+	return q.s.scanIDs(ctx, b.String(), args)
+}
+
+// count counts the matching rows (and extra). Unfiltered, it adds up the
+// per-site totals instead of counting the sites' rows.
+func (q pageQuery) count(ctx context.Context, extra string) (int, error) {
+	terms, args := q.terms, q.args
+	if len(terms) == 0 && extra == "" {
+		cond := ""
+		if q.sites != nil {
+			var st string
+			st, args = siteTerm(q.sites)
+			cond = " WHERE " + st
+		}
+		var n int
+		err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT CAST(COALESCE(SUM(devices), 0) AS BIGINT) FROM inv_site_devices`+cond), args...).Scan(&n)
+		return n, err
+	}
+	if extra != "" {
+		terms = append(slices.Clip(terms), extra)
+	}
+	if q.sites != nil {
+		st, sa := siteTerm(q.sites)
+		terms, args = append([]string{st}, terms...), append(sa, args...)
+	}
+	var n int
+	err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT COUNT(*) FROM inv_devices`+joinWhere(terms)), args...).Scan(&n)
+	return n, err
+}
+
+func (s *Store) scanIDs(ctx context.Context, q string, args []any) ([]string, error) {
+	rows, err := s.d.QueryContext(ctx, s.d.Rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("list devices: %w", err)
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list devices: %w", err)
-	}
+	return ids, rows.Err()
+}
+
+// docs reads the documents of ids, in that order.
+func (s *Store) docs(ctx context.Context, ids []string) ([]*inventory.Device, error) {
 	byID := make(map[string]*inventory.Device, len(ids))
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
+	err := s.eachDoc(ctx, ids, func(doc []byte) error {
+		d := &inventory.Device{}
+		if err := json.Unmarshal(doc, d); err != nil {
+			return fmt.Errorf("decode device document: %w", err)
 		}
-		rows, err := s.d.QueryContext(ctx, s.d.Rebind(`SELECT doc FROM inv_devices WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list devices: %w", err)
-		}
-		for rows.Next() {
-			d, err := scanDoc(rows)
-			if err != nil {
-				rows.Close()
-				return nil, 0, err
-			}
-			byID[d.ID] = d
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, 0, fmt.Errorf("list devices: %w", err)
-		}
+		byID[d.ID] = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*inventory.Device, 0, len(ids))
 	for _, id := range ids {
@@ -501,12 +844,90 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 			out = append(out, d)
 		}
 	}
-	return out, total, nil
+	return out, nil
+}
+
+// eachDoc calls fn with the document of each of ids that exists, in no
+// particular order (the buffer is reused).
+func (s *Store) eachDoc(ctx context.Context, ids []string, fn func(doc []byte) error) error {
+	var doc []byte
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.d.QueryContext(ctx, s.d.Rebind(`SELECT doc FROM inv_docs WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...)
+		if err != nil {
+			return fmt.Errorf("read device documents: %w", err)
+		}
+		for rows.Next() {
+			if err = rows.Scan(&doc); err == nil {
+				err = fn(doc)
+			}
+			if err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read device documents: %w", err)
+		}
+	}
+	return nil
+}
+
+// addressDoc is the part of a device document address resolution reads;
+// decoding only it skips the identity evidence, services and contacts.
+type addressDoc struct {
+	ID       string               `json:"id"`
+	Site     string               `json:"site"`
+	MAC      string               `json:"mac"`
+	MACs     []string             `json:"macs"`
+	Router   bool                 `json:"router"`
+	IPs      []inventory.IPRecord `json:"ips"`
+	Identity map[fingerprint.Attribute]struct {
+		Value string `json:"value"`
+	} `json:"identity"`
+}
+
+// ListDeviceAddresses returns site's devices with only their id, site,
+// MACs, router flag, IP holds and the hostname, model and device type
+// values (for threat.InventoryResolver), ordered by id.
+func (s *Store) ListDeviceAddresses(ctx context.Context, site string) ([]*inventory.Device, error) {
+	ids, err := s.scanIDs(ctx, `SELECT id FROM inv_devices WHERE site = ? ORDER BY id`, []any{site})
+	if err != nil {
+		return nil, fmt.Errorf("list device addresses: %w", err)
+	}
+	out := make([]*inventory.Device, 0, len(ids))
+	err = s.eachDoc(ctx, ids, func(doc []byte) error {
+		var a addressDoc
+		if err := json.Unmarshal(doc, &a); err != nil {
+			return fmt.Errorf("decode device document: %w", err)
+		}
+		d := &inventory.Device{ID: a.ID, Site: a.Site, MAC: a.MAC, MACs: a.MACs, Router: a.Router, IPs: a.IPs}
+		for _, at := range []fingerprint.Attribute{fingerprint.Hostname, fingerprint.Model, fingerprint.DeviceType} {
+			if v := a.Identity[at].Value; v != "" {
+				if d.Identity == nil {
+					d.Identity = identity.Identity{}
+				}
+				d.Identity[at] = &identity.Attribute{Value: v}
+			}
+		}
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(x, y *inventory.Device) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
 }
 
 // GetDevice implements inventory.Reader.
 func (s *Store) GetDevice(ctx context.Context, id string) (*inventory.Device, error) {
-	d, err := scanDoc(s.d.QueryRowContext(ctx, s.d.Rebind(`SELECT doc FROM inv_devices WHERE id = ?`), id))
+	d, err := scanDoc(s.d.QueryRowContext(ctx, s.d.Rebind(`SELECT doc FROM inv_docs WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", inventory.ErrNotFound, id)
 	}
