@@ -16,6 +16,64 @@ import (
 // Dissector recognises HTTP/1.x conversations by their first bytes.
 type Dissector struct {
 	cfg config
+	sc  scratch
+}
+
+// scratch is what streams need only while one message is read; streams
+// share their dissector's, as one decoder goroutine drives them in turn.
+type scratch struct {
+	obs   observe.Observation
+	val   []byte // folded header value
+	texts map[string]textEntry
+	lower map[string]string // strings.ToLower of auth schemes
+}
+
+// textEntry is text(key, max).
+type textEntry struct {
+	max int
+	v   string
+}
+
+// Bounds of the text cache: entries, and the longest value remembered.
+const (
+	textsMax    = 1024
+	textsMaxKey = 512
+)
+
+// text is text(b, max), remembered: hosts, agents, servers and content
+// types recur on every connection between the same devices. When the cache
+// is full it starts over, which only costs conversions again.
+func (sc *scratch) text(b []byte, max int) string {
+	if e, ok := sc.texts[string(b)]; ok && e.max == max {
+		return e.v
+	}
+	v := text(b, max)
+	if len(b) <= textsMaxKey {
+		if sc.texts == nil {
+			sc.texts = make(map[string]textEntry)
+		}
+		if len(sc.texts) >= textsMax {
+			clear(sc.texts)
+		}
+		sc.texts[string(b)] = textEntry{max, v}
+	}
+	return v
+}
+
+// toLower is strings.ToLower, remembered (schemes are few: "Basic", "Digest").
+func (sc *scratch) toLower(v string) string {
+	if l, ok := sc.lower[v]; ok {
+		return l
+	}
+	l := strings.ToLower(v)
+	if sc.lower == nil {
+		sc.lower = make(map[string]string)
+	}
+	if len(sc.lower) >= textsMax {
+		clear(sc.lower)
+	}
+	sc.lower[v] = l
+	return l
 }
 
 // New returns an HTTP dissector with the default bounds.
@@ -33,7 +91,7 @@ func (*Dissector) MatchTCP(_, _ uint16, _ bool, payload []byte) bool {
 }
 
 // NewStream returns the per-connection state.
-func (d *Dissector) NewStream() dissect.Stream { return newStream(d.cfg) }
+func (d *Dissector) NewStream() dissect.Stream { return newStream(&d.cfg, &d.sc) }
 
 // knownMethods are accepted even when the request line is cut by a segment
 // boundary before its "HTTP/1.x".
@@ -115,11 +173,10 @@ type direction struct {
 }
 
 type stream struct {
-	cfg     config
+	cfg     *config
+	sc      *scratch
 	dir     [2]direction
-	obs     observe.Observation
-	val     []byte // folded header value
-	reqDir  int    // index of the direction carrying requests, -1 until seen
+	reqDir  int // index of the direction carrying requests, -1 until seen
 	reqs    int
 	resps   int
 	tunnel  bool
@@ -128,8 +185,8 @@ type stream struct {
 	pLen    int
 }
 
-func newStream(cfg config) *stream {
-	return &stream{cfg: cfg, reqDir: -1}
+func newStream(cfg *config, sc *scratch) *stream {
+	return &stream{cfg: cfg, sc: sc, reqDir: -1}
 }
 
 func idx(clientToServer bool) int {
@@ -371,16 +428,16 @@ func (s *stream) message(m *dissect.Meta, di int, block []byte, e observe.Emitte
 	d.msgs++
 	first, rest := nextLine(skipCRLF(block))
 	mi := msgInfo{length: -1}
-	m.Fill(&s.obs, "http")
-	o := &s.obs
+	m.Fill(&s.sc.obs, "http")
+	o := &s.sc.obs
 	if bytes.HasPrefix(first, []byte("HTTP/1.")) {
 		mi.status = parseStatus(first)
 		if mi.status >= 200 || mi.status == 0 {
 			s.resps++ // an interim 1xx answers nothing yet
 		}
-		o.Add("http.version", text(first[5:min(8, len(first))], 8))
+		o.Add("http.version", s.sc.text(first[5:min(8, len(first))], 8))
 		if mi.status > 0 {
-			o.Add("http.status", text(first[9:12], 3))
+			o.Add("http.status", s.sc.text(first[9:12], 3))
 		}
 		if mi.status >= 200 || mi.status == 0 {
 			kind := s.popPending()
@@ -424,9 +481,9 @@ func (s *stream) requestLine(o *observe.Observation, line []byte, mi *msgInfo) {
 		kind = 'C'
 	}
 	s.pushPending(kind)
-	o.Add("http.method", text(method, 20))
-	o.Add("http.uri", text(target, s.cfg.MaxValue))
-	o.Add("http.version", text(version, 8))
+	o.Add("http.method", s.sc.text(method, 20))
+	o.Add("http.uri", s.sc.text(target, s.cfg.MaxValue))
+	o.Add("http.version", s.sc.text(version, 8))
 }
 
 func parseStatus(line []byte) int {
@@ -508,12 +565,12 @@ func nextLine(b []byte) (line, rest []byte) {
 // joined by one space. The value slice is only valid during the call.
 func (s *stream) eachHeader(b []byte, fn func(name, value []byte)) {
 	var name []byte
-	s.val = s.val[:0]
+	s.sc.val = s.sc.val[:0]
 	flush := func() {
 		if name != nil {
-			fn(name, bytes.TrimSpace(s.val))
+			fn(name, bytes.TrimSpace(s.sc.val))
 		}
-		name, s.val = nil, s.val[:0]
+		name, s.sc.val = nil, s.sc.val[:0]
 	}
 	for n := 0; len(b) > 0 && n < 512; n++ {
 		var line []byte
@@ -523,8 +580,8 @@ func (s *stream) eachHeader(b []byte, fn func(name, value []byte)) {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if name != nil {
-				s.val = append(s.val, ' ')
-				s.val = append(s.val, bytes.TrimSpace(line)...)
+				s.sc.val = append(s.sc.val, ' ')
+				s.sc.val = append(s.sc.val, bytes.TrimSpace(line)...)
 			}
 			continue
 		}
@@ -534,7 +591,7 @@ func (s *stream) eachHeader(b []byte, fn func(name, value []byte)) {
 			continue // not a header; tolerated
 		}
 		name = bytes.TrimRight(line[:c], " \t")
-		s.val = append(s.val, bytes.TrimSpace(line[c+1:])...)
+		s.sc.val = append(s.sc.val, bytes.TrimSpace(line[c+1:])...)
 	}
 	flush()
 }
@@ -555,27 +612,27 @@ func (s *stream) header(o *observe.Observation, mi *msgInfo, name, value []byte)
 	case eq(name, "upgrade"):
 		mi.upgrade = true
 	case eq(name, "content-type"):
-		o.Add("http.content_type", text(value, max))
+		o.Add("http.content_type", s.sc.text(value, max))
 	case mi.request && eq(name, "host"):
-		o.Add("http.host", text(value, max))
+		o.Add("http.host", s.sc.text(value, max))
 	case mi.request && eq(name, "user-agent"):
-		o.Add("http.user_agent", text(value, max))
+		o.Add("http.user_agent", s.sc.text(value, max))
 	case mi.request && (eq(name, "authorization") || eq(name, "proxy-authorization")):
 		scheme := value
 		if i := bytes.IndexAny(value, " \t"); i >= 0 {
 			scheme = value[:i]
 		}
-		sc := strings.ToLower(text(scheme, 32))
+		sc := s.sc.toLower(s.sc.text(scheme, 32))
 		o.Add("http.auth_scheme", sc)
 		if sc == "basic" {
 			o.Add("http.cleartext_credentials", "basic")
 		}
 	case !mi.request && eq(name, "server"):
-		o.Add("http.server", text(value, max))
+		o.Add("http.server", s.sc.text(value, max))
 	case !mi.request && eq(name, "x-powered-by"):
-		o.Add("http.x_powered_by", text(value, max))
+		o.Add("http.x_powered_by", s.sc.text(value, max))
 	case !mi.request && eq(name, "location"):
-		o.Add("http.location", text(value, max))
+		o.Add("http.location", s.sc.text(value, max))
 	case !mi.request && (eq(name, "www-authenticate") || eq(name, "proxy-authenticate")):
 		if _, ok := o.Get("http.auth_scheme"); ok {
 			return // the first challenge names the scheme
@@ -584,8 +641,8 @@ func (s *stream) header(o *observe.Observation, mi *msgInfo, name, value []byte)
 		if i := bytes.IndexAny(value, " \t,"); i >= 0 {
 			scheme = value[:i]
 		}
-		o.Add("http.auth_scheme", strings.ToLower(text(scheme, 32)))
-		o.Add("http.www_authenticate_realm", text(realm(value), max))
+		o.Add("http.auth_scheme", s.sc.toLower(s.sc.text(scheme, 32)))
+		o.Add("http.www_authenticate_realm", s.sc.text(realm(value), max))
 	}
 }
 

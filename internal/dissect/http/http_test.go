@@ -245,7 +245,7 @@ func TestGolden(t *testing.T) {
 
 // bodySegments is a response body stream delivered after the headers.
 func bodyStream(t testing.TB) (*stream, *dissect.Meta, []byte) {
-	s := newStream(defaultConfig())
+	s := New().NewStream().(*stream)
 	m := meta()
 	var c observe.Collector
 	s.Data(m, true, []byte("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 60000\r\n\r\n"), &c)
@@ -280,9 +280,10 @@ func BenchmarkRequest(b *testing.B) {
 	req := []byte("GET /index.html?x=1 HTTP/1.1\r\nHost: example\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\n\r\n")
 	e := observe.EmitterFunc(func(*observe.Observation) {})
 	m := meta()
+	d := New()
 	b.ReportAllocs()
 	for b.Loop() {
-		s := newStream(defaultConfig())
+		s := d.NewStream()
 		s.Data(m, true, req, e)
 	}
 }
