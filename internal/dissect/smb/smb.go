@@ -22,6 +22,69 @@ import (
 // Dissector recognises SMB over NetBIOS session service or direct TCP.
 type Dissector struct {
 	cfg config
+	sc  scratch
+}
+
+// scratch is what streams need only during one call, shared by the
+// dissector's streams (one decoder goroutine drives them in turn), and a
+// cache of the values they emit: the same hosts negotiate the same way on
+// every connection.
+type scratch struct {
+	obs    observe.Observation
+	buf    []byte
+	key    []byte
+	cache  map[string]string
+	offers map[string]*offer // SMB1 dialect lists
+}
+
+// Conversions the cache remembers, keyed by kind, max and the input bytes.
+const (
+	kindText   = 't' // text(b, max)
+	kindUTF16  = 'u' // utf16le(b, max)
+	kindRaw    = 'r' // string(b)
+	kindGUID   = 'g' // guid(b)
+	kindNTLMVe = 'v' // ntlmVersion(b)
+
+	cacheMax    = 1024 // entries; when full the cache starts over
+	cacheMaxKey = 512  // longest input remembered
+)
+
+// get returns the kind conversion of b, from the cache when seen before.
+func (sc *scratch) get(kind byte, b []byte, max int) string {
+	if sc == nil {
+		return convert(kind, b, max)
+	}
+	k := append(sc.key[:0], kind, byte(max>>24), byte(max>>16), byte(max>>8), byte(max))
+	k = append(k, b...)
+	sc.key = k
+	if v, ok := sc.cache[string(k)]; ok {
+		return v
+	}
+	v := convert(kind, b, max)
+	if len(b) <= cacheMaxKey {
+		if sc.cache == nil {
+			sc.cache = make(map[string]string)
+		}
+		if len(sc.cache) >= cacheMax {
+			clear(sc.cache)
+		}
+		sc.cache[string(k)] = v
+	}
+	return v
+}
+
+func convert(kind byte, b []byte, max int) string {
+	switch kind {
+	case kindText:
+		return text(b, max)
+	case kindUTF16:
+		return utf16le(b, max)
+	case kindGUID:
+		return guid(b)
+	case kindNTLMVe:
+		return ntlmVersion(b)
+	}
+	return string(b)
 }
 
 // New returns an SMB dissector with the default bounds.
@@ -43,7 +106,7 @@ func (*Dissector) MatchTCP(srcPort, dstPort uint16, _ bool, p []byte) bool {
 }
 
 // NewStream returns the per-connection state.
-func (d *Dissector) NewStream() dissect.Stream { return &stream{cfg: d.cfg} }
+func (d *Dissector) NewStream() dissect.Stream { return &stream{cfg: &d.cfg, sc: &d.sc} }
 
 type direction struct {
 	hdr     [4]byte
@@ -57,12 +120,11 @@ type direction struct {
 }
 
 type stream struct {
-	cfg     config
+	cfg     *config
+	sc      *scratch
 	dir     [2]direction
-	obs     observe.Observation
 	offered []string // SMB1 dialect names the client offered, in order
 	done    bool
-	scratch []byte
 }
 
 func idx(c2s bool) int {
@@ -108,8 +170,11 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 			continue
 		}
 		n := min(d.left, len(data))
-		if !d.skip {
-			d.buf = append(d.buf, data[:n]...)
+		msg := data[:n]
+		if !d.skip && (len(d.buf) > 0 || n < d.left) {
+			// Only a message split across deliveries is copied.
+			d.buf = append(d.buf, msg...)
+			msg = d.buf
 		}
 		data = data[n:]
 		d.left -= n
@@ -119,7 +184,7 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 		if d.session {
 			d.msgs++
 			if !d.skip {
-				s.message(m, d.buf, e)
+				s.message(m, msg, e)
 			}
 			if d.msgs >= s.cfg.MaxMessages {
 				d.done = true
@@ -168,8 +233,8 @@ const (
 )
 
 func (s *stream) begin(m *dissect.Meta) *observe.Observation {
-	m.Fill(&s.obs, "smb")
-	return &s.obs
+	m.Fill(&s.sc.obs, "smb")
+	return &s.sc.obs
 }
 
 // smb1 reads SMB1 NEGOTIATE and SESSION_SETUP_ANDX.
@@ -190,7 +255,7 @@ func (s *stream) smb1(m *dissect.Meta, msg []byte, e observe.Emitter) error {
 	bc := int(binary.LittleEndian.Uint16(msg[wordsEnd:]))
 	bytesOff := wordsEnd + 2
 	end := min(bytesOff+bc, len(msg))
-	r := strReader{msg: msg[:end], off: bytesOff, unicode: unicode}
+	r := strReader{msg: msg[:end], off: bytesOff, unicode: unicode, sc: s.sc}
 	switch cmd {
 	case 0x72: // NEGOTIATE
 		if !reply {
@@ -236,25 +301,53 @@ func (s *stream) smb1(m *dissect.Meta, msg []byte, e observe.Emitter) error {
 }
 
 func (s *stream) smb1Offered(m *dissect.Meta, b []byte, e observe.Emitter) {
-	s.offered = s.offered[:0]
-	s.scratch = s.scratch[:0]
-	for len(b) > 1 && b[0] == 0x02 && len(s.offered) < 32 {
+	of := s.sc.offer(b)
+	s.offered = of.names // shared with the cache: never modified
+	o := s.begin(m)
+	o.Add("smb.dialects_offered", of.joined)
+	e.Emit(o)
+}
+
+// offer is what an SMB1 NEGOTIATE request's dialect list yields.
+type offer struct {
+	names  []string // in order
+	joined string   // smb.dialects_offered
+}
+
+// offer reads the dialect list b, from the cache when the same list was
+// seen: clients offer the same dialects on every connection.
+func (sc *scratch) offer(b []byte) *offer {
+	if of, ok := sc.offers[string(b)]; ok {
+		return of
+	}
+	key := b
+	of := &offer{}
+	sc.buf = sc.buf[:0]
+	for len(b) > 1 && b[0] == 0x02 && len(of.names) < 32 {
 		b = b[1:]
 		i := 0
 		for i < len(b) && b[i] != 0 {
 			i++
 		}
 		name := text(b[:i], 64)
-		s.offered = append(s.offered, name)
-		if len(s.scratch) > 0 {
-			s.scratch = append(s.scratch, ',')
+		of.names = append(of.names, name)
+		if len(sc.buf) > 0 {
+			sc.buf = append(sc.buf, ',')
 		}
-		s.scratch = append(s.scratch, name...)
+		sc.buf = append(sc.buf, name...)
 		b = b[min(i+1, len(b)):]
 	}
-	o := s.begin(m)
-	o.Add("smb.dialects_offered", text(s.scratch, 1024))
-	e.Emit(o)
+	of.joined = text(sc.buf, 1024)
+	if len(key) <= cacheMaxKey {
+		if sc.offers == nil {
+			sc.offers = make(map[string]*offer)
+		}
+		if len(sc.offers) >= cacheMax {
+			clear(sc.offers)
+		}
+		sc.offers[string(key)] = of
+	}
+	return of
 }
 
 func (s *stream) smb1NegotiateResponse(m *dissect.Meta, words []byte, r *strReader, e observe.Emitter) error {
@@ -307,21 +400,22 @@ func (s *stream) smb2(m *dissect.Meta, msg []byte, e observe.Emitter) error {
 				return fmt.Errorf("smb2 negotiate request: %w", dissect.ErrTruncated)
 			}
 			n := int(binary.LittleEndian.Uint16(body[2:4]))
-			s.scratch = s.scratch[:0]
+			s.sc.buf = s.sc.buf[:0]
 			for i := 0; i < n && 36+2*i+2 <= len(body) && i < 64; i++ {
 				if i > 0 {
-					s.scratch = append(s.scratch, ',')
+					s.sc.buf = append(s.sc.buf, ',')
 				}
-				s.scratch = appendDialect(s.scratch, binary.LittleEndian.Uint16(body[36+2*i:]))
+				s.sc.buf = appendDialect(s.sc.buf, binary.LittleEndian.Uint16(body[36+2*i:]))
 			}
-			o.Add("smb.dialects_offered", string(s.scratch))
-			o.Add("smb.client_guid", guid(body[12:28]))
+			o.Add("smb.dialects_offered", s.sc.get(kindRaw, s.sc.buf, 0))
+			o.Add("smb.client_guid", s.sc.get(kindGUID, body[12:28], 0))
 		} else {
 			if len(body) < 24 || status != 0 {
 				return nil
 			}
-			o.Add("smb.dialect", string(appendDialect(s.scratch[:0], binary.LittleEndian.Uint16(body[4:6]))))
-			o.Add("smb.server_guid", guid(body[8:24]))
+			s.sc.buf = appendDialect(s.sc.buf[:0], binary.LittleEndian.Uint16(body[4:6]))
+			o.Add("smb.dialect", s.sc.get(kindRaw, s.sc.buf, 0))
+			o.Add("smb.server_guid", s.sc.get(kindGUID, body[8:24], 0))
 		}
 		e.Emit(o)
 	case 1: // SESSION_SETUP
@@ -399,7 +493,7 @@ func (s *stream) ntlm(o *observe.Observation, blob []byte) bool {
 	case 1: // NEGOTIATE
 		o.Add("smb.ntlm_message", "negotiate")
 		if len(p) >= 40 && binary.LittleEndian.Uint32(p[12:16])&ntlmFlagVersion != 0 && minPayloadOffset(p, 16, 24) >= 40 {
-			o.Add("smb.ntlm_version", ntlmVersion(p[32:40]))
+			o.Add("smb.ntlm_version", s.sc.get(kindNTLMVe, p[32:40], 0))
 		}
 	case 2: // CHALLENGE
 		o.Add("smb.ntlm_message", "challenge")
@@ -408,9 +502,9 @@ func (s *stream) ntlm(o *observe.Observation, blob []byte) bool {
 		}
 		flags := binary.LittleEndian.Uint32(p[20:24])
 		uni := flags&ntlmFlagUnicode != 0
-		o.Add("smb.ntlm_target_name", ntlmString(secBuf(p, 12), uni, max))
+		o.Add("smb.ntlm_target_name", s.sc.ntlmString(secBuf(p, 12), uni, max))
 		if len(p) >= 56 && flags&ntlmFlagVersion != 0 && minPayloadOffset(p, 12, 40) >= 56 {
-			o.Add("smb.ntlm_version", ntlmVersion(p[48:56]))
+			o.Add("smb.ntlm_version", s.sc.get(kindNTLMVe, p[48:56], 0))
 		}
 		s.targetInfo(o, secBuf(p, 40))
 	case 3: // AUTHENTICATE
@@ -420,11 +514,11 @@ func (s *stream) ntlm(o *observe.Observation, blob []byte) bool {
 		}
 		flags := binary.LittleEndian.Uint32(p[60:64])
 		uni := flags&ntlmFlagUnicode != 0
-		o.Add("smb.ntlm_domain", ntlmString(secBuf(p, 28), uni, max))
-		o.Add("smb.ntlm_hostname", ntlmString(secBuf(p, 44), uni, max))
+		o.Add("smb.ntlm_domain", s.sc.ntlmString(secBuf(p, 28), uni, max))
+		o.Add("smb.ntlm_hostname", s.sc.ntlmString(secBuf(p, 44), uni, max))
 		// The version is present when flagged and the payload starts after it.
 		if len(p) >= 72 && flags&ntlmFlagVersion != 0 && minPayloadOffset(p, 12, 20, 28, 36, 44, 52) >= 72 {
-			o.Add("smb.ntlm_version", ntlmVersion(p[64:72]))
+			o.Add("smb.ntlm_version", s.sc.get(kindNTLMVe, p[64:72], 0))
 		}
 	default:
 		return false
@@ -490,17 +584,17 @@ func (s *stream) targetInfo(o *observe.Observation, b []byte) {
 		v := b[4 : 4+l]
 		switch id {
 		case 1:
-			nb = ntlmString(v, true, s.cfg.MaxValue)
+			nb = s.sc.ntlmString(v, true, s.cfg.MaxValue)
 			o.Add("smb.server_nb_name", nb)
 		case 2:
-			o.Add("smb.server_nb_domain", ntlmString(v, true, s.cfg.MaxValue))
+			o.Add("smb.server_nb_domain", s.sc.ntlmString(v, true, s.cfg.MaxValue))
 		case 3:
-			dns = ntlmString(v, true, s.cfg.MaxValue)
+			dns = s.sc.ntlmString(v, true, s.cfg.MaxValue)
 			o.Add("smb.server_dns_name", dns)
 		case 4:
-			o.Add("smb.server_dns_domain", ntlmString(v, true, s.cfg.MaxValue))
+			o.Add("smb.server_dns_domain", s.sc.ntlmString(v, true, s.cfg.MaxValue))
 		case 5:
-			o.Add("smb.server_dns_tree", ntlmString(v, true, s.cfg.MaxValue))
+			o.Add("smb.server_dns_tree", s.sc.ntlmString(v, true, s.cfg.MaxValue))
 		}
 		b = b[4+l:]
 	}
@@ -511,11 +605,11 @@ func (s *stream) targetInfo(o *observe.Observation, b []byte) {
 	}
 }
 
-func ntlmString(b []byte, unicode bool, max int) string {
+func (sc *scratch) ntlmString(b []byte, unicode bool, max int) string {
 	if unicode {
-		return utf16le(b, max)
+		return sc.get(kindUTF16, b, max)
 	}
-	return text(b, max)
+	return sc.get(kindText, b, max)
 }
 
 // strReader reads SMB1 strings from the data bytes; Unicode strings are
@@ -525,6 +619,7 @@ type strReader struct {
 	off     int
 	unicode bool
 	noAlign bool
+	sc      *scratch // converts and caches; nil converts only
 }
 
 func (r *strReader) take(n int) []byte {
@@ -559,7 +654,7 @@ func (r *strReader) str(max int) string {
 		if max == 0 {
 			return ""
 		}
-		return text(b[:i], max)
+		return r.sc.get(kindText, b[:i], max)
 	}
 	if r.off%2 == 1 && !r.noAlign {
 		r.off++
@@ -576,7 +671,7 @@ func (r *strReader) str(max int) string {
 	if max == 0 {
 		return ""
 	}
-	return utf16le(b[:min(i, len(b))], max)
+	return r.sc.get(kindUTF16, b[:min(i, len(b))], max)
 }
 
 // utf16le decodes UTF-16LE text into a capped, trimmed value.
