@@ -47,7 +47,33 @@ var (
 
 // Dissector reads SSDP datagrams.
 type Dissector struct {
-	obs observe.Observation
+	obs   observe.Observation
+	texts map[string]string // text() of header values: devices repeat their announcements
+}
+
+// Bounds of the text cache: entries (when full it starts over, which only
+// costs conversions again) and the longest value remembered.
+const (
+	textsMax    = 1024
+	textsMaxKey = 512
+)
+
+// text is text(v), remembered.
+func (d *Dissector) text(v []byte) string {
+	if s, ok := d.texts[string(v)]; ok {
+		return s
+	}
+	s := text(v)
+	if len(v) <= textsMaxKey {
+		if d.texts == nil {
+			d.texts = make(map[string]string)
+		}
+		if len(d.texts) >= textsMax {
+			clear(d.texts)
+		}
+		d.texts[string(v)] = s
+	}
+	return s
 }
 
 // New returns an SSDP dissector.
@@ -110,7 +136,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	m.Fill(&d.obs, "ssdp")
 	d.obs.Add("ssdp.method", method)
 	for k, v := range vals {
-		d.obs.Add(headerKeys[k].key, text(v))
+		d.obs.Add(headerKeys[k].key, d.text(v))
 	}
 	e.Emit(&d.obs)
 	return nil
