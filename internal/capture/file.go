@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -28,8 +27,8 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
-// countingReader counts bytes handed to the pcap reader, so errors can name
-// an offset.
+// countingReader counts bytes handed to the pcapng reader, so errors can
+// name an offset.
 type countingReader struct {
 	r io.Reader
 	n int64
@@ -41,24 +40,20 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-type packetReader interface {
-	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-}
-
 // File reads one pcap or pcapng file, optionally gzip-compressed.
 type File struct {
 	path    string
 	f       *os.File
 	gz      *gzip.Reader
-	cr      *countingReader
-	r       packetReader
+	cr      *countingReader // pcapng only
 	ng      *pcapgo.NgReader
+	pc      *classicReader // classic pcap only
 	link    layers.LinkType
 	count   int
 	snaplen uint32
 	// next is the byte offset of the next pcap record: 24-byte file header,
 	// then 16-byte record headers each followed by its captured bytes.
-	// (pcapgo buffers its input, so only this arithmetic is exact.)
+	// (The reader reads ahead in blocks, so only this arithmetic is exact.)
 	next int64
 }
 
@@ -91,7 +86,6 @@ func OpenFile(path string) (*File, error) {
 		br = bufio.NewReaderSize(gz, 1<<16)
 		head, _ = br.Peek(4)
 	}
-	src.cr = &countingReader{r: br}
 	switch {
 	case len(head) < 4:
 		f.Close()
@@ -100,20 +94,23 @@ func OpenFile(path string) (*File, error) {
 		}
 		return nil, &FileError{Path: path, Err: errors.New("too short to be a capture file")}
 	case bytes.Equal(head, pcapngMagic):
+		src.cr = &countingReader{r: br}
 		ng, err := pcapgo.NewNgReader(src.cr, pcapgo.NgReaderOptions{SkipUnknownVersion: true})
 		if err != nil {
 			f.Close()
 			return nil, &FileError{Path: path, Offset: 0, Err: fmt.Errorf("pcapng header: %w", err)}
 		}
-		src.ng, src.r, src.link = ng, ng, ng.LinkType()
+		src.ng, src.link = ng, ng.LinkType()
 	case isPcapMagic(head):
-		pr, err := pcapgo.NewReader(src.cr)
+		// br hands its buffered start over first; after that, reads as
+		// large as the block go straight to the file (or gzip stream).
+		pc, err := newClassicReader(br, src.blockSize())
 		if err != nil {
 			f.Close()
 			return nil, &FileError{Path: path, Offset: 0, Err: fmt.Errorf("pcap header: %w", err)}
 		}
-		src.r, src.link, src.snaplen = pr, pr.LinkType(), pr.Snaplen()
-		src.next = 24
+		src.pc, src.link, src.snaplen = pc, pc.link, pc.snaplen
+		src.next = classicHeaderLen
 	default:
 		f.Close()
 		return nil, &FileError{Path: path, Err: fmt.Errorf("not a pcap or pcapng file (starts with % x)", head)}
@@ -136,17 +133,27 @@ func (s *File) Path() string { return s.path }
 // Count is the number of packets read so far.
 func (s *File) Count() int { return s.count }
 
+// blockSize is the classic reader's block, or less for a smaller
+// uncompressed file (merging many small files need not cost a block each).
+func (s *File) blockSize() int {
+	if s.gz == nil {
+		if size := s.fileSize(); size > 0 && size < classicBlock {
+			return int(max(size, 4096))
+		}
+	}
+	return classicBlock
+}
+
 // ReadPacket returns the next packet, io.EOF at a clean end, or a
 // *FileError naming the offset of the damaged record.
 func (s *File) ReadPacket() (Packet, error) {
-	start := s.next
-	if s.ng != nil {
-		start = s.cr.n // block-granular for pcapng
+	if s.pc != nil {
+		return s.readClassic()
 	}
-	before := s.cr.n
-	data, ci, err := s.r.ZeroCopyReadPacketData()
+	start := s.cr.n // block-granular for pcapng
+	data, ci, err := s.ng.ZeroCopyReadPacketData()
 	if err != nil {
-		if errors.Is(err, io.EOF) && s.cr.n == before && (s.ng != nil || !s.partialHeader()) {
+		if errors.Is(err, io.EOF) && s.cr.n == start {
 			return Packet{}, io.EOF
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -158,21 +165,31 @@ func (s *File) ReadPacket() (Packet, error) {
 		ci.CaptureLength = len(data)
 	}
 	link := s.link
-	if s.ng != nil && ci.InterfaceIndex >= 0 && ci.InterfaceIndex < s.ng.NInterfaces() {
+	if ci.InterfaceIndex >= 0 && ci.InterfaceIndex < s.ng.NInterfaces() {
 		if ifc, err := s.ng.Interface(ci.InterfaceIndex); err == nil {
 			link = ifc.LinkType
 		}
 	}
 	s.count++
-	s.next += 16 + int64(len(data))
 	return Packet{Data: data, Info: ci, LinkType: link}, nil
 }
 
-// partialHeader reports whether bytes remain after the last full record:
-// pcapgo reads ahead, so a clean EOF is told apart from a cut header by
-// comparing what was consumed with what the records account for.
-func (s *File) partialHeader() bool {
-	return s.gz == nil && s.fileSize() > s.next
+// readClassic is ReadPacket for classic pcap: the reader tells a clean end
+// (io.EOF) from a cut record itself, and errors name the record's start.
+func (s *File) readClassic() (Packet, error) {
+	p := Packet{LinkType: s.link}
+	if err := s.pc.read(&p); err != nil {
+		if err == io.EOF {
+			return Packet{}, io.EOF
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("truncated packet record: %w", io.ErrUnexpectedEOF)
+		}
+		return Packet{}, &FileError{Path: s.path, Offset: s.next, Err: err}
+	}
+	s.count++
+	s.next += recordHeaderLen + int64(len(p.Data))
+	return p, nil
 }
 
 func (s *File) fileSize() int64 {
