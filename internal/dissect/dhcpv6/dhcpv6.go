@@ -7,7 +7,6 @@ package dhcpv6
 import (
 	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -57,10 +56,15 @@ type msg struct {
 
 // Dissector reads DHCPv6 datagrams.
 type Dissector struct {
-	cfg Config
-	obs observe.Observation
-	m   msg
-	buf []byte
+	cfg  Config
+	obs  observe.Observation
+	m    msg
+	buf  []byte
+	list []byte // joined strings, built while buf formats each
+	// Clients renew with the same values: emitted strings come from
+	// bounded caches keyed by their bytes.
+	texts strCache // text() of wire bytes
+	strs  strCache // string() of formatted bytes
 }
 
 // New returns a DHCPv6 dissector.
@@ -234,7 +238,7 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			}
 			d.buf = strconv.AppendUint(d.buf, uint64(binary.BigEndian.Uint16(d.m.oro[i:])), 10)
 		}
-		o.Add("dhcpv6.option_request", string(d.buf))
+		o.Add("dhcpv6.option_request", d.strs.get(d.buf, rawString))
 	}
 	if len(d.m.order) > 0 {
 		d.buf = d.buf[:0]
@@ -244,21 +248,23 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			}
 			d.buf = strconv.AppendUint(d.buf, uint64(c), 10)
 		}
-		o.Add("dhcpv6.options", string(d.buf))
+		o.Add("dhcpv6.options", d.strs.get(d.buf, rawString))
 	}
 	if len(d.m.addr) == 16 {
-		o.Add("dhcpv6.address", netip.AddrFrom16([16]byte(d.m.addr)).String())
+		d.buf = netip.AddrFrom16([16]byte(d.m.addr)).AppendTo(d.buf[:0])
+		o.Add("dhcpv6.address", d.strs.get(d.buf, rawString))
 	}
 	if len(d.m.pfx) == 17 {
 		a := netip.AddrFrom16([16]byte(d.m.pfx[1:]))
 		if pf, err := a.Prefix(int(d.m.pfx[0])); err == nil {
-			o.Add("dhcpv6.prefix", pf.String())
+			d.buf = pf.AppendTo(d.buf[:0])
+			o.Add("dhcpv6.prefix", d.strs.get(d.buf, rawString))
 		}
 	}
 	if d.m.relayed {
 		o.Add("dhcpv6.relayed", "1")
-		addAddr(o, "dhcpv6.peer_address", d.m.peer)
-		addAddr(o, "dhcpv6.link_address", d.m.link)
+		d.addAddr(o, "dhcpv6.peer_address", d.m.peer)
+		d.addAddr(o, "dhcpv6.link_address", d.m.link)
 		if len(d.m.interfaceID) > 0 {
 			o.Add("dhcpv6.relay_interface_id", d.textOrHex(d.m.interfaceID))
 		}
@@ -267,11 +273,12 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(d.m.remoteID)), 10)
 			d.buf = append(d.buf, ':')
 			d.buf = append(d.buf, id...)
-			o.Add("dhcpv6.relay_remote_id", string(d.buf))
+			o.Add("dhcpv6.relay_remote_id", d.strs.get(d.buf, rawString))
 		}
 		// RFC 6939: link-layer type 1 (Ethernet) and the address.
 		if v := d.m.clientLLA; len(v) == 8 && binary.BigEndian.Uint16(v) == 1 {
-			o.Add("dhcpv6.client_mac", net.HardwareAddr(v[2:8]).String())
+			d.buf = appendMAC(d.buf[:0], v[2:8])
+			o.Add("dhcpv6.client_mac", d.strs.get(d.buf, rawString))
 		}
 	}
 	e.Emit(o)
@@ -294,7 +301,7 @@ func (d *Dissector) addDUID(o *observe.Observation, v []byte) {
 		o.Add("dhcpv6.duid_type", "en")
 		if len(v) >= 6 {
 			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v[2:6])), 10)
-			o.Add("dhcpv6.duid_enterprise", string(d.buf))
+			o.Add("dhcpv6.duid_enterprise", d.strs.get(d.buf, rawString))
 		}
 	case 3: // LL: type, hardware type, address
 		o.Add("dhcpv6.duid_type", "ll")
@@ -305,7 +312,8 @@ func (d *Dissector) addDUID(o *observe.Observation, v []byte) {
 		o.Add("dhcpv6.duid_type", "uuid")
 	}
 	if hw == 1 && len(lla) == 6 {
-		o.Add("dhcpv6.duid_mac", net.HardwareAddr(lla).String())
+		d.buf = appendMAC(d.buf[:0], lla)
+		o.Add("dhcpv6.duid_mac", d.strs.get(d.buf, rawString))
 	} else if len(lla) > 0 {
 		o.Add("dhcpv6.duid_mac", d.hex(lla))
 	}
@@ -318,22 +326,22 @@ func (d *Dissector) addVendorClass(o *observe.Observation) {
 	if v := d.m.vendorClass; len(v) >= 4 {
 		data := d.strings(v[4:]) // uses d.buf: call before formatting the number
 		d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-		o.Add("dhcpv6.enterprise", string(d.buf))
+		o.Add("dhcpv6.enterprise", d.strs.get(d.buf, rawString))
 		d.buf = append(d.buf, ':')
 		d.buf = append(d.buf, data...)
-		o.Add("dhcpv6.vendor_class", string(d.buf))
+		o.Add("dhcpv6.vendor_class", d.strs.get(d.buf, rawString))
 		return
 	}
 	if v := d.m.vendorOpts; len(v) >= 4 {
 		d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-		o.Add("dhcpv6.enterprise", string(d.buf))
+		o.Add("dhcpv6.enterprise", d.strs.get(d.buf, rawString))
 	}
 }
 
 // strings joins 2-byte-length-prefixed strings (user and vendor class data)
 // with ",", each made printable.
 func (d *Dissector) strings(v []byte) string {
-	var b strings.Builder
+	d.list = d.list[:0]
 	for len(v) >= 2 {
 		l := int(binary.BigEndian.Uint16(v))
 		if 2+l > len(v) {
@@ -341,15 +349,15 @@ func (d *Dissector) strings(v []byte) string {
 		}
 		s := d.textOrHex(v[2 : 2+l])
 		v = v[2+l:]
-		if s == "" || b.Len()+len(s) > maxText {
+		if s == "" || len(d.list)+len(s) > maxText {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
+		if len(d.list) > 0 {
+			d.list = append(d.list, ',')
 		}
-		b.WriteString(s)
+		d.list = append(d.list, s...)
 	}
-	return b.String()
+	return d.strs.get(d.list, rawString)
 }
 
 // addFQDN reads option 39: flags, then a DNS wire-format name (possibly
@@ -371,7 +379,7 @@ func (d *Dissector) addFQDN(o *observe.Observation) {
 		d.buf = append(d.buf, v[i+1:i+1+l]...)
 		i += 1 + l
 	}
-	o.Add("dhcpv6.fqdn", text(d.buf))
+	o.Add("dhcpv6.fqdn", d.texts.get(d.buf, text))
 }
 
 func (d *Dissector) textOrHex(v []byte) string {
@@ -383,7 +391,7 @@ func (d *Dissector) textOrHex(v []byte) string {
 			return d.hex(v)
 		}
 	}
-	return text(v)
+	return d.texts.get(v, text)
 }
 
 // hex formats v as lower-case colon-separated bytes, capped.
@@ -399,10 +407,10 @@ func (d *Dissector) hex(v []byte) string {
 		}
 		d.buf = append(d.buf, digits[c>>4], digits[c&0xf])
 	}
-	return string(d.buf)
+	return d.strs.get(d.buf, rawString)
 }
 
-func addAddr(o *observe.Observation, key string, v []byte) {
+func (d *Dissector) addAddr(o *observe.Observation, key string, v []byte) {
 	if len(v) != 16 {
 		return
 	}
@@ -410,7 +418,8 @@ func addAddr(o *observe.Observation, key string, v []byte) {
 	if a.IsUnspecified() {
 		return
 	}
-	o.Add(key, a.Unmap().String())
+	d.buf = a.Unmap().AppendTo(d.buf[:0])
+	o.Add(key, d.strs.get(d.buf, rawString))
 }
 
 func text(b []byte) string {
@@ -439,4 +448,45 @@ func messageType(t byte) string {
 		return messageTypes[t]
 	}
 	return "unknown"
+}
+
+// strCache remembers conv of recurring byte strings, bounded: when full it
+// starts over, which only costs conversions again. A cache is used with
+// one conv only.
+type strCache struct{ m map[string]string }
+
+const (
+	strCacheMax    = 1024 // entries
+	strCacheMaxKey = 512  // longest value remembered
+)
+
+func (c *strCache) get(b []byte, conv func([]byte) string) string {
+	if s, ok := c.m[string(b)]; ok {
+		return s
+	}
+	s := conv(b)
+	if len(b) <= strCacheMaxKey {
+		if c.m == nil {
+			c.m = make(map[string]string)
+		}
+		if len(c.m) >= strCacheMax {
+			clear(c.m)
+		}
+		c.m[string(b)] = s
+	}
+	return s
+}
+
+func rawString(b []byte) string { return string(b) }
+
+// appendMAC appends mac as net.HardwareAddr.String formats it.
+func appendMAC(b, mac []byte) []byte {
+	const digits = "0123456789abcdef"
+	for i, c := range mac {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, digits[c>>4], digits[c&0xf])
+	}
+	return b
 }
