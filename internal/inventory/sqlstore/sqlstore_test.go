@@ -256,6 +256,58 @@ func TestMigrateDocuments(t *testing.T) {
 	})
 }
 
+// TestPutDevicesUpdates re-stores devices of which only last_seen or the
+// silent flag changed, and devices with other changes, and lists them.
+func TestPutDevicesUpdates(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st, err := sqlstore.Open(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := fleet(90, []string{"s1"})
+		put := func() {
+			t.Helper()
+			if err := st.Update(ctx, func(tx inventory.Tx) error { return tx.PutDevices(ctx, all) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		put()
+		for i, dv := range all {
+			switch i % 3 {
+			case 0:
+				dv.LastSeen = dv.LastSeen.Add(time.Duration(i) * time.Hour)
+				dv.Silent = i%2 == 0
+			case 1:
+				dv.Identity[fingerprint.Hostname] = &identity.Attribute{Value: fmt.Sprintf("renamed%02d", i)}
+			}
+		}
+		put()
+		yes := true
+		for _, f := range []inventory.DeviceFilter{{Sort: "-last_seen", Limit: 90}, {Sort: "hostname", Limit: 90}, {Silent: &yes, Sort: "id", Limit: 90}, {Query: "renamed", Limit: 90}} {
+			var match func(*inventory.Device) bool
+			if f.Silent != nil {
+				match = func(dv *inventory.Device) bool { return dv.Silent }
+			}
+			if f.Query != "" {
+				match = func(dv *inventory.Device) bool { return strings.Contains(dv.Attr(fingerprint.Hostname), f.Query) }
+			}
+			want := reference(all, nil, match, f.Sort)
+			page, total, err := st.ListDevices(ctx, f)
+			var got []string
+			for _, dv := range page {
+				got = append(got, dv.ID)
+			}
+			if err != nil || total != len(want) || !slices.Equal(got, want) {
+				t.Errorf("%+v: total %d (want %d), %v\n got %v\nwant %v", f, total, len(want), err, got, want)
+			}
+		}
+		if dv, err := st.GetDevice(ctx, all[6].ID); err != nil || !dv.LastSeen.Equal(all[6].LastSeen) || !dv.Silent {
+			t.Errorf("device 6: %+v, %v", dv, err)
+		}
+	})
+}
+
 // TestListDeviceAddresses checks the partial documents the threat
 // resolver reads against the whole ones.
 func TestListDeviceAddresses(t *testing.T) {
