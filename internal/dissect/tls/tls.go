@@ -44,6 +44,7 @@ type scratch struct {
 	servers map[string]serverPrint // JA3S string -> JA3S fingerprint
 	texts   map[string]string      // wire bytes -> text() of them
 	ciphers map[uint16]string      // suite -> tls.CipherSuiteName
+	free    []*stream              // finished streams, for reuse
 }
 
 // cacheMax bounds each cache: when full it starts over, which only costs
@@ -84,7 +85,38 @@ func (d *Dissector) NewStream() dissect.Stream {
 	if d.sc == nil {
 		d.sc = newScratch()
 	}
+	if n := len(d.sc.free); n > 0 {
+		s := d.sc.free[n-1]
+		d.sc.free[n-1] = nil
+		d.sc.free = d.sc.free[:n-1]
+		hs0, hs1 := s.dir[0].hs[:0], s.dir[1].hs[:0]
+		*s = stream{cfg: &d.cfg, clientDir: -1, sc: d.sc}
+		s.dir[0].hs, s.dir[1].hs = hs0, hs1
+		return s
+	}
 	return &stream{cfg: &d.cfg, clientDir: -1, sc: d.sc}
+}
+
+// Bounds of the free list of finished streams, and of the buffer capacity
+// a reused stream keeps.
+const (
+	maxFree    = 64
+	maxKeepBuf = 4 << 10
+)
+
+// release puts a finished stream on the free list. The decoder never calls
+// a stream again once Data reported done; released guards against a caller
+// that would, so a stream is never handed out twice.
+func (s *stream) release() {
+	s.released = true
+	for i := range s.dir {
+		if cap(s.dir[i].hs) > maxKeepBuf {
+			s.dir[i].hs = nil
+		}
+	}
+	if len(s.sc.free) < maxFree {
+		s.sc.free = append(s.sc.free, s)
+	}
 }
 
 // Record content types and handshake message types.
@@ -119,6 +151,7 @@ type stream struct {
 	dir       [2]direction
 	clientDir int // direction index that sent the ClientHello, -1 until seen
 	tls13     bool
+	released  bool // reported done and put on the free list
 }
 
 func idx(clientToServer bool) int {
@@ -134,6 +167,9 @@ func (s *stream) Gap(clientToServer bool) { s.dir[idx(clientToServer)].done = tr
 // Data walks records and handshake messages. It reports done once both
 // directions reached encrypted data (or a TLS 1.3 ServerHello was read).
 func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
+	if s.released {
+		return true
+	}
 	di := idx(clientToServer)
 	d := &s.dir[di]
 	for len(data) > 0 && !d.done && !s.tls13 {
@@ -179,7 +215,11 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 		off := s.messages(m, di, chunk, e)
 		d.hs = append(d.hs, chunk[off:]...)
 	}
-	return s.tls13 || (s.dir[0].done && s.dir[1].done)
+	done := s.tls13 || (s.dir[0].done && s.dir[1].done)
+	if done {
+		s.release()
+	}
+	return done
 }
 
 // messages handles every complete handshake message at the start of hs
