@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/wardiomt/ward/internal/dissect"
-
+	"github.com/wardiomt/ward/internal/dissect/medtest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -80,5 +80,26 @@ func BenchmarkStoreAssociation(b *testing.B) {
 				}
 			}
 		}
+	}
+}
+
+// TestEndCountsAssociation: an association that ends before any identity
+// was read (here: RQ, AC, then the connection closes) is still counted
+// once, and its buffers serve the next association.
+func TestEndCountsAssociation(t *testing.T) {
+	d := New()
+	st := openAssociation(t, d)
+	var c observe.Collector
+	st.End(testMeta(true), &c)
+	if u := medtest.Values(c.Obs, "dicom.associations"); len(u) != 1 || u[0] != "1" {
+		t.Fatalf("associations %v after End, want [1]", u)
+	}
+	if len(d.bufs.Get()) != 0 {
+		t.Error("a recycled buffer was not emptied")
+	}
+	next := openAssociation(t, d) // reuses what the first one released
+	next.End(testMeta(true), &c)
+	if u := medtest.Values(c.Obs, "dicom.associations"); len(u) != 2 {
+		t.Fatalf("second association: %d association counts, want 2", len(u))
 	}
 }

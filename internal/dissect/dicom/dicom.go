@@ -54,6 +54,7 @@ type Dissector struct {
 	inflater io.ReadCloser
 	rd       bytes.Reader
 	inflated []byte
+	bufs     dissect.BufPool // PDU, command and dataset buffers of ended associations
 }
 
 // New returns a DICOM dissector with the default bounds.
@@ -99,7 +100,37 @@ func looksLikePDU(p []byte) bool {
 }
 
 // NewStream starts one association.
-func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
+func (d *Dissector) NewStream() dissect.Stream {
+	s := &stream{d: d}
+	for i := range s.dir {
+		sd := &s.dir[i]
+		sd.body, sd.cmd, sd.ds = d.bufs.Get(), d.bufs.Get(), d.bufs.Get()
+	}
+	return s
+}
+
+var _ dissect.Ender = (*stream)(nil)
+
+// End reports the usage of an association whose connection ended before
+// its identity was read (an echo, a query, a released association).
+func (s *stream) End(_ *dissect.Meta, e observe.Emitter) {
+	if !s.done {
+		s.finish(e)
+	}
+	s.release()
+}
+
+// release hands the buffers back for the next association; the decoder
+// never calls a stream again once it said done or ended.
+func (s *stream) release() {
+	for i := range s.dir {
+		sd := &s.dir[i]
+		s.d.bufs.Put(sd.body)
+		s.d.bufs.Put(sd.cmd)
+		s.d.bufs.Put(sd.ds)
+		sd.body, sd.cmd, sd.ds = nil, nil, nil
+	}
+}
 
 // side is one direction's PDU reader.
 type side struct {
@@ -198,6 +229,9 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	if s.dir[0].lost && s.dir[1].lost && !s.identityDone && !s.rqSeen {
 		// Neither direction makes sense: not (or no longer) DICOM.
 		s.done = true
+	}
+	if s.done {
+		s.release()
 	}
 	return s.done
 }

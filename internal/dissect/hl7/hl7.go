@@ -38,9 +38,10 @@ type Dissector struct {
 	guard phi.Guard
 	obs   observe.Observation
 	msg   message
-	norm  []byte // scratch for normalised values
-	codes []byte // scratch for the joined observation codes
-	key   []byte // scratch for a message's repeat key
+	norm  []byte          // scratch for normalised values
+	codes []byte          // scratch for the joined observation codes
+	key   []byte          // scratch for a message's repeat key
+	bufs  dissect.BufPool // frame and key buffers of ended connections
 }
 
 // New returns an HL7 dissector with the default bounds.
@@ -73,7 +74,24 @@ func isHeader(b []byte) bool {
 }
 
 // NewStream starts one MLLP connection.
-func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
+func (d *Dissector) NewStream() dissect.Stream {
+	s := &stream{d: d}
+	for i := range s.dir {
+		s.dir[i].buf = d.bufs.Get()
+		s.repeat[i].key = d.bufs.Get()
+	}
+	return s
+}
+
+// release hands the buffers back for the next connection; the decoder
+// never calls a stream again once it said done or ended.
+func (s *stream) release() {
+	for i := range s.dir {
+		s.d.bufs.Put(s.dir[i].buf)
+		s.d.bufs.Put(s.repeat[i].key)
+		s.dir[i].buf, s.repeat[i].key = nil, nil
+	}
+}
 
 type side struct {
 	buf    []byte // an incomplete frame (starting at its start block)
@@ -152,6 +170,7 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	if s.messages >= s.d.cfg.MaxMessages {
 		s.flush(e, 0)
 		s.flush(e, 1)
+		s.release()
 		return true
 	}
 	return false
@@ -161,6 +180,7 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 func (s *stream) End(_ *dissect.Meta, e observe.Emitter) {
 	s.flush(e, 0)
 	s.flush(e, 1)
+	s.release()
 }
 
 // Gap drops a partial frame; the next start block resynchronises.
