@@ -26,6 +26,7 @@ type scratch struct {
 	val   []byte // folded header value
 	texts map[string]textEntry
 	lower map[string]string // strings.ToLower of auth schemes
+	free  []*stream         // finished streams, for reuse
 }
 
 // textEntry is text(key, max).
@@ -91,7 +92,40 @@ func (*Dissector) MatchTCP(_, _ uint16, _ bool, payload []byte) bool {
 }
 
 // NewStream returns the per-connection state.
-func (d *Dissector) NewStream() dissect.Stream { return newStream(&d.cfg, &d.sc) }
+func (d *Dissector) NewStream() dissect.Stream {
+	if n := len(d.sc.free); n > 0 {
+		s := d.sc.free[n-1]
+		d.sc.free[n-1] = nil
+		d.sc.free = d.sc.free[:n-1]
+		b0, b1 := s.dir[0].buf[:0], s.dir[1].buf[:0]
+		*s = stream{cfg: &d.cfg, sc: &d.sc, reqDir: -1}
+		s.dir[0].buf, s.dir[1].buf = b0, b1
+		return s
+	}
+	return newStream(&d.cfg, &d.sc)
+}
+
+// Bounds of the free list of finished streams, and of the buffer capacity
+// a reused stream keeps.
+const (
+	maxFree    = 64
+	maxKeepBuf = 4 << 10
+)
+
+// release puts a finished stream on the free list. The decoder never calls
+// a stream again once Data reported done; released guards against a caller
+// that would, so a stream is never handed out twice.
+func (s *stream) release() {
+	s.released = true
+	for i := range s.dir {
+		if cap(s.dir[i].buf) > maxKeepBuf {
+			s.dir[i].buf = nil
+		}
+	}
+	if len(s.sc.free) < maxFree {
+		s.sc.free = append(s.sc.free, s)
+	}
+}
 
 // knownMethods are accepted even when the request line is cut by a segment
 // boundary before its "HTTP/1.x".
@@ -183,6 +217,8 @@ type stream struct {
 	pending [16]byte // methods awaiting a response: 'H' HEAD, 'C' CONNECT, 'O' other
 	pHead   int
 	pLen    int
+	// released: reported done and put on the free list
+	released bool
 }
 
 func newStream(cfg *config, sc *scratch) *stream {
@@ -207,12 +243,19 @@ func (s *stream) Gap(clientToServer bool) {
 // Data parses what arrived and reports done once both sides have given
 // their headers up to the message bound, or bulk data or a tunnel follows.
 func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
+	if s.released {
+		return true
+	}
 	di := idx(clientToServer)
 	d := &s.dir[di]
 	for len(data) > 0 && d.state != stDone && !s.tunnel {
 		data = s.step(m, di, data, e)
 	}
-	return s.finished()
+	done := s.finished()
+	if done {
+		s.release()
+	}
+	return done
 }
 
 func (s *stream) finished() bool {

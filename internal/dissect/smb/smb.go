@@ -35,6 +35,7 @@ type scratch struct {
 	key    []byte
 	cache  map[string]string
 	offers map[string]*offer // SMB1 dialect lists
+	free   []*stream         // finished streams, for reuse
 }
 
 // Conversions the cache remembers, keyed by kind, max and the input bytes.
@@ -106,7 +107,40 @@ func (*Dissector) MatchTCP(srcPort, dstPort uint16, _ bool, p []byte) bool {
 }
 
 // NewStream returns the per-connection state.
-func (d *Dissector) NewStream() dissect.Stream { return &stream{cfg: &d.cfg, sc: &d.sc} }
+func (d *Dissector) NewStream() dissect.Stream {
+	if n := len(d.sc.free); n > 0 {
+		s := d.sc.free[n-1]
+		d.sc.free[n-1] = nil
+		d.sc.free = d.sc.free[:n-1]
+		b0, b1 := s.dir[0].buf[:0], s.dir[1].buf[:0]
+		*s = stream{cfg: &d.cfg, sc: &d.sc}
+		s.dir[0].buf, s.dir[1].buf = b0, b1
+		return s
+	}
+	return &stream{cfg: &d.cfg, sc: &d.sc}
+}
+
+// Bounds of the free list of finished streams, and of the buffer capacity
+// a reused stream keeps.
+const (
+	maxFree    = 64
+	maxKeepBuf = 4 << 10
+)
+
+// release puts a finished stream on the free list. The decoder never calls
+// a stream again once Data reported done; released guards against a caller
+// that would, so a stream is never handed out twice.
+func (s *stream) release() {
+	s.released = true
+	for i := range s.dir {
+		if cap(s.dir[i].buf) > maxKeepBuf {
+			s.dir[i].buf = nil
+		}
+	}
+	if len(s.sc.free) < maxFree {
+		s.sc.free = append(s.sc.free, s)
+	}
+}
 
 type direction struct {
 	hdr     [4]byte
@@ -120,11 +154,12 @@ type direction struct {
 }
 
 type stream struct {
-	cfg     *config
-	sc      *scratch
-	dir     [2]direction
-	offered []string // SMB1 dialect names the client offered, in order
-	done    bool
+	cfg      *config
+	sc       *scratch
+	dir      [2]direction
+	offered  []string // SMB1 dialect names the client offered, in order
+	done     bool
+	released bool // reported done and put on the free list
 }
 
 func idx(c2s bool) int {
@@ -141,6 +176,17 @@ func (s *stream) Gap(clientToServer bool) { s.dir[idx(clientToServer)].done = tr
 // reports done after the first session setup completes, on encryption,
 // or at the message bound.
 func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
+	if s.released {
+		return true
+	}
+	done := s.data(m, clientToServer, data, e)
+	if done {
+		s.release()
+	}
+	return done
+}
+
+func (s *stream) data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
 	d := &s.dir[idx(clientToServer)]
 	for len(data) > 0 && !d.done && !s.done {
 		if d.left == 0 {
