@@ -467,7 +467,7 @@ func messageType(t int) string {
 type strCache struct{ m map[string]string }
 
 const (
-	strCacheMax    = 1024 // entries
+	strCacheMax    = 4096 // entries: a network has a few thousand clients
 	strCacheMaxKey = 512  // longest value remembered
 )
 
