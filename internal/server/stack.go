@@ -51,6 +51,14 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Keep every pooled connection open between requests (database/sql
+	// keeps 2 idle by default): under concurrent uploads and UI pages the
+	// pool otherwise closes and reopens connections all the time, each a
+	// new PostgreSQL backend or a SQLite connection re-reading the schema
+	// with a cold page cache.
+	if n := d.Stats().MaxOpenConnections; n > 0 {
+		d.SetMaxIdleConns(n)
+	}
 	as, err := auth.Open(ctx, d, o.Now)
 	if err != nil {
 		return nil, err
