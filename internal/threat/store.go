@@ -176,15 +176,32 @@ var ErrNotFound = errors.New("alert not found")
 // Save writes baselines and alerts in one transaction.
 func (s *SQLStore) Save(ctx context.Context, bs []*Baseline, as []*Alert) error {
 	return s.d.Tx(ctx, func(tx *sql.Tx) error {
-		for _, b := range bs {
-			doc, err := json.Marshal(b)
-			if err != nil {
-				return fmt.Errorf("encode baseline %s: %w", b.DeviceID, err)
+		// A batch dirties a baseline per device it names (hundreds): one
+		// multi-row statement per 100, not a round trip each. Each
+		// (site, device) once a statement: ON CONFLICT may not touch a row twice.
+		const perStmt = 100
+		for start := 0; start < len(bs); {
+			args := make([]any, 0, 4*perStmt)
+			in := map[[2]string]bool{}
+			n := 0
+			for ; start < len(bs) && n < perStmt; start++ {
+				b := bs[start]
+				if k := [2]string{b.Site, b.DeviceID}; in[k] {
+					break
+				} else {
+					in[k] = true
+				}
+				doc, err := json.Marshal(b)
+				if err != nil {
+					return fmt.Errorf("encode baseline %s: %w", b.DeviceID, err)
+				}
+				args = append(args, b.Site, b.DeviceID, nanos(b.Until), string(doc))
+				n++
 			}
-			if _, err := tx.ExecContext(ctx, s.d.Rebind(`INSERT INTO threat_baselines (site, device_id, learning_until, doc) VALUES (?, ?, ?, ?)
-				ON CONFLICT (site, device_id) DO UPDATE SET learning_until = excluded.learning_until, doc = excluded.doc`),
-				b.Site, b.DeviceID, nanos(b.Until), string(doc)); err != nil {
-				return fmt.Errorf("save baseline %s: %w", b.DeviceID, err)
+			q := `INSERT INTO threat_baselines (site, device_id, learning_until, doc) VALUES (?, ?, ?, ?)` + strings.Repeat(", (?, ?, ?, ?)", n-1) + `
+				ON CONFLICT (site, device_id) DO UPDATE SET learning_until = excluded.learning_until, doc = excluded.doc`
+			if _, err := tx.ExecContext(ctx, s.d.Rebind(q), args...); err != nil {
+				return fmt.Errorf("save %d baselines: %w", n, err)
 			}
 		}
 		for _, a := range as {
