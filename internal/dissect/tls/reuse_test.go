@@ -50,3 +50,37 @@ func TestStreamReuse(t *testing.T) {
 		t.Errorf("reused stream (-fresh +got):\n%s", diff)
 	}
 }
+
+// TestHelloCacheSeparatesInputs: hellos whose JA3 strings are equal but
+// whose other JA4 inputs (signature algorithms, ALPN, supported versions)
+// differ must not share a cached fingerprint.
+func TestHelloCacheSeparatesInputs(t *testing.T) {
+	ciphers := []uint16{0x1301, 0xc02b}
+	sig := func(v ...uint16) ext { return ext{0x000d, vec16(u16(v...))} }
+	alpn := func(p string) ext { return ext{0x0010, vec16(vec8([]byte(p)))} }
+	vers := func(v ...uint16) ext { return ext{0x002b, vec8(u16(v...))} }
+	hellos := [][]ext{
+		{sig(0x0403), alpn("h2"), vers(0x0304)},
+		{sig(0x0804), alpn("h2"), vers(0x0304)},
+		{sig(0x0403), alpn("h3"), vers(0x0304)},
+		{sig(0x0403), alpn("h2"), vers(0x0303)},
+		{sig(0x0403, 0x0804), alpn("h2"), vers(0x0304)},
+	}
+	shared := New()
+	for round := 0; round < 2; round++ {
+		for i, exts := range hellos {
+			msg := clientHello(0x0303, ciphers, exts)
+			var want, got observe.Collector
+			New().NewStream().Data(meta(true), true, msg, &want)
+			shared.NewStream().Data(meta(true), true, msg, &got)
+			if len(want.Obs) != 1 || len(got.Obs) != 1 {
+				t.Fatalf("hello %d: %d and %d observations", i, len(want.Obs), len(got.Obs))
+			}
+			w, _ := want.Obs[0].Get("tls.ja4")
+			g, _ := got.Obs[0].Get("tls.ja4")
+			if w != g {
+				t.Errorf("round %d hello %d: ja4 %q, fresh %q", round, i, g, w)
+			}
+		}
+	}
+}

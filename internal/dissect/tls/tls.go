@@ -523,6 +523,8 @@ func (sc *scratch) clientPrint(best uint16) clientPrint {
 	if len(h.alpn) > 0 && len(h.alpn[0]) > 0 {
 		p := h.alpn[0]
 		k = append(k, 1, p[0], p[len(p)-1])
+	} else {
+		k = append(k, 0)
 	}
 	for _, v := range h.sigAlgs {
 		k = append(k, byte(v>>8), byte(v))
