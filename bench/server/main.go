@@ -188,7 +188,10 @@ func run() error {
 			rng := rand.New(rand.NewPCG(uint64(n), 1))
 			tick := time.NewTicker(*interval)
 			defer tick.Stop()
-			at := base.Add(48 * time.Hour)
+			// The sensor clock starts at this run's wall time: a batch is
+			// applied once (by digest), so with a reused -db inventory the
+			// same timestamps as an earlier run would only be skipped.
+			at := time.Now().UTC().Truncate(time.Millisecond)
 			for {
 				// A batch of traffic from existing devices of the site, some new.
 				for i := 0; i < *batchObs; i++ {
