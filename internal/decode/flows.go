@@ -103,6 +103,8 @@ type flowTable struct {
 	free       []*flow
 	max        int
 	head, tail *flow // recency list: expiry walks only what expires
+	last       *flow // the flow get found last, and its key
+	lastKey    mapKey
 }
 
 func (t *flowTable) init(max int) {
@@ -126,6 +128,9 @@ func (t *flowTable) expire(before time.Time, end func(*flow)) int {
 // remove ends one flow now.
 func (t *flowTable) remove(f *flow, end func(*flow)) {
 	end(f)
+	if t.last == f {
+		t.last = nil
+	}
 	delete(t.m, f.key.packed())
 	t.unlink(f)
 	t.release(f)
@@ -171,7 +176,19 @@ func (t *flowTable) release(f *flow) {
 	}
 }
 
-func (t *flowTable) get(k flowKey) *flow { return t.m[k.packed()] }
+func (t *flowTable) get(k flowKey) *flow {
+	pk := k.packed()
+	// Packets of one conversation come in runs (a bulk transfer, a
+	// handshake): the last flow found saves a hash lookup and its misses.
+	if t.last != nil && t.lastKey == pk {
+		return t.last
+	}
+	f := t.m[pk]
+	if f != nil {
+		t.last, t.lastKey = f, pk
+	}
+	return f
+}
 
 // add creates a flow; nil when the table is full.
 func (t *flowTable) add(k flowKey) *flow {
