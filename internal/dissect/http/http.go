@@ -762,3 +762,11 @@ func text(b []byte, max int) string {
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
+
+// End is called when the conversation ends before the stream reported
+// done: nothing is left to emit, and the stream can serve the next one.
+func (s *stream) End(*dissect.Meta, observe.Emitter) {
+	if !s.released {
+		s.release()
+	}
+}

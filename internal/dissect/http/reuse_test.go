@@ -51,3 +51,22 @@ func TestStreamReuse(t *testing.T) {
 		t.Errorf("reused stream (-fresh +got):\n%s", diff)
 	}
 }
+
+// TestEndedStreamReused: a keep-alive conversation never reports done; when
+// the decoder ends it, the stream emits nothing and serves the next one.
+func TestEndedStreamReused(t *testing.T) {
+	d := New()
+	s := d.NewStream().(*stream)
+	var c observe.Collector
+	if s.Data(meta(), true, []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), &c) {
+		t.Fatal("setup: keep-alive request finished the stream")
+	}
+	n := len(c.Obs)
+	s.End(meta(), &c)
+	if len(c.Obs) != n {
+		t.Errorf("End emitted %d observations", len(c.Obs)-n)
+	}
+	if d.NewStream().(*stream) != s {
+		t.Error("ended stream not reused")
+	}
+}
