@@ -418,3 +418,37 @@ func TestStreamEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowTableResize: the one-time resize of a busy table keeps every
+// flow findable, and removals and the last-found shortcut stay consistent.
+func TestFlowTableResize(t *testing.T) {
+	var ft flowTable
+	ft.init(10000)
+	key := func(i int) flowKey {
+		a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 40000)
+		b := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, 1}), 104)
+		return makeKey(a, b, 6)
+	}
+	for i := 0; i < 6000; i++ {
+		if ft.add(key(i)) == nil {
+			t.Fatalf("add %d refused", i)
+		}
+	}
+	if !ft.sized {
+		t.Fatal("a table past 4096 flows was not resized")
+	}
+	for i := 0; i < 6000; i++ {
+		f := ft.get(key(i))
+		if f == nil || f.key != key(i) {
+			t.Fatalf("flow %d lost in the resize", i)
+		}
+	}
+	f := ft.get(key(17))
+	ft.remove(f, func(*flow) {})
+	if ft.get(key(17)) != nil {
+		t.Fatal("a removed flow is still found (last-found shortcut not cleared)")
+	}
+	if len(ft.m) != 5999 {
+		t.Fatalf("%d flows, want 5999", len(ft.m))
+	}
+}

@@ -103,6 +103,7 @@ type flowTable struct {
 	free       []*flow
 	max        int
 	head, tail *flow // recency list: expiry walks only what expires
+	sized      bool  // the map was resized for a busy link
 	last       *flow // the flow get found last, and its key
 	lastKey    mapKey
 }
@@ -171,7 +172,10 @@ func (t *flowTable) unlink(f *flow) {
 
 func (t *flowTable) release(f *flow) {
 	f.reset()
-	if len(t.free) < 4096 {
+	// Kept up to the table's bound: the flows were live a moment ago, so
+	// keeping them costs no memory the peak did not, and the next burst
+	// of connections allocates nothing.
+	if len(t.free) < t.max {
 		t.free = append(t.free, f)
 	}
 }
@@ -203,6 +207,16 @@ func (t *flowTable) add(k flowKey) *flow {
 		f = &flow{}
 	}
 	f.key = k
+	if len(t.m) == 4096 && !t.sized && t.max > 4096 {
+		// A busy link: size the map for it once, rather than let it double
+		// its way up (each doubling rehashes every flow).
+		t.sized = true
+		m := make(map[mapKey]*flow, min(t.max, 1<<16))
+		for k, v := range t.m {
+			m[k] = v
+		}
+		t.m = m
+	}
 	t.m[k.packed()] = f
 	t.push(f)
 	return f

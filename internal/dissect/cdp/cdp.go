@@ -38,8 +38,9 @@ var (
 
 // Dissector reads CDP frames.
 type Dissector struct {
-	obs observe.Observation
-	buf []byte
+	obs  observe.Observation
+	buf  []byte
+	strs observe.Interner // switches repeat the same announcement every minute
 }
 
 // New returns a CDP dissector.
@@ -85,24 +86,26 @@ func (d *Dissector) DissectFrame(m *dissect.Meta, p []byte, e observe.Emitter) e
 		return err
 	}
 	m.Fill(&d.obs, "cdp")
-	d.obs.Add("cdp.device_id", text(t.deviceID, maxText))
-	d.obs.Add("cdp.platform", text(t.platform, maxText))
-	d.obs.Add("cdp.software_version", text(t.version, maxVersion))
-	d.obs.Add("cdp.port_id", text(t.portID, maxText))
+	d.obs.Add("cdp.device_id", d.text(t.deviceID, maxText))
+	d.obs.Add("cdp.platform", d.text(t.platform, maxText))
+	d.obs.Add("cdp.software_version", d.text(t.version, maxVersion))
+	d.obs.Add("cdp.port_id", d.text(t.portID, maxText))
 	if t.nativeVLAN >= 0 {
 		d.buf = strconv.AppendInt(d.buf[:0], int64(t.nativeVLAN), 10)
-		d.obs.Add("cdp.native_vlan", string(d.buf))
+		d.obs.Add("cdp.native_vlan", d.strs.String(d.buf))
 	}
 	if t.mgmtAddr.IsValid() {
-		d.obs.Add("cdp.address", t.mgmtAddr.String())
+		d.buf = t.mgmtAddr.AppendTo(d.buf[:0])
+		d.obs.Add("cdp.address", d.strs.String(d.buf))
 	} else if t.addr.IsValid() {
-		d.obs.Add("cdp.address", t.addr.String())
+		d.buf = t.addr.AppendTo(d.buf[:0])
+		d.obs.Add("cdp.address", d.strs.String(d.buf))
 	}
 	if t.hasCaps {
 		d.obs.Add("cdp.capabilities", d.capNames(t.caps))
 	}
-	d.obs.Add("cdp.vtp_domain", text(t.vtp, maxText))
-	d.obs.Add("cdp.system_name", text(t.sysName, maxText))
+	d.obs.Add("cdp.vtp_domain", d.text(t.vtp, maxText))
+	d.obs.Add("cdp.system_name", d.text(t.sysName, maxText))
 	switch t.cdpVersion {
 	case 1:
 		d.obs.Add("cdp.version", "1")
@@ -213,7 +216,22 @@ func (d *Dissector) capNames(c uint32) string {
 		}
 		d.buf = append(d.buf, n...)
 	}
-	return string(d.buf)
+	return d.strs.String(d.buf)
+}
+
+// text is the package text, shared while the same bytes recur.
+func (d *Dissector) text(v []byte, limit int) string {
+	b := v
+	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	if len(b) > limit {
+		b = b[:limit]
+	}
+	if !utf8.Valid(b) {
+		return text(v, limit)
+	}
+	return d.strs.String(bytes.TrimSpace(b))
 }
 
 // text makes wire bytes a clean, bounded string.

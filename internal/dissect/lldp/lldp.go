@@ -7,6 +7,7 @@
 package lldp
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -38,8 +39,9 @@ var (
 
 // Dissector reads LLDP frames. It keeps one reusable observation.
 type Dissector struct {
-	obs observe.Observation
-	buf []byte
+	obs  observe.Observation
+	buf  []byte
+	strs observe.Interner // switches repeat the same LLDPDU every 30 s
 }
 
 // New returns an LLDP dissector.
@@ -212,34 +214,34 @@ func (d *Dissector) DissectFrame(m *dissect.Meta, p []byte, e observe.Emitter) e
 	if t.port != nil {
 		d.obs.Add("lldp.port_id", d.id(t.portSub, t.port, 3, 4))
 	}
-	d.obs.Add("lldp.port_description", text(t.portDesc))
-	d.obs.Add("lldp.system_name", text(t.sysName))
-	d.obs.Add("lldp.system_description", text(t.sysDesc))
+	d.obs.Add("lldp.port_description", d.text(t.portDesc))
+	d.obs.Add("lldp.system_name", d.text(t.sysName))
+	d.obs.Add("lldp.system_description", d.text(t.sysDesc))
 	if t.hasCaps {
 		d.obs.Add("lldp.capabilities", d.caps(t.capsEn))
 		d.obs.Add("lldp.capabilities_supported", d.caps(t.capsSys))
 	}
 	if t.nMgmt > 0 {
-		d.obs.Add("lldp.mgmt_address", addr(t.mgmt[0]))
+		d.obs.Add("lldp.mgmt_address", d.addr(t.mgmt[0]))
 	}
 	for sub := medHardware; sub <= medAssetID; sub++ {
-		d.obs.Add(medKeys[sub], text(t.med[sub]))
+		d.obs.Add(medKeys[sub], d.text(t.med[sub]))
 	}
 	d.obs.Add("lldp.med_device_class", medClass(t.medClass))
 	if t.voiceVLAN >= 0 {
 		d.buf = strconv.AppendInt(d.buf[:0], int64(t.voiceVLAN), 10)
-		d.obs.Add("lldp.med_voice_vlan", string(d.buf))
+		d.obs.Add("lldp.med_voice_vlan", d.strs.String(d.buf))
 	}
 	if t.portVLAN > 0 {
 		d.buf = strconv.AppendInt(d.buf[:0], int64(t.portVLAN), 10)
-		d.obs.Add("lldp.port_vlan", string(d.buf))
+		d.obs.Add("lldp.port_vlan", d.strs.String(d.buf))
 	}
-	d.obs.Add("lldp.mud_url", text(t.mudURL))
+	d.obs.Add("lldp.mud_url", d.text(t.mudURL))
 	e.Emit(&d.obs)
 	for i := 1; i < t.nMgmt; i++ {
 		m.Fill(&d.obs, "lldp")
 		d.obs.Add("lldp.chassis_id", chassis)
-		d.obs.Add("lldp.mgmt_address", addr(t.mgmt[i]))
+		d.obs.Add("lldp.mgmt_address", d.addr(t.mgmt[i]))
 		e.Emit(&d.obs)
 	}
 	return err
@@ -250,17 +252,18 @@ func (d *Dissector) DissectFrame(m *dissect.Meta, p []byte, e observe.Emitter) e
 func (d *Dissector) id(sub byte, v []byte, macSub, netSub byte) string {
 	switch {
 	case sub == macSub && len(v) == 6:
-		return net.HardwareAddr(v).String()
+		d.buf = appendMAC(d.buf[:0], v)
+		return d.strs.String(d.buf)
 	case sub == netSub && len(v) >= 1:
 		if a := ianaAddr(v[0], v[1:]); a != nil {
-			return addr(a)
+			return d.addr(a)
 		}
 	}
 	if printable(v) {
-		return text(v)
+		return d.text(v)
 	}
 	d.buf = hex.AppendEncode(d.buf[:0], v[:min(len(v), maxText/2)])
-	return string(d.buf)
+	return d.strs.String(d.buf)
 }
 
 func chassisType(sub byte) string {
@@ -296,7 +299,7 @@ func (d *Dissector) caps(bits uint16) string {
 		}
 		d.buf = append(d.buf, n...)
 	}
-	return string(d.buf)
+	return d.strs.String(d.buf)
 }
 
 func medClass(c byte) string {
@@ -313,12 +316,25 @@ func medClass(c byte) string {
 	return ""
 }
 
-func addr(a []byte) string {
+func (d *Dissector) addr(a []byte) string {
 	ip, ok := netip.AddrFromSlice(a)
 	if !ok {
 		return ""
 	}
-	return ip.String()
+	d.buf = ip.AppendTo(d.buf[:0])
+	return d.strs.String(d.buf)
+}
+
+// appendMAC writes v as net.HardwareAddr.String does.
+func appendMAC(b, v []byte) []byte {
+	const hexDigit = "0123456789abcdef"
+	for i, c := range v {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hexDigit[c>>4], hexDigit[c&0xf])
+	}
+	return b
 }
 
 // printable reports whether v is UTF-8 text without control characters
@@ -341,6 +357,18 @@ func trimNUL(v []byte) []byte {
 		v = v[:len(v)-1]
 	}
 	return v
+}
+
+// text is the package text, shared while the same bytes recur.
+func (d *Dissector) text(v []byte) string {
+	b := trimNUL(v)
+	if len(b) > maxText {
+		b = b[:maxText]
+	}
+	if !utf8.Valid(b) {
+		return text(v)
+	}
+	return d.strs.String(bytes.TrimSpace(b))
 }
 
 // text makes wire bytes a clean, bounded string.
