@@ -161,6 +161,7 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	runOffset := time.Duration(time.Now().UnixNano() % int64(24*time.Hour)).Truncate(time.Millisecond)
 	lctx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -188,10 +189,12 @@ func run() error {
 			rng := rand.New(rand.NewPCG(uint64(n), 1))
 			tick := time.NewTicker(*interval)
 			defer tick.Stop()
-			// The sensor clock starts at this run's wall time: a batch is
-			// applied once (by digest), so with a reused -db inventory the
-			// same timestamps as an earlier run would only be skipped.
-			at := time.Now().UTC().Truncate(time.Millisecond)
+			// The sensor clock starts two days after the inventory's, plus
+			// an offset of this run (under a day, well inside the 7 days
+			// after which devices go silent): a batch is applied once (by
+			// digest), so with a reused -db inventory the same timestamps
+			// as an earlier run would only be skipped.
+			at := base.Add(48*time.Hour + runOffset)
 			for {
 				// A batch of traffic from existing devices of the site, some new.
 				for i := 0; i < *batchObs; i++ {

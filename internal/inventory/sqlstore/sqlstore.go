@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/wardiomt/ward/internal/db"
 	"github.com/wardiomt/ward/internal/fingerprint"
 	"github.com/wardiomt/ward/internal/identity"
@@ -109,7 +111,10 @@ CREATE INDEX inv_devices_type ON inv_devices(type, manufacturer);`,
 		// PostgreSQL: byte order ("C"), as SQLite and the API's merge sort
 		// compare; the database's default (e.g. C.UTF-8, en_US) compares
 		// through strcoll, several times slower in every sort and index.
-		Postgres: migration3("chr(10)", ` COLLATE "C"`) + "ANALYZE inv_devices;\nANALYZE inv_docs;\n",
+		// No ANALYZE here: on a new (empty) database it would record empty
+		// tables, and without autovacuum the planner would keep scanning
+		// them whole for every id lookup as they grow.
+		Postgres: migration3("chr(10)", ` COLLATE "C"`),
 	},
 }
 
@@ -170,6 +175,20 @@ func searchText(d *inventory.Device) string {
 		d.Attr(fingerprint.Manufacturer), d.Attr(fingerprint.Model)}, searchSep))
 }
 
+// planned prepends, on PostgreSQL, pgx's exec mode to a statement's
+// arguments: the statement is planned for these arguments each time
+// instead of prepared once per connection. The id IN (...) lookups are
+// first run while the tables are nearly empty (a new inventory filling
+// up), and the cached plan (a sequential scan, right for ten rows) would
+// otherwise stay for the connection's life; page queries differ by their
+// LIMIT and OFFSET and would fill the statement cache.
+func planned(d *db.DB, args []any) []any {
+	if d.Dialect != db.Postgres {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeExec}, args...)
+}
+
 // Store is the SQL inventory store.
 type Store struct {
 	d *db.DB
@@ -198,7 +217,7 @@ type sqlTx struct {
 }
 
 func (t *sqlTx) exec(ctx context.Context, q string, args ...any) error {
-	_, err := t.tx.ExecContext(ctx, t.d.Rebind(q), args...)
+	_, err := t.tx.ExecContext(ctx, t.d.Rebind(q), planned(t.d, args)...)
 	return err
 }
 
@@ -234,7 +253,7 @@ func (t *sqlTx) LookupKeys(ctx context.Context, site string, keys []inventory.Ke
 			chunk := values[start:min(start+500, len(values))]
 			q := `SELECT value, device_id FROM inv_keys WHERE site = ? AND kind = ? AND value IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
 			args := append([]any{site, kind}, chunk...)
-			rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), args...)
+			rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), planned(t.d, args)...)
 			if err != nil {
 				return nil, fmt.Errorf("look up device keys: %w", err)
 			}
@@ -264,7 +283,7 @@ func (t *sqlTx) LoadDevices(ctx context.Context, ids []string) (map[string]*inve
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), args...)
+		rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), planned(t.d, args)...)
 		if err != nil {
 			return nil, fmt.Errorf("load devices: %w", err)
 		}
@@ -468,7 +487,7 @@ func (t *sqlTx) stored(ctx context.Context, ids []string) (map[string]storedRow,
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := t.tx.QueryContext(ctx, t.d.Rebind(`SELECT `+deviceColumns+` FROM inv_devices WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...)
+		rows, err := t.tx.QueryContext(ctx, t.d.Rebind(`SELECT `+deviceColumns+` FROM inv_devices WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), planned(t.d, args)...)
 		if err != nil {
 			return nil, err
 		}
@@ -874,7 +893,7 @@ func (q pageQuery) count(ctx context.Context, extra string) (int, error) {
 			cond = " WHERE " + st
 		}
 		var n int
-		err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT CAST(COALESCE(SUM(devices), 0) AS BIGINT) FROM inv_site_devices`+cond), args...).Scan(&n)
+		err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT CAST(COALESCE(SUM(devices), 0) AS BIGINT) FROM inv_site_devices`+cond), planned(q.s.d, args)...).Scan(&n)
 		return n, err
 	}
 	if extra != "" {
@@ -885,12 +904,12 @@ func (q pageQuery) count(ctx context.Context, extra string) (int, error) {
 		terms, args = append([]string{st}, terms...), append(sa, args...)
 	}
 	var n int
-	err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT COUNT(*) FROM inv_devices`+joinWhere(terms)), args...).Scan(&n)
+	err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT COUNT(*) FROM inv_devices`+joinWhere(terms)), planned(q.s.d, args)...).Scan(&n)
 	return n, err
 }
 
 func (s *Store) scanIDs(ctx context.Context, q string, args []any) ([]string, error) {
-	rows, err := s.d.QueryContext(ctx, s.d.Rebind(q), args...)
+	rows, err := s.d.QueryContext(ctx, s.d.Rebind(q), planned(s.d, args)...)
 	if err != nil {
 		return nil, err
 	}
@@ -939,7 +958,7 @@ func (s *Store) eachDoc(ctx context.Context, ids []string, fn func(doc []byte) e
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := s.d.QueryContext(ctx, s.d.Rebind(`SELECT doc FROM inv_docs WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), args...)
+		rows, err := s.d.QueryContext(ctx, s.d.Rebind(`SELECT doc FROM inv_docs WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`), planned(s.d, args)...)
 		if err != nil {
 			return fmt.Errorf("read device documents: %w", err)
 		}
