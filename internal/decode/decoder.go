@@ -93,6 +93,7 @@ type Decoder struct {
 	synLayout   []byte
 	portBuf     []byte
 	strs        observe.Interner // SYN signatures and ports recur on every connection
+	endMeta     dissect.Meta     // addressing handed to streams that end
 	now         time.Time
 	sweepAt     time.Time
 	fullSweepAt time.Time

@@ -129,7 +129,8 @@ func (d *Decoder) endStreams(f *flow) {
 	if server == f.client {
 		server = f.key.hi
 	}
-	m := dissect.Meta{
+	m := &d.endMeta // a field, not a local: the dissector's End would make a local escape
+	*m = dissect.Meta{
 		Time:    f.lastSeen,
 		SrcIP:   f.client.Addr(),
 		DstIP:   server.Addr(),
@@ -150,7 +151,7 @@ func (d *Decoder) endStreams(f *flow) {
 		}
 		s.done = true
 		if en, ok := s.s.(dissect.Ender); ok {
-			d.safe(s.e.ps, func() error { en.End(&m, s.e.e); return nil })
+			d.safe(s.e.ps, func() error { en.End(m, s.e.e); return nil })
 		}
 	}
 }
