@@ -1,7 +1,6 @@
 package risk
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/wardiomt/ward/internal/vuln"
@@ -27,25 +26,25 @@ type Option struct {
 }
 
 var (
-	bulletRe   = regexp.MustCompile(`\s*(?:\n+|[•▪◦●])\s*`)
-	dashRe     = regexp.MustCompile(`\s-\s+([A-Z])`)
-	sentenceRe = regexp.MustCompile(`([.;!?])\s+([A-Z])`)
-	fixedRe    = regexp.MustCompile(`(?i)(?:(?:update|upgrade|patch|migrate)\s+(?:\w+\s+){0,4}?to\s+(?:version\s+|v\.?\s*|firmware\s+|software\s+|release\s+)?|(?:version|v\.|firmware|release)\s+)([0-9][0-9A-Za-z._\-]*[0-9A-Za-z])(?:\s*(?:or|and)\s+(?:later|higher|newer|above))?`)
+	bulletRe   = lazyRegexp(`\s*(?:\n+|[•▪◦●])\s*`)
+	dashRe     = lazyRegexp(`\s-\s+([A-Z])`)
+	sentenceRe = lazyRegexp(`([.;!?])\s+([A-Z])`)
+	fixedRe    = lazyRegexp(`(?i)(?:(?:update|upgrade|patch|migrate)\s+(?:\w+\s+){0,4}?to\s+(?:version\s+|v\.?\s*|firmware\s+|software\s+|release\s+)?|(?:version|v\.|firmware|release)\s+)([0-9][0-9A-Za-z._\-]*[0-9A-Za-z])(?:\s*(?:or|and)\s+(?:later|higher|newer|above))?`)
 	// A fix is an action that changes the product's software: update or
 	// upgrade to something, a released update or version, an installed patch.
-	fixKW     = regexp.MustCompile(`(?i)\b(?:(?:updated?|upgraded?|migrated?|patch)\s+(?:[\w.'-]+\s+){0,8}?to\b|upgrade\b|(?:released?|published|available|provides?|issued)\b.{0,60}\b(?:updates?|versions?|patch(?:es)?|firmware|fix(?:es)?|hotfix)\b|(?:apply|install)\b.{0,40}\b(?:updates?|patch(?:es)?|firmware|hotfix|service pack|fix(?:es)?|versions?|KB\d+|MS\d\d-\d+)\b|(?:fixed|patched|addressed|resolved|remediated) in\b|\bhotfix|KB\d{6,}|new version|fixed (?:versions?|releases?|firmware|software)|software updates?\b.{0,80}\b(?:in process|planned|address)|security (?:update|patch|release))`)
-	workKW    = regexp.MustCompile(`(?i)\b(disable|turn off|block|restrict|firewall|isolat|segment|vlan|allow[- ]?list|whitelist|acl|access control list|do not connect|disconnect|close port|limit (?:network )?access|ensure .* not accessible|change (?:the )?default|password|multi-?factor|monitor (?:for|network|traffic|and)|workarounds?|mitigations?|compensating controls?)`)
-	contactKW = regexp.MustCompile(`(?i)\b(contact|call|reach out to|customer (?:service|support)|technical support|service representative)\b`)
-	noFixKW   = regexp.MustCompile(`(?i)\b(no (?:fix|patch|update) (?:is|will be)|will not (?:be )?(?:fix|patch|update|release)|end[- ]of[- ](?:life|support)|no longer supported|does not plan to)`)
-	generalKW = regexp.MustCompile(`(?i)\b(CISA recommends|defense-in-depth|minimize network exposure|locate control system networks|when remote access is required|VPNs may have vulnerabilities|impact analysis and risk assessment|social engineering|unsolicited email|report suspected malicious activity)`)
+	fixKW     = lazyRegexp(`(?i)\b(?:(?:updated?|upgraded?|migrated?|patch)\s+(?:[\w.'-]+\s+){0,8}?to\b|upgrade\b|(?:released?|published|available|provides?|issued)\b.{0,60}\b(?:updates?|versions?|patch(?:es)?|firmware|fix(?:es)?|hotfix)\b|(?:apply|install)\b.{0,40}\b(?:updates?|patch(?:es)?|firmware|hotfix|service pack|fix(?:es)?|versions?|KB\d+|MS\d\d-\d+)\b|(?:fixed|patched|addressed|resolved|remediated) in\b|\bhotfix|KB\d{6,}|new version|fixed (?:versions?|releases?|firmware|software)|software updates?\b.{0,80}\b(?:in process|planned|address)|security (?:update|patch|release))`)
+	workKW    = lazyRegexp(`(?i)\b(disable|turn off|block|restrict|firewall|isolat|segment|vlan|allow[- ]?list|whitelist|acl|access control list|do not connect|disconnect|close port|limit (?:network )?access|ensure .* not accessible|change (?:the )?default|password|multi-?factor|monitor (?:for|network|traffic|and)|workarounds?|mitigations?|compensating controls?)`)
+	contactKW = lazyRegexp(`(?i)\b(contact|call|reach out to|customer (?:service|support)|technical support|service representative)\b`)
+	noFixKW   = lazyRegexp(`(?i)\b(no (?:fix|patch|update) (?:is|will be)|will not (?:be )?(?:fix|patch|update|release)|end[- ]of[- ](?:life|support)|no longer supported|does not plan to)`)
+	generalKW = lazyRegexp(`(?i)\b(CISA recommends|defense-in-depth|minimize network exposure|locate control system networks|when remote access is required|VPNs may have vulnerabilities|impact analysis and risk assessment|social engineering|unsolicited email|report suspected malicious activity)`)
 )
 
 // splitSentences splits remediation text into sentences and lost bullets.
 func splitSentences(text string) []string {
 	var out []string
-	text = dashRe.ReplaceAllString(text, "\n$1")
-	for _, chunk := range bulletRe.Split(text, -1) {
-		chunk = sentenceRe.ReplaceAllString(chunk, "$1\x00$2")
+	text = dashRe().ReplaceAllString(text, "\n$1")
+	for _, chunk := range bulletRe().Split(text, -1) {
+		chunk = sentenceRe().ReplaceAllString(chunk, "$1\x00$2")
 		for _, s := range strings.Split(chunk, "\x00") {
 			if s = strings.Join(strings.Fields(s), " "); len(s) > 2 {
 				out = append(out, s)
@@ -55,7 +54,7 @@ func splitSentences(text string) []string {
 	return out
 }
 
-var recommendRe = regexp.MustCompile(`(?i)\b(recommend|should|ensure|advise)`)
+var recommendRe = lazyRegexp(`(?i)\b(recommend|should|ensure|advise)`)
 
 // classify names what a sentence asks for.
 func classify(s string) string {
@@ -79,18 +78,18 @@ func cmpOr(a, b string) string {
 
 func classifyWords(s string) string {
 	switch {
-	case noFixKW.MatchString(s):
+	case noFixKW().MatchString(s):
 		return OptionNoFix
-	case generalKW.MatchString(s):
+	case generalKW().MatchString(s):
 		return OptionGeneral
-	case fixKW.MatchString(s) && (!workKW.MatchString(s) || fixKW.FindStringIndex(s)[0] < workKW.FindStringIndex(s)[0]):
+	case fixKW().MatchString(s) && (!workKW().MatchString(s) || fixKW().FindStringIndex(s)[0] < workKW().FindStringIndex(s)[0]):
 		// "Install update X and disable SMBv1": the fix comes first.
 		return OptionFix
-	case workKW.MatchString(s):
+	case workKW().MatchString(s):
 		return OptionWorkaround
-	case contactKW.MatchString(s):
+	case contactKW().MatchString(s):
 		return OptionContact
-	case fixKW.MatchString(s):
+	case fixKW().MatchString(s):
 		return OptionFix
 	}
 	return ""
@@ -98,10 +97,10 @@ func classifyWords(s string) string {
 
 // fixedVersion extracts "update to version 3.2.1 or later" -> "3.2.1".
 func fixedVersion(s string) string {
-	if !fixKW.MatchString(s) {
+	if !fixKW().MatchString(s) {
 		return ""
 	}
-	if m := fixedRe.FindStringSubmatch(s); m != nil {
+	if m := fixedRe().FindStringSubmatch(s); m != nil {
 		return m[1]
 	}
 	return ""
@@ -124,7 +123,7 @@ func options(f *vuln.Finding) []Option {
 			kind, own := classifyOwn(s)
 			switch {
 			case strings.HasSuffix(s, ":"):
-				if !own && recommendRe.MatchString(s) {
+				if !own && recommendRe().MatchString(s) {
 					kind = OptionWorkaround // "users should ensure:" introduces measures to take
 				}
 				lead = kind
@@ -138,7 +137,7 @@ func options(f *vuln.Finding) []Option {
 				o.FixedVersion = fixedVersion(s)
 				if !own && o.FixedVersion == "" {
 					// A list item under "fixed in the following versions:".
-					if m := fixedRe.FindStringSubmatch(s); m != nil {
+					if m := fixedRe().FindStringSubmatch(s); m != nil {
 						o.FixedVersion = m[1]
 					}
 				}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,9 +137,9 @@ type ServiceMatch struct {
 }
 
 var (
-	urlRe  = regexp.MustCompile(`(?i)\b(?:https?|ftp)://\S+`)
-	portRe = regexp.MustCompile(`(?i)\b(tcp|udp)?\s*(?:/\s*)?ports?\s*(?:number\s*)?((?:\d{1,5}\s*(?:/|,|and|or)?\s*)+)|\b(tcp|udp)[ /]((?:\d{1,5}\s*(?:/|,)?\s*)+)`)
-	numRe  = regexp.MustCompile(`\d{1,5}`)
+	urlRe  = lazyRegexp(`(?i)\b(?:https?|ftp)://\S+`)
+	portRe = lazyRegexp(`(?i)\b(tcp|udp)?\s*(?:/\s*)?ports?\s*(?:number\s*)?((?:\d{1,5}\s*(?:/|,|and|or)?\s*)+)|\b(tcp|udp)[ /]((?:\d{1,5}\s*(?:/|,)?\s*)+)`)
+	numRe  = lazyRegexp(`\d{1,5}`)
 )
 
 // FindingText is what the service map reads about one finding.
@@ -154,7 +153,7 @@ type FindingText struct {
 // Match ties a finding to services: by keyword in its text, by CWE, by CPE
 // product, and by ports that its remediation text names ("block TCP 445").
 func (m *ServiceMap) Match(ft FindingText) []ServiceMatch {
-	text := wordsOf(urlRe.ReplaceAllString(ft.Text, " "))
+	text := wordsOf(urlRe().ReplaceAllString(ft.Text, " "))
 	var out []ServiceMatch
 	add := func(s *Service, why string) {
 		if !slices.ContainsFunc(out, func(x ServiceMatch) bool { return x.Service == s }) {
@@ -180,7 +179,7 @@ func (m *ServiceMap) Match(ft FindingText) []ServiceMatch {
 		}
 	}
 	for _, r := range ft.Remediations {
-		for _, p := range portsIn(urlRe.ReplaceAllString(r, " ")) {
+		for _, p := range portsIn(urlRe().ReplaceAllString(r, " ")) {
 			for _, s := range m.Services {
 				if !s.Local && slices.Contains(s.Ports, p) {
 					add(s, fmt.Sprintf("the vendor's advice names port %s", p))
@@ -194,7 +193,7 @@ func (m *ServiceMap) Match(ft FindingText) []ServiceMatch {
 // portsIn finds explicit port mentions: "TCP 139/445", "port 3389", "tcp/23".
 func portsIn(s string) []PortRef {
 	var out []PortRef
-	for _, m := range portRe.FindAllStringSubmatch(s, -1) {
+	for _, m := range portRe().FindAllStringSubmatch(s, -1) {
 		tr, nums := strings.ToLower(m[1]), m[2]
 		if m[3] != "" {
 			tr, nums = strings.ToLower(m[3]), m[4]
@@ -202,7 +201,7 @@ func portsIn(s string) []PortRef {
 		if tr == "" {
 			tr = "tcp"
 		}
-		for _, n := range numRe.FindAllString(nums, -1) {
+		for _, n := range numRe().FindAllString(nums, -1) {
 			v, err := strconv.Atoi(n)
 			if err != nil || v == 0 || v > 65535 {
 				continue
