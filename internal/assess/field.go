@@ -136,19 +136,19 @@ type VersionLag struct {
 
 // eol lists operating systems with the date their (extended) support ended.
 var eol = []struct {
-	re   *regexp.Regexp
+	re   func() *regexp.Regexp
 	name string
 	end  time.Time
 }{
-	{regexp.MustCompile(`(?i)windows\s+(nt|2000|me|98|95)\b`), "Windows NT/2000/9x", time.Date(2010, 7, 13, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+xp|windows embedded standard 2009|wepos`), "Windows XP", time.Date(2014, 4, 8, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+(server\s+)?2003`), "Windows Server 2003", time.Date(2015, 7, 14, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+vista`), "Windows Vista", time.Date(2017, 4, 11, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+(embedded\s+standard\s+)?7\b`), "Windows 7", time.Date(2020, 1, 14, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+(server\s+)?2008`), "Windows Server 2008", time.Date(2020, 1, 14, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+8(\.1)?\b`), "Windows 8/8.1", time.Date(2023, 1, 10, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+(server\s+)?2012`), "Windows Server 2012", time.Date(2023, 10, 10, 0, 0, 0, 0, time.UTC)},
-	{regexp.MustCompile(`(?i)windows\s+10\b`), "Windows 10", time.Date(2025, 10, 14, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+(nt|2000|me|98|95)\b`), "Windows NT/2000/9x", time.Date(2010, 7, 13, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+xp|windows embedded standard 2009|wepos`), "Windows XP", time.Date(2014, 4, 8, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+(server\s+)?2003`), "Windows Server 2003", time.Date(2015, 7, 14, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+vista`), "Windows Vista", time.Date(2017, 4, 11, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+(embedded\s+standard\s+)?7\b`), "Windows 7", time.Date(2020, 1, 14, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+(server\s+)?2008`), "Windows Server 2008", time.Date(2020, 1, 14, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+8(\.1)?\b`), "Windows 8/8.1", time.Date(2023, 1, 10, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+(server\s+)?2012`), "Windows Server 2012", time.Date(2023, 10, 10, 0, 0, 0, 0, time.UTC)},
+	{lazyRegexp(`(?i)windows\s+10\b`), "Windows 10", time.Date(2025, 10, 14, 0, 0, 0, 0, time.UTC)},
 }
 
 // OutdatedOS returns the name of the end-of-support OS that os names as of at, "" if none.
@@ -157,7 +157,7 @@ func OutdatedOS(os string, at time.Time) string {
 		return "" // "Windows Server 2016 or later": the fingerprint cannot tell
 	}
 	for _, e := range eol {
-		if e.re.MatchString(os) && at.After(e.end) {
+		if e.re().MatchString(os) && at.After(e.end) {
 			return e.name + " (support ended " + e.end.Format("2006-01-02") + ")"
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -355,12 +354,12 @@ var (
 	// noFixRe finds remediation wording that rules a fix out, whatever the
 	// CSAF category says ("BD has not developed a product fix" is filed as
 	// vendor_fix).
-	noFixRe = regexp.MustCompile(`(?i)(ha(s|ve) not (yet )?(developed|released|provided|made available)|(will|does|do) not (plan to )?(develop|release|provide|offer)|no plans? to (develop|release|fix|patch)|no (fix|patch|update|remediation)s? (is |are |will be )?(planned|available|forthcoming)|not (be )?(fixed|patched)|end[- ]of[- ](life|support|service)|no longer (be )?(supported|maintained)|unsupported (product|version)|(discontinue|replace|retire)[ds]? (the |all |affected )?(device|product|system|unit)s?)`)
+	noFixRe = lazyRegexp(`(?i)(ha(s|ve) not (yet )?(developed|released|provided|made available)|(will|does|do) not (plan to )?(develop|release|provide|offer)|no plans? to (develop|release|fix|patch)|no (fix|patch|update|remediation)s? (is |are |will be )?(planned|available|forthcoming)|not (be )?(fixed|patched)|end[- ]of[- ](life|support|service)|no longer (be )?(supported|maintained)|unsupported (product|version)|(discontinue|replace|retire)[ds]? (the |all |affected )?(device|product|system|unit)s?)`)
 	// fixTextRe finds a fix announced in any remediation, whatever its
 	// category ("BD recommends customers update to the BD Alaris System
 	// 12.3" is filed as mitigation).
-	fixTextRe  = regexp.MustCompile(`(?i)((update|upgrade|migrate) to (the )?([\w.-]+ ){0,5}(version|release|v?\d)|has (now )?released|(have|has) been (fixed|patched|remediated) in|released (a |an )?(new |updated )?(software |firmware )?(version|update|patch|fix)|remediation solution has been developed|fixed in (version |release )?v?\d|(patch|hotfix|fix|update)(es)? (is|are) (now )?available|apply (the )?(latest )?(patch|update|hotfix)|install (the )?(latest )?(patch|update|hotfix|version))`)
-	fixWordsRe = regexp.MustCompile(`(?i)\b(update|upgrade|patch|fix(ed)?|firmware|software version|release[ds]?|hotfix|service pack)\b`)
+	fixTextRe  = lazyRegexp(`(?i)((update|upgrade|migrate) to (the )?([\w.-]+ ){0,5}(version|release|v?\d)|has (now )?released|(have|has) been (fixed|patched|remediated) in|released (a |an )?(new |updated )?(software |firmware )?(version|update|patch|fix)|remediation solution has been developed|fixed in (version |release )?v?\d|(patch|hotfix|fix|update)(es)? (is|are) (now )?available|apply (the )?(latest )?(patch|update|hotfix)|install (the )?(latest )?(patch|update|hotfix|version))`)
+	fixWordsRe = lazyRegexp(`(?i)\b(update|upgrade|patch|fix(ed)?|firmware|software version|release[ds]?|hotfix|service pack)\b`)
 )
 
 // classifyRemediation classifies an advisory by its remediations; the
@@ -372,20 +371,20 @@ func classifyRemediation(ad *vuln.Advisory, cats []string) (string, string) {
 		for _, v := range ad.Vulns {
 			for _, rm := range v.Remediations {
 				t := strings.Join(strings.Fields(rm.Text), " ")
-				if m := noFixRe.FindStringIndex(t); m != nil || rm.Category == "no_fix_planned" || rm.Category == "none_available" {
+				if m := noFixRe().FindStringIndex(t); m != nil || rm.Category == "no_fix_planned" || rm.Category == "none_available" {
 					nofix = true
 					if quote == "" {
 						quote = sentenceAround(t, m)
 					}
 					continue
 				}
-				if fixTextRe.MatchString(t) {
+				if fixTextRe().MatchString(t) {
 					fix = true
 					continue
 				}
 				switch rm.Category {
 				case "vendor_fix":
-					if fixWordsRe.MatchString(t) || t == "" {
+					if fixWordsRe().MatchString(t) || t == "" {
 						fix = true
 					} else {
 						mit = true

@@ -2,7 +2,6 @@ package assess
 
 import (
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -47,11 +46,11 @@ type CVETiming struct {
 }
 
 // fixRevRe finds a revision summary that announces a fix.
-var fixRevRe = regexp.MustCompile(`(?i)\b(fix(es|ed)?|patch(es|ed)?|remediat\w*|hotfix|(new|updated) (software|firmware) (version|release)|(software|firmware) (update|version|release)s? (is |are |was |were )?(now )?(available|released)|released? (a |an )?(new )?(update|version|patch))\b`)
+var fixRevRe = lazyRegexp(`(?i)\b(fix(es|ed)?|patch(es|ed)?|remediat\w*|hotfix|(new|updated) (software|firmware) (version|release)|(software|firmware) (update|version|release)s? (is |are |was |were )?(now )?(available|released)|released? (a |an )?(new )?(update|version|patch))\b`)
 
-var addRe = regexp.MustCompile(`(?i)\b(add(ed|s|ing)?|new (vulnerabilit(y|ies)|cve))\b`)
+var addRe = lazyRegexp(`(?i)\b(add(ed|s|ing)?|new (vulnerabilit(y|ies)|cve))\b`)
 
-var cveRe = regexp.MustCompile(`(?i)\bCVE-\d{4}-\d{4,}\b`)
+var cveRe = lazyRegexp(`(?i)\bCVE-\d{4}-\d{4,}\b`)
 
 var fixBuckets = []struct {
 	label string
@@ -91,7 +90,7 @@ func timeliness(hist []vuln.HistoryEntry, full map[string]*vuln.Advisory, items 
 			for i, rv := range revs {
 				// "Update A - Added CVE-2024-1486": a summary that names the
 				// CVE in another sense (a fix for it) does not date the listing.
-				if i > 0 && strings.Contains(strings.ToUpper(rv.Summary), c) && addRe.MatchString(rv.Summary) {
+				if i > 0 && strings.Contains(strings.ToUpper(rv.Summary), c) && addRe().MatchString(rv.Summary) {
 					ct.Listed = rv.Date
 					break
 				}
@@ -112,7 +111,7 @@ func timeliness(hist []vuln.HistoryEntry, full map[string]*vuln.Advisory, items 
 				}
 				// A fix revision that names CVEs fixes only those ("remediates
 				// CVE-2023-30563 ... and partially remediates CVE-2023-30562").
-				if fixRevRe.MatchString(rv.Summary) && (!cveRe.MatchString(rv.Summary) || strings.Contains(strings.ToUpper(rv.Summary), c)) {
+				if fixRevRe().MatchString(rv.Summary) && (!cveRe().MatchString(rv.Summary) || strings.Contains(strings.ToUpper(rv.Summary), c)) {
 					d := rv.Date
 					ct.FixDate, ct.FixEvidence = &d, "revision "+rv.Number+": "+oneLine(rv.Summary, 160)
 					break
@@ -123,7 +122,7 @@ func timeliness(hist []vuln.HistoryEntry, full map[string]*vuln.Advisory, items 
 			// announced the fix for other CVEs by name, this one has none.
 			namedFix := false
 			for i, rv := range revs {
-				namedFix = namedFix || (i > 0 && fixRevRe.MatchString(rv.Summary) && cveRe.MatchString(rv.Summary))
+				namedFix = namedFix || (i > 0 && fixRevRe().MatchString(rv.Summary) && cveRe().MatchString(rv.Summary))
 			}
 			if ct.FixDate == nil && class[h.Advisory] == RemedyFix && !namedFix {
 				d := ct.Listed
