@@ -20,6 +20,14 @@ var migrations = []db.Migration{
 	)`},
 	// Service-level controls (an ACL on SMB leaves the web interface alone).
 	{SQLite: `ALTER TABLE risk_controls ADD COLUMN service TEXT NOT NULL DEFAULT ''`},
+	// Open risk per site and day, for the dashboard's trend (history.go).
+	{SQLite: `CREATE TABLE risk_history (
+		site      TEXT NOT NULL,
+		day       TEXT NOT NULL,
+		open_risk DOUBLE PRECISION NOT NULL,
+		items     INTEGER NOT NULL,
+		PRIMARY KEY (site, day)
+	)`},
 }
 
 // Store keeps applied compensating controls.
