@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/wardiomt/ward/internal/assess"
 )
@@ -13,38 +14,42 @@ import (
 // HTML writes one self-contained HTML file: inline CSS, inline SVG charts,
 // no script and no external resource, laid out to print on A4.
 func HTML(w io.Writer, r *assess.Report) error {
-	return page.Execute(w, r)
+	return page().Execute(w, r)
 }
 
-var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"yearsChart":    yearsChart,
-	"severityChart": severityChart,
-	"fixChart":      fixChart,
-	"label":         assess.BehaviourLabel,
-	"date":          func(t interface{ Format(string) string }) string { return t.Format("2006-01-02") },
-	"join":          strings.Join,
-	"f1":            func(x float64) string { return fmt.Sprintf("%.1f", x) },
-	"f0p":           func(x *float64) string { return fmt.Sprintf("%.0f", *x) },
-	"f3p":           func(x *float64) string { return fmt.Sprintf("%.3f", *x) },
-	"pct":           func(x float64) string { return fmt.Sprintf("%.0f", x*100) },
-	"count":         count,
-	"names": func(as []assess.Assessment) string {
-		var s []string
-		for _, a := range as {
-			s = append(s, a.Candidate.String())
-		}
-		return strings.Join(s, " vs ")
-	},
-	"gradeClass": func(g string) string { return "g" + strings.ToLower(strings.ReplaceAll(g, "/", "")) },
-	"hasRecord":  func(r assess.Record) bool { return r.Advisories+r.CVERecords > 0 },
-	"sevTotal": func(r assess.Record) int {
-		n := 0
-		for _, s := range r.Severity {
-			n += s.Total()
-		}
-		return n
-	},
-}).Parse(pageTmpl))
+// page is parsed on first use: parsing at package initialisation cost
+// every ward command, most of which never write a report.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"yearsChart":    yearsChart,
+		"severityChart": severityChart,
+		"fixChart":      fixChart,
+		"label":         assess.BehaviourLabel,
+		"date":          func(t interface{ Format(string) string }) string { return t.Format("2006-01-02") },
+		"join":          strings.Join,
+		"f1":            func(x float64) string { return fmt.Sprintf("%.1f", x) },
+		"f0p":           func(x *float64) string { return fmt.Sprintf("%.0f", *x) },
+		"f3p":           func(x *float64) string { return fmt.Sprintf("%.3f", *x) },
+		"pct":           func(x float64) string { return fmt.Sprintf("%.0f", x*100) },
+		"count":         count,
+		"names": func(as []assess.Assessment) string {
+			var s []string
+			for _, a := range as {
+				s = append(s, a.Candidate.String())
+			}
+			return strings.Join(s, " vs ")
+		},
+		"gradeClass": func(g string) string { return "g" + strings.ToLower(strings.ReplaceAll(g, "/", "")) },
+		"hasRecord":  func(r assess.Record) bool { return r.Advisories+r.CVERecords > 0 },
+		"sevTotal": func(r assess.Record) int {
+			n := 0
+			for _, s := range r.Severity {
+				n += s.Total()
+			}
+			return n
+		},
+	}).Parse(pageTmpl))
+})
 
 const (
 	chartW = 640
