@@ -2,7 +2,6 @@ package version
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -45,13 +44,13 @@ type Constraint struct {
 }
 
 var (
-	parenRe    = regexp.MustCompile(`\([^()]*\)`)
-	priorRe    = regexp.MustCompile(`(?i)^(.*?)\s*(?:and|or|&)\s+(?:prior|earlier|below|older|lower|before)\b.*$`)
-	laterRe    = regexp.MustCompile(`(?i)^(.*?)\s*(?:and|or|&)\s+(?:later|newer|above|higher|after)\b.*$`)
-	priorToRe  = regexp.MustCompile(`(?i)^(?:all\s+)?(?:versions?\s+)?(?:prior\s+to|before|older\s+than|earlier\s+than|below)\s+(.+)$`)
-	versWordRe = regexp.MustCompile(`(?i)^(?:versions?|vers\.?|v\.)\s+`)
-	allRe      = regexp.MustCompile(`(?i)^(?:\*|all|all versions?|any|vers:[a-z0-9.+-]+/\*)$`)
-	tailRe     = regexp.MustCompile(`(?i)\s+(?:on|with|integrated|running|shipped|distributed|excluding|for)\b.*$`)
+	parenRe    = lazyRegexp(`\([^()]*\)`)
+	priorRe    = lazyRegexp(`(?i)^(.*?)\s*(?:and|or|&)\s+(?:prior|earlier|below|older|lower|before)\b.*$`)
+	laterRe    = lazyRegexp(`(?i)^(.*?)\s*(?:and|or|&)\s+(?:later|newer|above|higher|after)\b.*$`)
+	priorToRe  = lazyRegexp(`(?i)^(?:all\s+)?(?:versions?\s+)?(?:prior\s+to|before|older\s+than|earlier\s+than|below)\s+(.+)$`)
+	versWordRe = lazyRegexp(`(?i)^(?:versions?|vers\.?|v\.)\s+`)
+	allRe      = lazyRegexp(`(?i)^(?:\*|all|all versions?|any|vers:[a-z0-9.+-]+/\*)$`)
+	tailRe     = lazyRegexp(`(?i)\s+(?:on|with|integrated|running|shipped|distributed|excluding|for)\b.*$`)
 )
 
 // ParseConstraint reads a vendor version range: "<= 9.33", "<x", ">= 2.0",
@@ -64,7 +63,7 @@ func ParseConstraint(raw string) (Constraint, error) {
 	if s == "" {
 		return c, fmt.Errorf("version range %q: %w", raw, ErrEmpty)
 	}
-	if allRe.MatchString(s) {
+	if allRe().MatchString(s) {
 		c.All = true
 		return c, nil
 	}
@@ -95,13 +94,13 @@ func ParseConstraint(raw string) (Constraint, error) {
 
 // parseBound reads one comparator, defaulting to equality.
 func parseBound(p string) (Bound, bool) {
-	p = strings.TrimSpace(parenRe.ReplaceAllString(p, " "))
+	p = strings.TrimSpace(parenRe().ReplaceAllString(p, " "))
 	op := EQ
-	if m := priorRe.FindStringSubmatch(p); m != nil {
+	if m := priorRe().FindStringSubmatch(p); m != nil {
 		op, p = LE, m[1]
-	} else if m := laterRe.FindStringSubmatch(p); m != nil {
+	} else if m := laterRe().FindStringSubmatch(p); m != nil {
 		op, p = GE, m[1]
-	} else if m := priorToRe.FindStringSubmatch(p); m != nil {
+	} else if m := priorToRe().FindStringSubmatch(p); m != nil {
 		op, p = LT, m[1]
 	}
 	p = strings.TrimSpace(p)
@@ -114,8 +113,8 @@ func parseBound(p string) (Bound, bool) {
 			break
 		}
 	}
-	p = versWordRe.ReplaceAllString(strings.TrimSpace(p), "")
-	p = strings.TrimSpace(tailRe.ReplaceAllString(p, ""))
+	p = versWordRe().ReplaceAllString(strings.TrimSpace(p), "")
+	p = strings.TrimSpace(tailRe().ReplaceAllString(p, ""))
 	v, err := Parse(p)
 	if err != nil {
 		return Bound{}, false

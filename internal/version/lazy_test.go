@@ -1,0 +1,19 @@
+package version
+
+import (
+	"regexp"
+	"testing"
+)
+
+// The patterns compile on first use, so a bad one no longer stops the
+// package from initialising: compile each here.
+func TestLazyRegexpsCompile(t *testing.T) {
+	for name, re := range map[string]func() *regexp.Regexp{
+		"parenRe": parenRe, "priorRe": priorRe, "laterRe": laterRe, "priorToRe": priorToRe,
+		"versWordRe": versWordRe, "allRe": allRe, "tailRe": tailRe,
+	} {
+		if re() == nil || re() != re() {
+			t.Errorf("%s: want one compiled pattern, built once", name)
+		}
+	}
+}
