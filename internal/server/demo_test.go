@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardiomt/ward/internal/auth"
 	"github.com/wardiomt/ward/internal/db/dbtest"
 	"github.com/wardiomt/ward/internal/decode"
 	"github.com/wardiomt/ward/internal/demo"
 	"github.com/wardiomt/ward/internal/observe"
+	"github.com/wardiomt/ward/internal/risk"
 	"github.com/wardiomt/ward/internal/sensor"
 )
 
@@ -77,13 +79,34 @@ func TestDemoStack(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
+	// Two earlier days of history, as a server running for a while keeps.
+	rs, err := risk.OpenStore(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for i, v := range []float64{120, 90.5} {
+		if err := rs.RecordRisk(ctx, now.AddDate(0, 0, i-2), map[string]risk.DayRisk{demo.Site: {OpenRisk: v, Items: 9}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var dash struct {
 		DevicesTotal  int            `json:"devices_total"`
 		RiskTiers     map[string]int `json:"risk_tiers"`
 		RiskAvailable bool           `json:"risk_available"`
+		RiskTrend     []struct {
+			Date     string  `json:"date"`
+			OpenRisk float64 `json:"open_risk"`
+		} `json:"risk_trend"`
 	}
 	if c := get("/api/v1/dashboard", &dash); c != 200 || dash.DevicesTotal < 50 || !dash.RiskAvailable {
 		t.Fatalf("dashboard %d %+v", c, dash)
+	}
+	if tr := dash.RiskTrend; len(tr) != 3 || tr[0].OpenRisk != 120 || tr[1].OpenRisk != 90.5 || tr[2].Date != now.Format(time.DateOnly) || tr[2].OpenRisk <= 0 {
+		t.Fatalf("risk trend %+v, want the two recorded days then today's open risk", tr)
+	}
+	if hist, err := rs.RiskHistory(ctx, []string{demo.Site}, now); err != nil || len(hist) != 1 || hist[0].OpenRisk != dash.RiskTrend[2].OpenRisk {
+		t.Fatalf("today's assessment not recorded: %+v %v (trend says %v)", hist, err, dash.RiskTrend[2].OpenRisk)
 	}
 	tiered := 0
 	for _, n := range dash.RiskTiers {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,6 +29,7 @@ type riskSource struct {
 	origin   feeds.Origin
 	ttl      time.Duration
 	now      func() time.Time
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	cache map[string]riskRun
@@ -82,6 +84,15 @@ func (r *riskSource) run(ctx context.Context, sites []string) (riskRun, error) {
 	plan, err := r.eng.Plan(in, items)
 	if err != nil {
 		return riskRun{}, fmt.Errorf("plan: %w", err)
+	}
+	// Each assessment is the day's figure for the trend; a failure to
+	// record it must not cost the user the assessment itself.
+	siteOf := make(map[string]string, len(devs))
+	for _, d := range devs {
+		siteOf[d.ID] = d.Site
+	}
+	if err := r.store.RecordRisk(ctx, in.At, risk.SiteRisk(items, siteOf, sites)); err != nil {
+		r.log.Warn("risk history not recorded", "err", err)
 	}
 	c = riskRun{at: r.now(), devices: len(devs), items: items, plan: plan}
 	r.mu.Lock()
@@ -144,9 +155,12 @@ func (r *riskSource) Plan(ctx context.Context, sites []string) (any, error) {
 	return c.plan, nil
 }
 
+// trendDays is how far back the dashboard's open-risk trend goes.
+const trendDays = 90
+
 // Tiers counts items by their residual priority (after applied controls)
-// and gives today's open risk (the plan's total). Ward keeps no risk
-// history yet, so the trend is a single point.
+// and gives the open-risk trend: one point per day the sites were
+// assessed (risk_history), today's being the plan's total.
 func (r *riskSource) Tiers(ctx context.Context, sites []string) (map[string]int, []api.TrendPoint, error) {
 	c, err := r.run(ctx, sites)
 	if err != nil {
@@ -160,5 +174,16 @@ func (r *riskSource) Tiers(ctx context.Context, sites []string) (map[string]int,
 	if c.plan != nil {
 		open = c.plan.TotalRisk
 	}
-	return out, []api.TrendPoint{{Date: r.now().UTC().Format(time.DateOnly), OpenRisk: open}}, nil
+	today := r.now().UTC().Format(time.DateOnly)
+	hist, err := r.store.RiskHistory(ctx, sites, r.now().AddDate(0, 0, -trendDays))
+	if err != nil {
+		return nil, nil, err
+	}
+	trend := make([]api.TrendPoint, 0, len(hist)+1)
+	for _, h := range hist {
+		if h.Day != today { // today is the plan's own total, below
+			trend = append(trend, api.TrendPoint{Date: h.Day, OpenRisk: h.OpenRisk})
+		}
+	}
+	return out, append(trend, api.TrendPoint{Date: today, OpenRisk: open}), nil
 }

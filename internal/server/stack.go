@@ -114,7 +114,7 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 			return nil, err
 		}
 		ttl := cmp.Or(cfg.CacheTTL, 15*time.Second)
-		cfg.Risk = &riskSource{eng: eng, store: rs, inv: inv, provider: p, matcher: m, origin: origin, ttl: ttl, now: cfg.Now, cache: map[string]riskRun{}}
+		cfg.Risk = &riskSource{eng: eng, store: rs, inv: inv, provider: p, matcher: m, origin: origin, ttl: ttl, now: cfg.Now, log: log, cache: map[string]riskRun{}}
 		s.plugins, s.stages, err = plugins(ctx, d, st, inv, m, p, eng, fmt.Sprintf("%s %s", origin.Kind, origin.SnapshotDate), log)
 		if err != nil {
 			return nil, err
