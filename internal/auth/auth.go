@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wardiomt/ward/internal/db"
@@ -185,10 +186,12 @@ func Open(ctx context.Context, d *db.DB, now func() time.Time) (*Store, error) {
 	return &Store{db: d, now: now}, nil
 }
 
-var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// idRE is compiled on first use: the {0,63} repetition makes it costly to
+// compile, which every ward command paid at package initialisation.
+var idRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // ValidID reports whether s can name an organization, site or sensor.
-func ValidID(s string) bool { return idRE.MatchString(s) }
+func ValidID(s string) bool { return idRE().MatchString(s) }
 
 func (s *Store) q(query string) string { return s.db.Rebind(query) }
 
