@@ -430,7 +430,8 @@ func BenchmarkListDevicesPage(b *testing.B) {
 					Limit: 50, Offset: (i * 7919 % (per / 50)) * 50}
 			}},
 			{"search", func(i int) inventory.DeviceFilter {
-				return inventory.DeviceFilter{Site: sites[i%len(sites)], Query: fmt.Sprintf("host%03d", i%400), Limit: 50}
+				d := all[i*7919%len(all)]
+				return inventory.DeviceFilter{Site: d.Site, Query: strings.ToUpper(d.ID[3:]), Limit: 50}
 			}},
 			{"all sites", func(i int) inventory.DeviceFilter {
 				return inventory.DeviceFilter{Sites: sites, Sort: []string{"id", "-last_seen", "hostname", "ip", "-manufacturer", "type"}[i%6],
