@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -159,9 +158,9 @@ func csafDocument(in *Input, date string, ndev, nvuln int, advs map[string]bool,
 	}
 }
 
-var unsafeID = regexp.MustCompile(`[^A-Za-z0-9]+`)
+var unsafeID = lazyRegexp(`[^A-Za-z0-9]+`)
 
-func safeID(s string) string { return strings.Trim(unsafeID.ReplaceAllString(s, "-"), "-") }
+func safeID(s string) string { return strings.Trim(unsafeID().ReplaceAllString(s, "-"), "-") }
 
 // productTree nests the devices under vendor, product name and version
 // branches; the leaf is the device's host name branch (the same model and
@@ -384,17 +383,17 @@ func csafVulnerability(in *Input, g vulnGroup, date string) *gocsaf.Vulnerabilit
 // The patterns of the CVSS vector strings in the CSAF 2.0 schema: a score
 // whose vector does not fit is left out rather than written invalid.
 var (
-	cvss2Vector = regexp.MustCompile(`^((AV:[NAL]|AC:[LMH]|Au:[MSN]|[CIA]:[NPC]|E:(U|POC|F|H|ND)|RL:(OF|TF|W|U|ND)|RC:(UC|UR|C|ND)|CDP:(N|L|LM|MH|H|ND)|TD:(N|L|M|H|ND)|[CIA]R:(L|M|H|ND))/)*(AV:[NAL]|AC:[LMH]|Au:[MSN]|[CIA]:[NPC]|E:(U|POC|F|H|ND)|RL:(OF|TF|W|U|ND)|RC:(UC|UR|C|ND)|CDP:(N|L|LM|MH|H|ND)|TD:(N|L|M|H|ND)|[CIA]R:(L|M|H|ND))$`)
-	cvss3Vector = regexp.MustCompile(`^CVSS:3[.][01]/((AV:[NALP]|AC:[LH]|PR:[NLH]|UI:[NR]|S:[UC]|[CIA]:[NLH]|E:[XUPFH]|RL:[XOTWU]|RC:[XURC]|[CIA]R:[XLMH]|MAV:[XNALP]|MAC:[XLH]|MPR:[XNLH]|MUI:[XNR]|MS:[XUC]|M[CIA]:[XNLH])/)*(AV:[NALP]|AC:[LH]|PR:[NLH]|UI:[NR]|S:[UC]|[CIA]:[NLH]|E:[XUPFH]|RL:[XOTWU]|RC:[XURC]|[CIA]R:[XLMH]|MAV:[XNALP]|MAC:[XLH]|MPR:[XNLH]|MUI:[XNR]|MS:[XUC]|M[CIA]:[XNLH])$`)
+	cvss2Vector = lazyRegexp(`^((AV:[NAL]|AC:[LMH]|Au:[MSN]|[CIA]:[NPC]|E:(U|POC|F|H|ND)|RL:(OF|TF|W|U|ND)|RC:(UC|UR|C|ND)|CDP:(N|L|LM|MH|H|ND)|TD:(N|L|M|H|ND)|[CIA]R:(L|M|H|ND))/)*(AV:[NAL]|AC:[LMH]|Au:[MSN]|[CIA]:[NPC]|E:(U|POC|F|H|ND)|RL:(OF|TF|W|U|ND)|RC:(UC|UR|C|ND)|CDP:(N|L|LM|MH|H|ND)|TD:(N|L|M|H|ND)|[CIA]R:(L|M|H|ND))$`)
+	cvss3Vector = lazyRegexp(`^CVSS:3[.][01]/((AV:[NALP]|AC:[LH]|PR:[NLH]|UI:[NR]|S:[UC]|[CIA]:[NLH]|E:[XUPFH]|RL:[XOTWU]|RC:[XURC]|[CIA]R:[XLMH]|MAV:[XNALP]|MAC:[XLH]|MPR:[XNLH]|MUI:[XNR]|MS:[XUC]|M[CIA]:[XNLH])/)*(AV:[NALP]|AC:[LH]|PR:[NLH]|UI:[NR]|S:[UC]|[CIA]:[NLH]|E:[XUPFH]|RL:[XOTWU]|RC:[XURC]|[CIA]R:[XLMH]|MAV:[XNALP]|MAC:[XLH]|MPR:[XNLH]|MUI:[XNR]|MS:[XUC]|M[CIA]:[XNLH])$`)
 )
 
 func csafScore(s vuln.Score, pids []string) *gocsaf.Score {
 	score := s.Score
 	switch {
-	case strings.HasPrefix(s.Version, "2") && cvss2Vector.MatchString(s.Vector):
+	case strings.HasPrefix(s.Version, "2") && cvss2Vector().MatchString(s.Vector):
 		return &gocsaf.Score{Products: products(pids), CVSS2: &gocsaf.CVSS2{Version: ptr(gocsaf.CVSSVersion20),
 			VectorString: ptr(gocsaf.CVSS2VectorString(s.Vector)), BaseScore: &score}}
-	case strings.HasPrefix(s.Version, "3") && cvss3Vector.MatchString(s.Vector):
+	case strings.HasPrefix(s.Version, "3") && cvss3Vector().MatchString(s.Vector):
 		ver := gocsaf.CVSSVersion31
 		if strings.HasPrefix(s.Vector, "CVSS:3.0/") {
 			ver = gocsaf.CVSSVersion30
