@@ -111,7 +111,7 @@ func TestReadDevicesRoundTrip(t *testing.T) {
 
 func TestKeyURN(t *testing.T) {
 	u := KeyURN("ward-evt-1-fhir")
-	if u != KeyURN("ward-evt-1-fhir") || u == KeyURN("ward-evt-2-fhir") || !primitive["uuid"].MatchString(u) {
+	if u != KeyURN("ward-evt-1-fhir") || u == KeyURN("ward-evt-2-fhir") || !primitive()["uuid"].MatchString(u) {
 		t.Errorf("KeyURN = %s", u)
 	}
 }

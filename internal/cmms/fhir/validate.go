@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Definitions are FHIR type definitions in the shape of the npm `fhir`
@@ -60,18 +61,21 @@ func LoadDefinitions(r io.Reader) (*Definitions, error) {
 }
 
 // Primitive value formats (FHIR R4 datatypes page regexes, simplified where
-// JSON already constrains the kind).
-var primitive = map[string]*regexp.Regexp{
-	"id":        regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`),
-	"code":      regexp.MustCompile(`^[^\s]+( [^\s]+)*$`),
-	"uri":       regexp.MustCompile(`^\S*$`),
-	"url":       regexp.MustCompile(`^\S*$`),
-	"canonical": regexp.MustCompile(`^\S*$`),
-	"uuid":      regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`),
-	"dateTime":  regexp.MustCompile(`^([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$`),
-	"instant":   regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$`),
-	"date":      regexp.MustCompile(`^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$`),
-}
+// JSON already constrains the kind). Compiled on first use: at package
+// initialisation every ward command paid for them.
+var primitive = sync.OnceValue(func() map[string]*regexp.Regexp {
+	return map[string]*regexp.Regexp{
+		"id":        regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`),
+		"code":      regexp.MustCompile(`^[^\s]+( [^\s]+)*$`),
+		"uri":       regexp.MustCompile(`^\S*$`),
+		"url":       regexp.MustCompile(`^\S*$`),
+		"canonical": regexp.MustCompile(`^\S*$`),
+		"uuid":      regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`),
+		"dateTime":  regexp.MustCompile(`^([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$`),
+		"instant":   regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$`),
+		"date":      regexp.MustCompile(`^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$`),
+	}
+})
 
 var stringLike = []string{"string", "markdown", "base64Binary", "oid", "time", "xhtml"}
 var intLike = []string{"integer", "positiveInt", "unsignedInt"}
@@ -202,7 +206,7 @@ func (d *Definitions) value(path string, val any, p *PropDef, errs *[]error) {
 		return
 	}
 	if s, ok := val.(string); ok {
-		if re := primitive[p.Type]; re != nil && !re.MatchString(s) {
+		if re := primitive()[p.Type]; re != nil && !re.MatchString(s) {
 			bad("%q is not a valid %s", s, p.Type)
 		} else if re == nil && !slices.Contains(stringLike, p.Type) {
 			bad("%s expected, got a string", p.Type)
