@@ -150,7 +150,10 @@ type parsedRange struct {
 
 var dottedRe = regexp.MustCompile(`\d\.\d`)
 
-var exclusionRe = regexp.MustCompile(`(?i),?\s*\b(?:not including|excluding|except(?: for)?)\b\s*`)
+var (
+	exclusionRe    = regexp.MustCompile(`(?i),?\s*\b(?:not including|excluding|except(?: for)?)\b\s*`)
+	exclusionSepRe = regexp.MustCompile(`(?i)\s+and\s+|,`)
+)
 
 // splitExclusion cuts "LOGIQ, not including LOGIQ 100 Pro" into the name
 // and the excluded models.
@@ -160,7 +163,7 @@ func splitExclusion(name string) (string, []string) {
 		return name, nil
 	}
 	var excl []string
-	for _, e := range regexp.MustCompile(`(?i)\s+and\s+|,`).Split(name[loc[1]:], -1) {
+	for _, e := range exclusionSepRe.Split(name[loc[1]:], -1) {
 		if e = strings.TrimSpace(e); e != "" {
 			excl = append(excl, e)
 		}
