@@ -732,9 +732,9 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 	}
 	terms, args := where(f)
 	if f.Limit <= 0 {
-		return s.listAll(ctx, ss, terms, args, order, desc, f.Offset)
+		return s.listAll(ctx, ss, terms, args, order, desc, f.Offset, s.table(f))
 	}
-	q := pageQuery{s: s, sites: ss, terms: terms, args: args, col: order, desc: desc}
+	q := pageQuery{s: s, sites: ss, terms: terms, args: args, col: order, desc: desc, table: s.table(f)}
 	ids, err := q.ids(ctx, f.Limit, f.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
@@ -755,7 +755,7 @@ func (s *Store) ListDevices(ctx context.Context, f inventory.DeviceFilter) ([]*i
 
 // listAll returns every matching device from offset on: the ids in order
 // over the narrow rows, then their documents.
-func (s *Store) listAll(ctx context.Context, ss []string, terms []string, args []any, order string, desc bool, offset int) ([]*inventory.Device, int, error) {
+func (s *Store) listAll(ctx context.Context, ss []string, terms []string, args []any, order string, desc bool, offset int, table string) ([]*inventory.Device, int, error) {
 	if ss != nil {
 		t, a := siteTerm(ss)
 		terms, args = append([]string{t}, terms...), append(a, args...)
@@ -780,7 +780,7 @@ func (s *Store) listAll(ctx context.Context, ss []string, terms []string, args [
 			page = fmt.Sprintf(" OFFSET %d", offset)
 		}
 	}
-	ids, err := s.scanIDs(ctx, `SELECT id FROM inv_devices`+cond+` ORDER BY `+orderBy+page, args)
+	ids, err := s.scanIDs(ctx, `SELECT id FROM `+table+cond+` ORDER BY `+orderBy+page, args)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list devices: %w", err)
 	}
@@ -790,15 +790,26 @@ func (s *Store) listAll(ctx context.Context, ss []string, terms []string, args [
 	}
 	total := offset + len(ids)
 	if offset > 0 && len(ids) == 0 {
-		q := pageQuery{s: s, sites: ss}
+		q := pageQuery{s: s, sites: ss, table: "inv_devices"}
 		if len(terms) > 0 {
-			q = pageQuery{s: s, terms: terms, args: args}
+			q = pageQuery{s: s, terms: terms, args: args, table: table}
 		}
 		if total, err = q.count(ctx, ""); err != nil {
 			return nil, 0, fmt.Errorf("count devices: %w", err)
 		}
 	}
 	return out, total, nil
+}
+
+// table is the FROM of f's queries. A search on SQLite reads the
+// (site, search_text, id) index, which holds everything it needs; without
+// statistics SQLite's planner would rather follow the (site, id) index for
+// the order and read every row of the site from the table.
+func (s *Store) table(f inventory.DeviceFilter) string {
+	if f.Query != "" && s.d.Dialect == db.SQLite {
+		return "inv_devices INDEXED BY inv_devices_site_search_text"
+	}
+	return "inv_devices"
 }
 
 func nullableColumn(c string) bool { return c != "id" && c != "first_seen" && c != "last_seen" }
@@ -815,6 +826,7 @@ type pageQuery struct {
 	args  []any
 	col   string
 	desc  bool
+	table string // inv_devices, with an index hint
 }
 
 func (q pageQuery) ids(ctx context.Context, limit, offset int) ([]string, error) {
@@ -857,7 +869,7 @@ func (q pageQuery) part(ctx context.Context, extra, col string, desc bool, limit
 			st, sa := siteTerm(q.sites)
 			t, args = append([]string{st}, t...), append(sa, args...)
 		}
-		return q.s.scanIDs(ctx, fmt.Sprintf(`SELECT id FROM inv_devices%s ORDER BY %s LIMIT %d OFFSET %d`, joinWhere(t), orderBy, limit, offset), args)
+		return q.s.scanIDs(ctx, fmt.Sprintf(`SELECT id FROM %s%s ORDER BY %s LIMIT %d OFFSET %d`, q.table, joinWhere(t), orderBy, limit, offset), args)
 	}
 	// One arm a site, each walking its (site, col, id) index for at most
 	// offset+limit rows; the merge sorts only those.
@@ -873,8 +885,8 @@ func (q pageQuery) part(ctx context.Context, extra, col string, desc bool, limit
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
-		fmt.Fprintf(&b, "SELECT * FROM (SELECT %s FROM inv_devices%s ORDER BY %s LIMIT %d) a%d",
-			key, joinWhere(append([]string{"site = ?"}, terms...)), orderBy, offset+limit, i)
+		fmt.Fprintf(&b, "SELECT * FROM (SELECT %s FROM %s%s ORDER BY %s LIMIT %d) a%d",
+			key, q.table, joinWhere(append([]string{"site = ?"}, terms...)), orderBy, offset+limit, i)
 		args = append(append(args, site), q.args...)
 	}
 	fmt.Fprintf(&b, ") m ORDER BY %s LIMIT %d OFFSET %d", outer, limit, offset)
@@ -904,7 +916,7 @@ func (q pageQuery) count(ctx context.Context, extra string) (int, error) {
 		terms, args = append([]string{st}, terms...), append(sa, args...)
 	}
 	var n int
-	err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT COUNT(*) FROM inv_devices`+joinWhere(terms)), planned(q.s.d, args)...).Scan(&n)
+	err := q.s.d.QueryRowContext(ctx, q.s.d.Rebind(`SELECT COUNT(*) FROM `+q.table+joinWhere(terms)), planned(q.s.d, args)...).Scan(&n)
 	return n, err
 }
 
