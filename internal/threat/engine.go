@@ -89,6 +89,9 @@ type run struct {
 	inc     map[string]*Alert // incident -> alert
 	snoozes []Snooze
 	res     *Result
+	// stored are the baselines of the batch's devices, read in one go
+	// before the observations (nil: none was, read them one by one).
+	stored map[string]*Baseline
 }
 
 // Observe learns from and checks one batch of observations of site, in
@@ -111,6 +114,9 @@ func (e *Engine) Observe(ctx context.Context, site string, obs []observe.Observa
 		alerts: map[string]*Alert{}, inc: map[string]*Alert{}, res: &res}
 	var err error
 	if r.snoozes, err = e.st.Snoozes(ctx, site, obs[0].Time); err != nil {
+		return Result{}, err
+	}
+	if err := r.prefetch(obs); err != nil {
 		return Result{}, err
 	}
 	for i := range obs {
@@ -140,15 +146,49 @@ func (e *Engine) Observe(ctx context.Context, site string, obs []observe.Observa
 }
 
 // baseline returns the device's baseline, starting one at t if none.
+// prefetch reads the stored baselines of every device the batch's
+// addresses resolve to in one query: a batch names hundreds of devices,
+// and reading them one at a time was a query each.
+func (r *run) prefetch(obs []observe.Observation) error {
+	seen := map[string]bool{}
+	var ids []string
+	for i := range obs {
+		src, dst, err := r.resolve(&obs[i])
+		if err != nil {
+			return fmt.Errorf("observation %d (%s): %w", i, obs[i].Protocol, err)
+		}
+		for _, e := range []end{src, dst} {
+			if e.ok && !seen[e.dev.ID] {
+				seen[e.dev.ID] = true
+				ids = append(ids, e.dev.ID)
+			}
+		}
+	}
+	m, err := r.e.st.LoadBaselines(r.ctx, r.site, ids)
+	if err != nil {
+		return err
+	}
+	r.stored = m
+	for _, id := range ids {
+		if _, ok := m[id]; !ok {
+			m[id] = nil // known to have none
+		}
+	}
+	return nil
+}
+
 func (r *run) baseline(d Device, t time.Time) (*Baseline, error) {
 	if b := r.base[d.ID]; b != nil {
 		return b, nil
 	}
-	m, err := r.e.st.LoadBaselines(r.ctx, r.site, []string{d.ID})
-	if err != nil {
-		return nil, err
+	b, known := r.stored[d.ID]
+	if !known {
+		m, err := r.e.st.LoadBaselines(r.ctx, r.site, []string{d.ID})
+		if err != nil {
+			return nil, err
+		}
+		b = m[d.ID]
 	}
-	b := m[d.ID]
 	if b == nil {
 		b = newBaseline(r.site, d.ID, t, r.e.opt.Window)
 	}
