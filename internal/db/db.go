@@ -59,6 +59,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		sdb.SetMaxOpenConns(16)
+		sdb.SetMaxIdleConns(16) // keep backends: a new one costs a fork and cold caches
 		sdb.SetConnMaxIdleTime(5 * time.Minute)
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -96,6 +97,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		sdb.SetMaxOpenConns(1) // shared cache serializes anyway; one conn avoids table locks
 	} else {
 		sdb.SetMaxOpenConns(8)
+		sdb.SetMaxIdleConns(8) // a new connection starts with a cold page cache and re-reads the schema
 	}
 	return &DB{DB: sdb, Dialect: SQLite, DSN: dsn}, nil
 }
