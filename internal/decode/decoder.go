@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -335,8 +334,7 @@ func (d *Decoder) safe(ps *ProtoStats, call func() error) {
 
 func (d *Decoder) emitService(m *dissect.Meta, port uint16) {
 	m.Fill(&d.obs, "service")
-	d.portBuf = strconv.AppendUint(d.portBuf[:0], uint64(port), 10)
-	d.obs.Add("service.port", d.strs.String(d.portBuf))
+	d.obs.Add("service.port", d.internUint(uint64(port)))
 	d.ownE.Emit(&d.obs)
 }
 

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wardiomt/ward/internal/dissect"
@@ -156,9 +157,21 @@ func (d *Decoder) endStreams(f *flow) {
 	}
 }
 
+// smallNums holds the decimal strings of small counts and ports, built
+// once: a table read is cheaper than both an allocation and a map lookup.
+var smallNums = sync.OnceValue(func() []string {
+	t := make([]string, 1<<16)
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+})
+
 func (d *Decoder) internUint(v uint64) string {
-	d.portBuf = strconv.AppendUint(d.portBuf[:0], v, 10)
-	return d.strs.String(d.portBuf)
+	if t := smallNums(); v < uint64(len(t)) {
+		return t[v]
+	}
+	return strconv.FormatUint(v, 10)
 }
 
 func (d *Decoder) internSeconds(t time.Duration) string {
