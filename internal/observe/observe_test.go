@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -220,6 +221,17 @@ func TestInterner(t *testing.T) {
 	}
 	if in.String(nil) != "" {
 		t.Fatal("empty bytes should give the empty string")
+	}
+	calls := 0
+	upper := func(b []byte) string { calls++; return strings.ToUpper(string(b)) }
+	var tx Interner
+	if tx.Text([]byte("mx450"), upper) != "MX450" || tx.Text([]byte("mx450"), upper) != "MX450" || calls != 1 {
+		t.Fatalf("Text converted %d times, want once", calls)
+	}
+	long := Interner{MaxLen: 4}
+	long.String([]byte("longer than four"))
+	if len(long.m) != 0 {
+		t.Fatal("a value past MaxLen was kept")
 	}
 	buf := []byte("4:64+0:0:1460")
 	if n := testing.AllocsPerRun(100, func() { _ = in.String(buf) }); n != 0 {

@@ -33,8 +33,8 @@ type Dissector struct {
 	buf []byte
 	// Clients renew and re-announce with the same values: emitted strings
 	// come from bounded caches keyed by their bytes.
-	texts strCache // text() of wire bytes
-	strs  strCache // string() of formatted bytes (addresses, hex, lists)
+	texts observe.Interner // text() of wire bytes
+	strs  observe.Interner // string() of formatted bytes (addresses, hex, lists)
 }
 
 // options holds the offsets of the options Ward reads, for one message.
@@ -123,9 +123,9 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 		d.addIP(o, "dhcp.your_ip", p[16:20])
 	}
 	d.addIP(o, "dhcp.relay_ip", p[24:28])
-	o.Add("dhcp.hostname", d.texts.get(d.opt.hostname, text))
+	o.Add("dhcp.hostname", d.texts.Text(d.opt.hostname, text))
 	d.addFQDN(o)
-	o.Add("dhcp.vendor_class", d.texts.get(d.opt.vendorClass, text))
+	o.Add("dhcp.vendor_class", d.texts.Text(d.opt.vendorClass, text))
 	d.addUserClass(o)
 	if len(d.opt.prl) > 0 {
 		o.Add("dhcp.param_request_list", d.decimalList(d.opt.prl))
@@ -138,7 +138,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	}
 	d.addIP(o, "dhcp.requested_ip", d.opt.requestedIP)
 	d.addIP(o, "dhcp.server_id", d.opt.serverID)
-	o.Add("dhcp.domain", d.texts.get(d.opt.domain, text))
+	o.Add("dhcp.domain", d.texts.Text(d.opt.domain, text))
 	if len(d.opt.vendorSpecific) > 0 {
 		o.Add("dhcp.vendor_specific", d.hex(d.opt.vendorSpecific))
 	}
@@ -232,11 +232,11 @@ func (d *Dissector) addFQDN(o *observe.Observation) {
 	}
 	flags, name := v[0], v[3:]
 	if flags&0x04 == 0 {
-		o.Add("dhcp.fqdn", strings.TrimSuffix(d.texts.get(name, text), "."))
+		o.Add("dhcp.fqdn", strings.TrimSuffix(d.texts.Text(name, text), "."))
 		return
 	}
 	d.buf = appendWireName(d.buf[:0], name)
-	o.Add("dhcp.fqdn", d.texts.get(d.buf, text))
+	o.Add("dhcp.fqdn", d.texts.Text(d.buf, text))
 }
 
 // appendWireName decodes uncompressed DNS labels (compression is not
@@ -280,7 +280,7 @@ func (d *Dissector) addUserClass(o *observe.Observation) {
 	if !ok || !printable(d.buf) {
 		d.buf = append(d.buf[:0], v...)
 	}
-	o.Add("dhcp.user_class", d.texts.get(d.buf, text))
+	o.Add("dhcp.user_class", d.texts.Text(d.buf, text))
 }
 
 // addVendorIdentifying reads RFC 3925 options 124 (V-I vendor class: per
@@ -294,12 +294,12 @@ func (d *Dissector) addVendorIdentifying(o *observe.Observation) {
 		v = d.opt.viSpecific
 		if len(v) >= 4 {
 			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-			o.Add("dhcp.enterprise", d.strs.get(d.buf, rawString))
+			o.Add("dhcp.enterprise", d.strs.String(d.buf))
 		}
 		return
 	}
 	d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-	o.Add("dhcp.enterprise", d.strs.get(d.buf, rawString))
+	o.Add("dhcp.enterprise", d.strs.String(d.buf))
 	d.buf = append(d.buf, ':')
 	n := len(d.buf)
 	data := v[5:]
@@ -344,7 +344,7 @@ func (d *Dissector) addRelay(o *observe.Observation) {
 
 func (d *Dissector) textOrHex(v []byte) string {
 	if printable(v) {
-		return d.texts.get(v, text)
+		return d.texts.Text(v, text)
 	}
 	return d.hex(v)
 }
@@ -374,7 +374,7 @@ func (d *Dissector) hex(v []byte) string {
 		}
 		d.buf = append(d.buf, digits[c>>4], digits[c&0xf])
 	}
-	return d.strs.get(d.buf, rawString)
+	return d.strs.String(d.buf)
 }
 
 func (d *Dissector) decimalList(v []byte) string {
@@ -385,7 +385,7 @@ func (d *Dissector) decimalList(v []byte) string {
 		}
 		d.buf = strconv.AppendUint(d.buf, uint64(c), 10)
 	}
-	return d.strs.get(d.buf, rawString)
+	return d.strs.String(d.buf)
 }
 
 func (d *Dissector) addIP(o *observe.Observation, key string, v []byte) {
@@ -397,7 +397,7 @@ func (d *Dissector) addIP(o *observe.Observation, key string, v []byte) {
 		return
 	}
 	d.buf = a.AppendTo(d.buf[:0])
-	o.Add(key, d.strs.get(d.buf, rawString))
+	o.Add(key, d.strs.String(d.buf))
 }
 
 func text(b []byte) string {
@@ -460,32 +460,3 @@ func messageType(t int) string {
 		return "unknown"
 	}
 }
-
-// strCache remembers conv of recurring byte strings, bounded: when full it
-// starts over, which only costs conversions again. A cache is used with
-// one conv only.
-type strCache struct{ m map[string]string }
-
-const (
-	strCacheMax    = 4096 // entries: a network has a few thousand clients
-	strCacheMaxKey = 512  // longest value remembered
-)
-
-func (c *strCache) get(b []byte, conv func([]byte) string) string {
-	if s, ok := c.m[string(b)]; ok {
-		return s
-	}
-	s := conv(b)
-	if len(b) <= strCacheMaxKey {
-		if c.m == nil {
-			c.m = make(map[string]string)
-		}
-		if len(c.m) >= strCacheMax {
-			clear(c.m)
-		}
-		c.m[string(b)] = s
-	}
-	return s
-}
-
-func rawString(b []byte) string { return string(b) }

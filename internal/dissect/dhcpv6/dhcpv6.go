@@ -63,8 +63,8 @@ type Dissector struct {
 	list []byte // joined strings, built while buf formats each
 	// Clients renew with the same values: emitted strings come from
 	// bounded caches keyed by their bytes.
-	texts strCache // text() of wire bytes
-	strs  strCache // string() of formatted bytes
+	texts observe.Interner // text() of wire bytes
+	strs  observe.Interner // string() of formatted bytes
 }
 
 // New returns a DHCPv6 dissector.
@@ -238,7 +238,7 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			}
 			d.buf = strconv.AppendUint(d.buf, uint64(binary.BigEndian.Uint16(d.m.oro[i:])), 10)
 		}
-		o.Add("dhcpv6.option_request", d.strs.get(d.buf, rawString))
+		o.Add("dhcpv6.option_request", d.strs.String(d.buf))
 	}
 	if len(d.m.order) > 0 {
 		d.buf = d.buf[:0]
@@ -248,17 +248,17 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			}
 			d.buf = strconv.AppendUint(d.buf, uint64(c), 10)
 		}
-		o.Add("dhcpv6.options", d.strs.get(d.buf, rawString))
+		o.Add("dhcpv6.options", d.strs.String(d.buf))
 	}
 	if len(d.m.addr) == 16 {
 		d.buf = netip.AddrFrom16([16]byte(d.m.addr)).AppendTo(d.buf[:0])
-		o.Add("dhcpv6.address", d.strs.get(d.buf, rawString))
+		o.Add("dhcpv6.address", d.strs.String(d.buf))
 	}
 	if len(d.m.pfx) == 17 {
 		a := netip.AddrFrom16([16]byte(d.m.pfx[1:]))
 		if pf, err := a.Prefix(int(d.m.pfx[0])); err == nil {
 			d.buf = pf.AppendTo(d.buf[:0])
-			o.Add("dhcpv6.prefix", d.strs.get(d.buf, rawString))
+			o.Add("dhcpv6.prefix", d.strs.String(d.buf))
 		}
 	}
 	if d.m.relayed {
@@ -273,12 +273,12 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(d.m.remoteID)), 10)
 			d.buf = append(d.buf, ':')
 			d.buf = append(d.buf, id...)
-			o.Add("dhcpv6.relay_remote_id", d.strs.get(d.buf, rawString))
+			o.Add("dhcpv6.relay_remote_id", d.strs.String(d.buf))
 		}
 		// RFC 6939: link-layer type 1 (Ethernet) and the address.
 		if v := d.m.clientLLA; len(v) == 8 && binary.BigEndian.Uint16(v) == 1 {
 			d.buf = appendMAC(d.buf[:0], v[2:8])
-			o.Add("dhcpv6.client_mac", d.strs.get(d.buf, rawString))
+			o.Add("dhcpv6.client_mac", d.strs.String(d.buf))
 		}
 	}
 	e.Emit(o)
@@ -301,7 +301,7 @@ func (d *Dissector) addDUID(o *observe.Observation, v []byte) {
 		o.Add("dhcpv6.duid_type", "en")
 		if len(v) >= 6 {
 			d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v[2:6])), 10)
-			o.Add("dhcpv6.duid_enterprise", d.strs.get(d.buf, rawString))
+			o.Add("dhcpv6.duid_enterprise", d.strs.String(d.buf))
 		}
 	case 3: // LL: type, hardware type, address
 		o.Add("dhcpv6.duid_type", "ll")
@@ -313,7 +313,7 @@ func (d *Dissector) addDUID(o *observe.Observation, v []byte) {
 	}
 	if hw == 1 && len(lla) == 6 {
 		d.buf = appendMAC(d.buf[:0], lla)
-		o.Add("dhcpv6.duid_mac", d.strs.get(d.buf, rawString))
+		o.Add("dhcpv6.duid_mac", d.strs.String(d.buf))
 	} else if len(lla) > 0 {
 		o.Add("dhcpv6.duid_mac", d.hex(lla))
 	}
@@ -326,15 +326,15 @@ func (d *Dissector) addVendorClass(o *observe.Observation) {
 	if v := d.m.vendorClass; len(v) >= 4 {
 		data := d.strings(v[4:]) // uses d.buf: call before formatting the number
 		d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-		o.Add("dhcpv6.enterprise", d.strs.get(d.buf, rawString))
+		o.Add("dhcpv6.enterprise", d.strs.String(d.buf))
 		d.buf = append(d.buf, ':')
 		d.buf = append(d.buf, data...)
-		o.Add("dhcpv6.vendor_class", d.strs.get(d.buf, rawString))
+		o.Add("dhcpv6.vendor_class", d.strs.String(d.buf))
 		return
 	}
 	if v := d.m.vendorOpts; len(v) >= 4 {
 		d.buf = strconv.AppendUint(d.buf[:0], uint64(binary.BigEndian.Uint32(v)), 10)
-		o.Add("dhcpv6.enterprise", d.strs.get(d.buf, rawString))
+		o.Add("dhcpv6.enterprise", d.strs.String(d.buf))
 	}
 }
 
@@ -357,7 +357,7 @@ func (d *Dissector) strings(v []byte) string {
 		}
 		d.list = append(d.list, s...)
 	}
-	return d.strs.get(d.list, rawString)
+	return d.strs.String(d.list)
 }
 
 // addFQDN reads option 39: flags, then a DNS wire-format name (possibly
@@ -379,7 +379,7 @@ func (d *Dissector) addFQDN(o *observe.Observation) {
 		d.buf = append(d.buf, v[i+1:i+1+l]...)
 		i += 1 + l
 	}
-	o.Add("dhcpv6.fqdn", d.texts.get(d.buf, text))
+	o.Add("dhcpv6.fqdn", d.texts.Text(d.buf, text))
 }
 
 func (d *Dissector) textOrHex(v []byte) string {
@@ -391,7 +391,7 @@ func (d *Dissector) textOrHex(v []byte) string {
 			return d.hex(v)
 		}
 	}
-	return d.texts.get(v, text)
+	return d.texts.Text(v, text)
 }
 
 // hex formats v as lower-case colon-separated bytes, capped.
@@ -407,7 +407,7 @@ func (d *Dissector) hex(v []byte) string {
 		}
 		d.buf = append(d.buf, digits[c>>4], digits[c&0xf])
 	}
-	return d.strs.get(d.buf, rawString)
+	return d.strs.String(d.buf)
 }
 
 func (d *Dissector) addAddr(o *observe.Observation, key string, v []byte) {
@@ -419,7 +419,7 @@ func (d *Dissector) addAddr(o *observe.Observation, key string, v []byte) {
 		return
 	}
 	d.buf = a.Unmap().AppendTo(d.buf[:0])
-	o.Add(key, d.strs.get(d.buf, rawString))
+	o.Add(key, d.strs.String(d.buf))
 }
 
 func text(b []byte) string {
@@ -449,35 +449,6 @@ func messageType(t byte) string {
 	}
 	return "unknown"
 }
-
-// strCache remembers conv of recurring byte strings, bounded: when full it
-// starts over, which only costs conversions again. A cache is used with
-// one conv only.
-type strCache struct{ m map[string]string }
-
-const (
-	strCacheMax    = 1024 // entries
-	strCacheMaxKey = 512  // longest value remembered
-)
-
-func (c *strCache) get(b []byte, conv func([]byte) string) string {
-	if s, ok := c.m[string(b)]; ok {
-		return s
-	}
-	s := conv(b)
-	if len(b) <= strCacheMaxKey {
-		if c.m == nil {
-			c.m = make(map[string]string)
-		}
-		if len(c.m) >= strCacheMax {
-			clear(c.m)
-		}
-		c.m[string(b)] = s
-	}
-	return s
-}
-
-func rawString(b []byte) string { return string(b) }
 
 // appendMAC appends mac as net.HardwareAddr.String formats it.
 func appendMAC(b, mac []byte) []byte {

@@ -383,38 +383,17 @@ func clean(v []byte) string {
 }
 
 // texts remembers clean() (or, when raw, string()) of recurring wire
-// values, bounded: when full it starts over, which only costs conversions
-// again. One per dissector.
+// values (observe.Interner bounds it). One per dissector.
 type texts struct {
-	m   map[string]string
+	in  observe.Interner
 	raw bool
 }
 
-const (
-	textsMax    = 1024 // entries
-	textsMaxKey = 512  // longest value remembered
-)
-
 func (c *texts) get(v []byte) string {
-	if s, ok := c.m[string(v)]; ok {
-		return s
-	}
-	var s string
 	if c.raw {
-		s = string(v)
-	} else {
-		s = clean(v)
+		return c.in.String(v)
 	}
-	if len(v) <= textsMaxKey {
-		if c.m == nil {
-			c.m = make(map[string]string)
-		}
-		if len(c.m) >= textsMax {
-			clear(c.m)
-		}
-		c.m[string(v)] = s
-	}
-	return s
+	return c.in.Text(v, clean)
 }
 
 // appendMAC appends mac as net.HardwareAddr.String formats it.

@@ -329,8 +329,8 @@ type Dissector struct {
 	buf []byte
 	// Agents answer the same polls with the same values: emitted strings
 	// come from bounded caches keyed by their bytes.
-	texts strCache // text() of wire bytes
-	strs  strCache // string() of formatted bytes (OIDs, addresses, numbers)
+	texts observe.Interner // text() of wire bytes
+	strs  observe.Interner // string() of formatted bytes (OIDs, addresses, numbers)
 }
 
 // New returns an SNMP dissector.
@@ -390,7 +390,7 @@ func (d *Dissector) DissectUDP(meta *dissect.Meta, p []byte, e observe.Emitter) 
 	}
 	if len(msg.trapEnt) > 0 {
 		if b, ok := appendOID(d.buf[:0], msg.trapEnt); ok {
-			o.Add("snmp.trap_enterprise", d.strs.get(b, rawString))
+			o.Add("snmp.trap_enterprise", d.strs.String(b))
 		}
 	}
 	if len(msg.trapAgent) == 4 {
@@ -401,7 +401,7 @@ func (d *Dissector) DissectUDP(meta *dissect.Meta, p []byte, e observe.Emitter) 
 			}
 			d.buf = strconv.AppendUint(d.buf, uint64(c), 10)
 		}
-		o.Add("snmp.agent_address", d.strs.get(d.buf, rawString))
+		o.Add("snmp.agent_address", d.strs.String(d.buf))
 	}
 	if msg.hasPDU && carriesValues(msg.pduTag) {
 		if werr := walkVarbinds(msg.varbinds, d.varbind); werr != nil && err == nil {
@@ -417,13 +417,13 @@ func (d *Dissector) v3(msg *message) {
 	if len(msg.engineID) > 0 {
 		id := msg.engineID[:min(len(msg.engineID), 32)]
 		d.buf = hex.AppendEncode(d.buf[:0], id)
-		o.Add("snmp.engine_id", d.strs.get(d.buf, rawString))
+		o.Add("snmp.engine_id", d.strs.String(d.buf))
 		// RFC 3411: a set top bit means the first four bytes carry the
 		// vendor's IANA enterprise number.
 		if len(id) >= 5 && id[0]&0x80 != 0 {
 			n := uint64(id[0]&0x7f)<<24 | uint64(id[1])<<16 | uint64(id[2])<<8 | uint64(id[3])
 			d.buf = strconv.AppendUint(d.buf[:0], n, 10)
-			o.Add("snmp.engine_enterprise", d.strs.get(d.buf, rawString))
+			o.Add("snmp.engine_enterprise", d.strs.String(d.buf))
 		}
 	}
 	if msg.v3HasFlags {
@@ -443,24 +443,24 @@ func (d *Dissector) varbind(oid []byte, tag byte, val []byte) bool {
 	o := &d.obs
 	switch {
 	case tag == tagOctets && bytes.Equal(oid, oidSysDescr):
-		o.Add("snmp.sys_descr", d.texts.get(val, text))
+		o.Add("snmp.sys_descr", d.texts.Text(val, text))
 	case tag == tagOctets && bytes.Equal(oid, oidSysName):
-		o.Add("snmp.sys_name", d.texts.get(val, text))
+		o.Add("snmp.sys_name", d.texts.Text(val, text))
 	case tag == tagOctets && bytes.Equal(oid, oidSysLocation):
-		o.Add("snmp.sys_location", d.texts.get(val, text))
+		o.Add("snmp.sys_location", d.texts.Text(val, text))
 	case tag == tagOctets && bytes.Equal(oid, oidSysContact):
-		o.Add("snmp.sys_contact", d.texts.get(val, text))
+		o.Add("snmp.sys_contact", d.texts.Text(val, text))
 	case tag == tagOID && bytes.Equal(oid, oidSysObjectID):
 		if b, ok := appendOID(d.buf[:0], val); ok {
-			o.Add("snmp.sys_object_id", d.strs.get(b, rawString))
+			o.Add("snmp.sys_object_id", d.strs.String(b))
 		}
 		if ent, ok := enterprise(val); ok {
 			d.buf = strconv.AppendUint(d.buf[:0], ent, 10)
-			o.Add("snmp.enterprise", d.strs.get(d.buf, rawString))
+			o.Add("snmp.enterprise", d.strs.String(d.buf))
 		}
 	case tag == tagOID && bytes.Equal(oid, oidTrapOID):
 		if b, ok := appendOID(d.buf[:0], val); ok {
-			o.Add("snmp.trap_oid", d.strs.get(b, rawString))
+			o.Add("snmp.trap_oid", d.strs.String(b))
 		}
 	}
 	return true
@@ -501,32 +501,3 @@ func text(v []byte) string {
 	}
 	return strings.TrimSpace(s)
 }
-
-// strCache remembers conv of recurring byte strings, bounded: when full it
-// starts over, which only costs conversions again. A cache is used with
-// one conv only.
-type strCache struct{ m map[string]string }
-
-const (
-	strCacheMax    = 1024 // entries
-	strCacheMaxKey = 512  // longest value remembered
-)
-
-func (c *strCache) get(b []byte, conv func([]byte) string) string {
-	if s, ok := c.m[string(b)]; ok {
-		return s
-	}
-	s := conv(b)
-	if len(b) <= strCacheMaxKey {
-		if c.m == nil {
-			c.m = make(map[string]string)
-		}
-		if len(c.m) >= strCacheMax {
-			clear(c.m)
-		}
-		c.m[string(b)] = s
-	}
-	return s
-}
-
-func rawString(b []byte) string { return string(b) }

@@ -48,31 +48,16 @@ var (
 // Dissector reads SSDP datagrams.
 type Dissector struct {
 	obs   observe.Observation
-	texts map[string]string // text() of header values: devices repeat their announcements
+	texts observe.Interner // text() of header values: devices repeat their announcements
 }
 
-// Bounds of the text cache: entries (when full it starts over, which only
-// costs conversions again) and the longest value remembered.
-const (
-	textsMax    = 1024
-	textsMaxKey = 512
-)
-
-// text is text(v), remembered.
+// text is text(v), remembered. (A direct call: v must not escape.)
 func (d *Dissector) text(v []byte) string {
-	if s, ok := d.texts[string(v)]; ok {
+	if s, ok := d.texts.Lookup(v); ok {
 		return s
 	}
 	s := text(v)
-	if len(v) <= textsMaxKey {
-		if d.texts == nil {
-			d.texts = make(map[string]string)
-		}
-		if len(d.texts) >= textsMax {
-			clear(d.texts)
-		}
-		d.texts[string(v)] = s
-	}
+	d.texts.Store(v, s)
 	return s
 }
 
