@@ -77,27 +77,7 @@ func (d *Decoder) endFlow(f *flow) {
 	if !d.cfg.Flows {
 		return
 	}
-	server := f.key.lo
-	if server == f.client {
-		server = f.key.hi
-	}
-	m := dissect.Meta{
-		Time:    f.start,
-		SrcIP:   f.client.Addr(),
-		DstIP:   server.Addr(),
-		SrcPort: f.client.Port(),
-		DstPort: server.Port(),
-	}
-	if f.key.proto == 6 {
-		m.Transport = "tcp"
-	} else {
-		m.Transport = "udp"
-	}
-	if f.hasMAC {
-		m.SrcMAC = net.HardwareAddr(f.macs[0][:])
-		m.DstMAC = net.HardwareAddr(f.macs[1][:])
-	}
-	m.Fill(&d.obs, "flow")
+	d.flowMeta(f, f.start).Fill(&d.obs, "flow")
 	// Packet counts and durations repeat from flow to flow: interned.
 	d.obs.Add("flow.packets_out", d.internUint(f.pkts[0]))
 	d.obs.Add("flow.bytes_out", strconv.FormatUint(f.bytes[0], 10))
@@ -126,25 +106,7 @@ func (d *Decoder) endStreams(f *flow) {
 	if len(f.streams) == 0 {
 		return
 	}
-	server := f.key.lo
-	if server == f.client {
-		server = f.key.hi
-	}
-	m := &d.endMeta // a field, not a local: the dissector's End would make a local escape
-	*m = dissect.Meta{
-		Time:    f.lastSeen,
-		SrcIP:   f.client.Addr(),
-		DstIP:   server.Addr(),
-		SrcPort: f.client.Port(),
-		DstPort: server.Port(),
-	}
-	if f.key.proto == 6 {
-		m.Transport = "tcp"
-	}
-	if f.hasMAC {
-		m.SrcMAC = net.HardwareAddr(f.macs[0][:])
-		m.DstMAC = net.HardwareAddr(f.macs[1][:])
-	}
+	m := d.flowMeta(f, f.lastSeen)
 	for i := range f.streams {
 		s := &f.streams[i]
 		if s.done {
@@ -177,4 +139,31 @@ func (d *Decoder) internUint(v uint64) string {
 func (d *Decoder) internSeconds(t time.Duration) string {
 	d.portBuf = strconv.AppendFloat(d.portBuf[:0], t.Seconds(), 'f', 3, 64)
 	return d.strs.String(d.portBuf)
+}
+
+// flowMeta describes f client to server at time at, in a decoder field
+// (a local would escape through the streams' End).
+func (d *Decoder) flowMeta(f *flow, at time.Time) *dissect.Meta {
+	server := f.key.lo
+	if server == f.client {
+		server = f.key.hi
+	}
+	m := &d.endMeta
+	*m = dissect.Meta{
+		Time:    at,
+		SrcIP:   f.client.Addr(),
+		DstIP:   server.Addr(),
+		SrcPort: f.client.Port(),
+		DstPort: server.Port(),
+	}
+	if f.key.proto == 6 {
+		m.Transport = "tcp"
+	} else {
+		m.Transport = "udp"
+	}
+	if f.hasMAC {
+		m.SrcMAC = net.HardwareAddr(f.macs[0][:])
+		m.DstMAC = net.HardwareAddr(f.macs[1][:])
+	}
+	return m
 }
