@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -450,5 +451,69 @@ func TestFlowTableResize(t *testing.T) {
 	}
 	if len(ft.m) != 5999 {
 		t.Fatalf("%d flows, want 5999", len(ft.m))
+	}
+}
+
+// TestFastIPv4MatchesParser: where the Ethernet/IPv4 fast path decides a
+// frame, it finds the layers and fields the general parser finds; frames it
+// declines (VLAN, tunnels, ICMP, cut headers, IPv6) go to the parser.
+func TestFastIPv4MatchesParser(t *testing.T) {
+	ser := func(ls ...gopacket.SerializableLayer) []byte {
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+			t.Fatal(err)
+		}
+		return append([]byte(nil), buf.Bytes()...)
+	}
+	eth := func(et layers.EthernetType) *layers.Ethernet {
+		return &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: et}
+	}
+	ip := func(p layers.IPProtocol) *layers.IPv4 {
+		return &layers.IPv4{Version: 4, TTL: 64, Protocol: p, SrcIP: ipA, DstIP: ipB}
+	}
+	udp := &layers.UDP{SrcPort: 5353, DstPort: 53}
+	frag := ip(layers.IPProtocolUDP)
+	frag.Flags = layers.IPv4MoreFragments
+	ip6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP, SrcIP: net.ParseIP("2001:db8::1"), DstIP: net.ParseIP("2001:db8::2")}
+	_ = udp.SetNetworkLayerForChecksum(ip6)
+	tunnel := ser(eth(layers.EthernetTypeIPv4), ip(layers.IPProtocolIPv6), ip6, udp, gopacket.Payload("x"))
+	_ = udp.SetNetworkLayerForChecksum(ip(layers.IPProtocolUDP))
+	tests := []struct {
+		name string
+		data []byte
+		fast bool
+	}{
+		{"tcp syn", tcpFrame(t, pktOpt{syn: true, seq: 9}), true},
+		{"tcp data", tcpFrame(t, pktOpt{ack: true, seq: 9, payload: []byte("hello")}), true},
+		{"udp", ser(eth(layers.EthernetTypeIPv4), ip(layers.IPProtocolUDP), udp, gopacket.Payload("q")), true},
+		{"fragment", ser(eth(layers.EthernetTypeIPv4), frag, gopacket.Payload("12345678")), true},
+		{"icmp", ser(eth(layers.EthernetTypeIPv4), ip(layers.IPProtocolICMPv4), gopacket.Payload("ping")), false},
+		{"6in4", tunnel, false},
+		{"vlan", ser(eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeIPv4}, ip(layers.IPProtocolUDP), udp, gopacket.Payload("q")), false},
+		{"ipv6", ser(eth(layers.EthernetTypeIPv6), ip6, udp, gopacket.Payload("q")), false},
+		{"cut ip header", tcpFrame(t, pktOpt{syn: true})[:20], false},
+		{"cut tcp header", tcpFrame(t, pktOpt{syn: true})[:40], false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fast, _ := newTest(t, DefaultConfig())
+			ok := fast.fastIPv4(tt.data)
+			if ok != tt.fast {
+				t.Fatalf("fast path took it: %v, want %v", ok, tt.fast)
+			}
+			if !ok {
+				return
+			}
+			slow, _ := newTest(t, DefaultConfig())
+			_ = slow.pEth.DecodeLayers(tt.data, &slow.decoded)
+			if !slices.Equal(fast.decoded, slow.decoded) {
+				t.Fatalf("layers %v, parser %v", fast.decoded, slow.decoded)
+			}
+			if !bytes.Equal(fast.ip4.SrcIP, slow.ip4.SrcIP) || fast.ip4.TTL != slow.ip4.TTL || fast.tcp.SrcPort != slow.tcp.SrcPort ||
+				fast.tcp.Seq != slow.tcp.Seq || len(fast.tcp.Options) != len(slow.tcp.Options) || !bytes.Equal(fast.tcp.Payload, slow.tcp.Payload) ||
+				fast.udp.DstPort != slow.udp.DstPort || !bytes.Equal(fast.udp.Payload, slow.udp.Payload) {
+				t.Fatalf("fields differ from the parser's")
+			}
+		})
 	}
 }

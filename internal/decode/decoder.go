@@ -181,8 +181,11 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 		d.stats.UnknownLink++
 		return
 	}
-	d.decoded = d.decoded[:0]
-	err := p.DecodeLayers(data, &d.decoded)
+	var err error
+	if link != layers.LinkTypeEthernet || !d.fastIPv4(data) {
+		d.decoded = d.decoded[:0]
+		err = p.DecodeLayers(data, &d.decoded)
+	}
 	m := &d.meta
 	*m = dissect.Meta{Time: ci.Timestamp}
 	var l2payload []byte
@@ -241,6 +244,39 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	case err != nil:
 		d.stats.DecodeErrors++
 	}
+}
+
+// fastIPv4 decodes the common frame, Ethernet II / IPv4 / TCP or UDP,
+// with the same layers the parser would use but without its per-layer
+// dispatch. It reports false, having decided nothing, for anything else or
+// any error: the parser then decodes the frame as always.
+func (d *Decoder) fastIPv4(data []byte) bool {
+	nf := gopacket.NilDecodeFeedback
+	if d.eth.DecodeFromBytes(data, nf) != nil || d.eth.EthernetType != layers.EthernetTypeIPv4 || d.eth.Length != 0 {
+		return false
+	}
+	if d.ip4.DecodeFromBytes(d.eth.Payload, nf) != nil {
+		return false
+	}
+	d.decoded = append(d.decoded[:0], layers.LayerTypeEthernet, layers.LayerTypeIPv4)
+	if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
+		return true // a fragment: the parser stops here too
+	}
+	switch d.ip4.Protocol {
+	case layers.IPProtocolTCP:
+		if d.tcp.DecodeFromBytes(d.ip4.Payload, nf) != nil {
+			return false
+		}
+		d.decoded = append(d.decoded, layers.LayerTypeTCP)
+	case layers.IPProtocolUDP:
+		if d.udp.DecodeFromBytes(d.ip4.Payload, nf) != nil {
+			return false
+		}
+		d.decoded = append(d.decoded, layers.LayerTypeUDP)
+	default:
+		return false // tunnels (6in4, GRE), ICMP...: the parser knows what follows
+	}
+	return true
 }
 
 func addr4(ip net.IP) netip.Addr {
