@@ -2,14 +2,12 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wardiomt/ward/internal/db"
 	"github.com/wardiomt/ward/internal/feeds"
-	"github.com/wardiomt/ward/internal/fingerprint"
 	"github.com/wardiomt/ward/internal/inventory"
 	"github.com/wardiomt/ward/internal/inventory/sqlstore"
 	"github.com/wardiomt/ward/internal/vuln"
@@ -42,7 +40,7 @@ func newVulnsCmd(g *globalOpts) *cobra.Command {
 			}
 			devs := make([]vuln.Device, 0, len(invDevs))
 			for _, id := range invDevs {
-				devs = append(devs, fromInventory(id))
+				devs = append(devs, vuln.FromInventory(id))
 			}
 			m, origin, err := feeds.NewMatcher(ctx, d, g.logger())
 			if err != nil {
@@ -87,31 +85,4 @@ func newVulnsCmd(g *globalOpts) *cobra.Command {
 	c.Flags().BoolVar(&all, "all", false, "also list not_affected findings (for VEX)")
 	_ = c.MarkFlagRequired("db")
 	return c
-}
-
-// fromInventory describes an inventory device for the matcher: the
-// established identity attributes, and every software candidate as a
-// component (platform rules look for VxWorks, Treck, ... there).
-func fromInventory(d *inventory.Device) vuln.Device {
-	v := vuln.Device{
-		ID:           d.ID,
-		Manufacturer: d.Attr(fingerprint.Manufacturer),
-		Model:        d.Attr(fingerprint.Model),
-		Version:      d.Attr(fingerprint.Version),
-		OS:           d.Attr(fingerprint.OS),
-		Type:         d.Attr(fingerprint.DeviceType),
-	}
-	if a := d.Identity[fingerprint.Software]; a != nil {
-		seen := map[string]bool{}
-		for _, c := range a.Candidates {
-			if n := strings.TrimSpace(c.Value); n != "" && !seen[n] {
-				seen[n] = true
-				v.Components = append(v.Components, vuln.Component{Name: n})
-			}
-		}
-		if n := strings.TrimSpace(a.Value); n != "" && !seen[n] {
-			v.Components = append(v.Components, vuln.Component{Name: n})
-		}
-	}
-	return v
 }

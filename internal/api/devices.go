@@ -320,32 +320,6 @@ func actions(fs []vuln.Finding) []Action {
 	return out
 }
 
-// fromInventory describes an inventory device for the matcher: established
-// identity attributes, and every software candidate as a component.
-func fromInventory(d *inventory.Device) vuln.Device {
-	v := vuln.Device{
-		ID:           d.ID,
-		Manufacturer: d.Attr(fingerprint.Manufacturer),
-		Model:        d.Attr(fingerprint.Model),
-		Version:      d.Attr(fingerprint.Version),
-		OS:           d.Attr(fingerprint.OS),
-		Type:         d.Attr(fingerprint.DeviceType),
-	}
-	if at := d.Identity[fingerprint.Software]; at != nil {
-		seen := map[string]bool{}
-		for _, c := range at.Candidates {
-			if n := strings.TrimSpace(c.Value); n != "" && !seen[n] {
-				seen[n] = true
-				v.Components = append(v.Components, vuln.Component{Name: n})
-			}
-		}
-		if n := strings.TrimSpace(at.Value); n != "" && !seen[n] {
-			v.Components = append(v.Components, vuln.Component{Name: n})
-		}
-	}
-	return v
-}
-
 // match returns the findings (not_affected left out) of devs.
 func (a *API) match(ctx context.Context, devs []*inventory.Device) ([]vuln.Finding, error) {
 	if a.cfg.Matcher == nil || len(devs) == 0 {
@@ -353,7 +327,7 @@ func (a *API) match(ctx context.Context, devs []*inventory.Device) ([]vuln.Findi
 	}
 	in := make([]vuln.Device, 0, len(devs))
 	for _, d := range devs {
-		in = append(in, fromInventory(d))
+		in = append(in, vuln.FromInventory(d))
 	}
 	fs, err := a.cfg.Matcher.Match(ctx, in)
 	if err != nil {
