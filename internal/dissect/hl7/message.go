@@ -463,21 +463,20 @@ func (s *stream) flush(e observe.Emitter, dir int) {
 		return
 	}
 	o := &s.d.obs
-	*o = observe.Observation{Fields: o.Fields[:0]}
-	c := r.obs
-	c.Fields = o.Fields
+	fields := o.Fields[:0] // the scratch slice, not the kept observation's
+	*o = r.obs
+	o.Fields = fields
 	for _, f := range r.obs.Fields {
 		if f.Key != "hl7.results" {
-			c.Add(f.Key, f.Value)
+			o.Add(f.Key, f.Value)
 		}
 	}
-	c.Time = r.lastSeen
-	c.Add("hl7.messages", strconv.Itoa(r.n))
+	o.Time = r.lastSeen
+	o.Add("hl7.messages", strconv.Itoa(r.n))
 	if r.oru > 0 {
-		c.Add("hl7.results", strconv.Itoa(r.oru))
+		o.Add("hl7.results", strconv.Itoa(r.oru))
 	}
-	s.d.guard.Emit(e, &c)
-	o.Fields = c.Fields[:0]
+	s.d.guard.Emit(e, o)
 	r.n, r.oru = 0, 0
 }
 
