@@ -35,3 +35,37 @@ func (p *BufPool) Put(b []byte) {
 	}
 	p.free = append(p.free, b[:0])
 }
+
+// FreeList keeps finished streams (or any per-connection state) of one
+// dissector for reuse by the next connection. The decoder never calls a
+// stream again once it said done or ended, so a stream may go back then.
+type FreeList[T any] struct {
+	free []*T
+	Max  int // entries kept (0: 64)
+}
+
+// Get returns a kept value, or nil when there is none.
+func (l *FreeList[T]) Get() *T {
+	n := len(l.free)
+	if n == 0 {
+		return nil
+	}
+	x := l.free[n-1]
+	l.free[n-1] = nil
+	l.free = l.free[:n-1]
+	return x
+}
+
+// Put keeps x unless the list is full.
+func (l *FreeList[T]) Put(x *T) {
+	max := l.Max
+	if max <= 0 {
+		max = 64
+	}
+	if len(l.free) < max {
+		l.free = append(l.free, x)
+	}
+}
+
+// Len is how many values are kept.
+func (l *FreeList[T]) Len() int { return len(l.free) }

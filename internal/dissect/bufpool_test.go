@@ -22,3 +22,20 @@ func TestBufPool(t *testing.T) {
 		t.Fatalf("Get returned len %d cap %d, want a's buffer emptied", len(got), cap(got))
 	}
 }
+
+func TestFreeList(t *testing.T) {
+	var l FreeList[int]
+	l.Max = 1
+	if l.Get() != nil {
+		t.Fatal("empty list gave a value")
+	}
+	a, b := new(int), new(int)
+	l.Put(a)
+	l.Put(b) // full: dropped
+	if got := l.Get(); got != a {
+		t.Fatalf("Get = %p, want %p", got, a)
+	}
+	if l.Get() != nil {
+		t.Fatal("a value was handed out twice")
+	}
+}

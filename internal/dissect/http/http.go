@@ -25,8 +25,8 @@ type scratch struct {
 	obs   observe.Observation
 	val   []byte // folded header value
 	texts map[string]textEntry
-	lower map[string]string // strings.ToLower of auth schemes
-	free  []*stream         // finished streams, for reuse
+	lower map[string]string        // strings.ToLower of auth schemes
+	free  dissect.FreeList[stream] // finished streams, for reuse
 }
 
 // textEntry is text(key, max).
@@ -93,10 +93,7 @@ func (*Dissector) MatchTCP(_, _ uint16, _ bool, payload []byte) bool {
 
 // NewStream returns the per-connection state.
 func (d *Dissector) NewStream() dissect.Stream {
-	if n := len(d.sc.free); n > 0 {
-		s := d.sc.free[n-1]
-		d.sc.free[n-1] = nil
-		d.sc.free = d.sc.free[:n-1]
+	if s := d.sc.free.Get(); s != nil {
 		b0, b1 := s.dir[0].buf[:0], s.dir[1].buf[:0]
 		*s = stream{cfg: &d.cfg, sc: &d.sc, reqDir: -1}
 		s.dir[0].buf, s.dir[1].buf = b0, b1
@@ -105,12 +102,8 @@ func (d *Dissector) NewStream() dissect.Stream {
 	return newStream(&d.cfg, &d.sc)
 }
 
-// Bounds of the free list of finished streams, and of the buffer capacity
-// a reused stream keeps.
-const (
-	maxFree    = 64
-	maxKeepBuf = 4 << 10
-)
+// maxKeepBuf bounds the buffer capacity a reused stream keeps.
+const maxKeepBuf = 4 << 10
 
 // release puts a finished stream on the free list. The decoder never calls
 // a stream again once Data reported done; released guards against a caller
@@ -122,9 +115,7 @@ func (s *stream) release() {
 			s.dir[i].buf = nil
 		}
 	}
-	if len(s.sc.free) < maxFree {
-		s.sc.free = append(s.sc.free, s)
-	}
+	s.sc.free.Put(s)
 }
 
 // knownMethods are accepted even when the request line is cut by a segment

@@ -40,7 +40,7 @@ func TestStreamReuse(t *testing.T) {
 	if !first.Data(meta(), true, req, &c) || len(c.Obs) != 0 {
 		t.Errorf("finished stream: not done, or emitted %d observations", len(c.Obs))
 	}
-	if n := len(d.sc.free); n != 1 {
+	if n := d.sc.free.Len(); n != 1 {
 		t.Errorf("free list holds %d streams, want 1", n)
 	}
 	second, got, _ := run(d)

@@ -34,8 +34,8 @@ type scratch struct {
 	buf    []byte
 	key    []byte
 	cache  map[string]string
-	offers map[string]*offer // SMB1 dialect lists
-	free   []*stream         // finished streams, for reuse
+	offers map[string]*offer        // SMB1 dialect lists
+	free   dissect.FreeList[stream] // finished streams, for reuse
 }
 
 // Conversions the cache remembers, keyed by kind, max and the input bytes.
@@ -108,10 +108,7 @@ func (*Dissector) MatchTCP(srcPort, dstPort uint16, _ bool, p []byte) bool {
 
 // NewStream returns the per-connection state.
 func (d *Dissector) NewStream() dissect.Stream {
-	if n := len(d.sc.free); n > 0 {
-		s := d.sc.free[n-1]
-		d.sc.free[n-1] = nil
-		d.sc.free = d.sc.free[:n-1]
+	if s := d.sc.free.Get(); s != nil {
 		b0, b1 := s.dir[0].buf[:0], s.dir[1].buf[:0]
 		*s = stream{cfg: &d.cfg, sc: &d.sc}
 		s.dir[0].buf, s.dir[1].buf = b0, b1
@@ -120,12 +117,8 @@ func (d *Dissector) NewStream() dissect.Stream {
 	return &stream{cfg: &d.cfg, sc: &d.sc}
 }
 
-// Bounds of the free list of finished streams, and of the buffer capacity
-// a reused stream keeps.
-const (
-	maxFree    = 64
-	maxKeepBuf = 4 << 10
-)
+// maxKeepBuf bounds the buffer capacity a reused stream keeps.
+const maxKeepBuf = 4 << 10
 
 // release puts a finished stream on the free list. The decoder never calls
 // a stream again once Data reported done; released guards against a caller
@@ -137,9 +130,7 @@ func (s *stream) release() {
 			s.dir[i].buf = nil
 		}
 	}
-	if len(s.sc.free) < maxFree {
-		s.sc.free = append(s.sc.free, s)
-	}
+	s.sc.free.Put(s)
 }
 
 type direction struct {

@@ -39,7 +39,7 @@ func TestStreamReuse(t *testing.T) {
 	if !first.Data(meta(true), true, chunks[0].data, &c) || len(c.Obs) != 0 {
 		t.Errorf("finished stream: not done, or emitted %d observations", len(c.Obs))
 	}
-	if n := len(d.sc.free); n != 1 {
+	if n := d.sc.free.Len(); n != 1 {
 		t.Errorf("free list holds %d streams, want 1", n)
 	}
 	second, got := run()

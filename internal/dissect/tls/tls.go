@@ -40,11 +40,11 @@ type scratch struct {
 	key     []byte // cache key under construction
 	sorted  []uint16
 	certs   *certCache
-	hellos  map[string]clientPrint // fingerprint inputs -> ClientHello fingerprints
-	servers map[string]serverPrint // JA3S string -> JA3S fingerprint
-	texts   map[string]string      // wire bytes -> text() of them
-	ciphers map[uint16]string      // suite -> tls.CipherSuiteName
-	free    []*stream              // finished streams, for reuse
+	hellos  map[string]clientPrint   // fingerprint inputs -> ClientHello fingerprints
+	servers map[string]serverPrint   // JA3S string -> JA3S fingerprint
+	texts   map[string]string        // wire bytes -> text() of them
+	ciphers map[uint16]string        // suite -> tls.CipherSuiteName
+	free    dissect.FreeList[stream] // finished streams, for reuse
 }
 
 // cacheMax bounds each cache: when full it starts over, which only costs
@@ -85,10 +85,7 @@ func (d *Dissector) NewStream() dissect.Stream {
 	if d.sc == nil {
 		d.sc = newScratch()
 	}
-	if n := len(d.sc.free); n > 0 {
-		s := d.sc.free[n-1]
-		d.sc.free[n-1] = nil
-		d.sc.free = d.sc.free[:n-1]
+	if s := d.sc.free.Get(); s != nil {
 		hs0, hs1 := s.dir[0].hs[:0], s.dir[1].hs[:0]
 		*s = stream{cfg: &d.cfg, clientDir: -1, sc: d.sc}
 		s.dir[0].hs, s.dir[1].hs = hs0, hs1
@@ -97,12 +94,8 @@ func (d *Dissector) NewStream() dissect.Stream {
 	return &stream{cfg: &d.cfg, clientDir: -1, sc: d.sc}
 }
 
-// Bounds of the free list of finished streams, and of the buffer capacity
-// a reused stream keeps.
-const (
-	maxFree    = 64
-	maxKeepBuf = 4 << 10
-)
+// maxKeepBuf bounds the buffer capacity a reused stream keeps.
+const maxKeepBuf = 4 << 10
 
 // release puts a finished stream on the free list. The decoder never calls
 // a stream again once Data reported done; released guards against a caller
@@ -114,9 +107,7 @@ func (s *stream) release() {
 			s.dir[i].hs = nil
 		}
 	}
-	if len(s.sc.free) < maxFree {
-		s.sc.free = append(s.sc.free, s)
-	}
+	s.sc.free.Put(s)
 }
 
 // Record content types and handshake message types.
