@@ -89,13 +89,20 @@ func appendMAC(b []byte, mac []byte) []byte {
 		return append(b, "null"...)
 	}
 	b = append(b, '"')
+	b = AppendMAC(b, mac)
+	return append(b, '"')
+}
+
+// AppendMAC appends mac as net.HardwareAddr.String formats it, without
+// the allocation.
+func AppendMAC(b, mac []byte) []byte {
 	for i, c := range mac {
 		if i > 0 {
 			b = append(b, ':')
 		}
 		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
 	}
-	return append(b, '"')
+	return b
 }
 
 func appendString(b []byte, s string) []byte {

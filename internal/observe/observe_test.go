@@ -238,3 +238,11 @@ func TestInterner(t *testing.T) {
 		t.Errorf("a known value allocated %v times", n)
 	}
 }
+
+func TestAppendMACMatchesString(t *testing.T) {
+	for _, mac := range []net.HardwareAddr{{}, {0, 0x1d, 0x60, 0xb3, 0x0a, 0xdd}, {0xff, 0xfe, 0x10, 0x01, 0xab, 0xcd}, {0xff, 0xfe, 0x10, 0x01, 0xab, 0xcd, 0x01, 0x02}} {
+		if got, want := string(AppendMAC(nil, mac)), mac.String(); got != want {
+			t.Errorf("AppendMAC = %q, want %q", got, want)
+		}
+	}
+}

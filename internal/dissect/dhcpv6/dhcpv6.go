@@ -277,7 +277,7 @@ func (d *Dissector) emit(m *dissect.Meta, e observe.Emitter) {
 		}
 		// RFC 6939: link-layer type 1 (Ethernet) and the address.
 		if v := d.m.clientLLA; len(v) == 8 && binary.BigEndian.Uint16(v) == 1 {
-			d.buf = appendMAC(d.buf[:0], v[2:8])
+			d.buf = observe.AppendMAC(d.buf[:0], v[2:8])
 			o.Add("dhcpv6.client_mac", d.strs.String(d.buf))
 		}
 	}
@@ -312,7 +312,7 @@ func (d *Dissector) addDUID(o *observe.Observation, v []byte) {
 		o.Add("dhcpv6.duid_type", "uuid")
 	}
 	if hw == 1 && len(lla) == 6 {
-		d.buf = appendMAC(d.buf[:0], lla)
+		d.buf = observe.AppendMAC(d.buf[:0], lla)
 		o.Add("dhcpv6.duid_mac", d.strs.String(d.buf))
 	} else if len(lla) > 0 {
 		o.Add("dhcpv6.duid_mac", d.hex(lla))
@@ -448,16 +448,4 @@ func messageType(t byte) string {
 		return messageTypes[t]
 	}
 	return "unknown"
-}
-
-// appendMAC appends mac as net.HardwareAddr.String formats it.
-func appendMAC(b, mac []byte) []byte {
-	const digits = "0123456789abcdef"
-	for i, c := range mac {
-		if i > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, digits[c>>4], digits[c&0xf])
-	}
-	return b
 }

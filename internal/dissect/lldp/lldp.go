@@ -252,7 +252,7 @@ func (d *Dissector) DissectFrame(m *dissect.Meta, p []byte, e observe.Emitter) e
 func (d *Dissector) id(sub byte, v []byte, macSub, netSub byte) string {
 	switch {
 	case sub == macSub && len(v) == 6:
-		d.buf = appendMAC(d.buf[:0], v)
+		d.buf = observe.AppendMAC(d.buf[:0], v)
 		return d.strs.String(d.buf)
 	case sub == netSub && len(v) >= 1:
 		if a := ianaAddr(v[0], v[1:]); a != nil {
@@ -323,18 +323,6 @@ func (d *Dissector) addr(a []byte) string {
 	}
 	d.buf = ip.AppendTo(d.buf[:0])
 	return d.strs.String(d.buf)
-}
-
-// appendMAC writes v as net.HardwareAddr.String does.
-func appendMAC(b, v []byte) []byte {
-	const hexDigit = "0123456789abcdef"
-	for i, c := range v {
-		if i > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, hexDigit[c>>4], hexDigit[c&0xf])
-	}
-	return b
 }
 
 // printable reports whether v is UTF-8 text without control characters

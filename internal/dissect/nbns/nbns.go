@@ -325,7 +325,7 @@ func (d *Dissector) addStatusMAC(st []byte) {
 	if off := 1 + 18*n; len(st) >= off+6 {
 		mac := net.HardwareAddr(st[off : off+6])
 		if mac[0]|mac[1]|mac[2]|mac[3]|mac[4]|mac[5] != 0 {
-			d.buf = appendMAC(d.buf[:0], mac)
+			d.buf = observe.AppendMAC(d.buf[:0], mac)
 			d.obs.Add("nbns.mac", d.strs.get(d.buf))
 		}
 	}
@@ -394,15 +394,4 @@ func (c *texts) get(v []byte) string {
 		return c.in.String(v)
 	}
 	return c.in.Text(v, clean)
-}
-
-// appendMAC appends mac as net.HardwareAddr.String formats it.
-func appendMAC(b []byte, mac []byte) []byte {
-	for i, c := range mac {
-		if i > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-	}
-	return b
 }
