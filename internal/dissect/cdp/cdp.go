@@ -219,35 +219,17 @@ func (d *Dissector) capNames(c uint32) string {
 	return d.strs.String(d.buf)
 }
 
-// text is the package text, shared while the same bytes recur.
+// text makes wire bytes a clean, bounded string, shared while the same
+// bytes recur (switches repeat their announcement every minute).
 func (d *Dissector) text(v []byte, limit int) string {
-	b := v
-	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	if len(b) > limit {
-		b = b[:limit]
-	}
-	if !utf8.Valid(b) {
-		return text(v, limit)
-	}
-	return d.strs.String(bytes.TrimSpace(b))
-}
-
-// text makes wire bytes a clean, bounded string.
-func text(v []byte, limit int) string {
 	for len(v) > 0 && (v[len(v)-1] == 0 || v[len(v)-1] == ' ') {
 		v = v[:len(v)-1]
 	}
 	if len(v) > limit {
 		v = v[:limit]
 	}
-	if len(v) == 0 {
-		return ""
+	if !utf8.Valid(v) {
+		return strings.TrimSpace(strings.ToValidUTF8(string(v), "\uFFFD"))
 	}
-	s := string(v)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.TrimSpace(s)
+	return d.strs.String(bytes.TrimSpace(v))
 }

@@ -347,30 +347,15 @@ func trimNUL(v []byte) []byte {
 	return v
 }
 
-// text is the package text, shared while the same bytes recur.
+// text makes wire bytes a clean, bounded string, shared while the same
+// bytes recur (switches repeat their LLDPDU every 30 s).
 func (d *Dissector) text(v []byte) string {
-	b := trimNUL(v)
-	if len(b) > maxText {
-		b = b[:maxText]
-	}
-	if !utf8.Valid(b) {
-		return text(v)
-	}
-	return d.strs.String(bytes.TrimSpace(b))
-}
-
-// text makes wire bytes a clean, bounded string.
-func text(v []byte) string {
 	v = trimNUL(v)
 	if len(v) > maxText {
 		v = v[:maxText]
 	}
-	if len(v) == 0 {
-		return ""
+	if !utf8.Valid(v) {
+		return strings.TrimSpace(strings.ToValidUTF8(string(v), "\uFFFD"))
 	}
-	s := string(v)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.TrimSpace(s)
+	return d.strs.String(bytes.TrimSpace(v))
 }
