@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}
+REPEAT=${REPEAT:-3}
 DATA=${WARD_SHARED_DATA:-../shared/data}
 OUT=bench/out
 mkdir -p "$OUT"
@@ -35,7 +36,6 @@ echo "capture: $MIX, $N packets, $BYTES bytes, $(nproc) cores; fastest of $REPEA
 
 # Wall seconds of the fastest of REPEAT runs (default 3); that run's CPU seconds (user+sys) go to
 # $OUT/cpu.<tool>, so a busy machine can be seen for what it is and per-core rates computed.
-REPEAT=${REPEAT:-3}
 TIMEFORMAT='%R %U %S'
 secs() {
   local name=$1; shift; local best="" t

@@ -307,7 +307,7 @@ func (t *timing) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r)
 	if err == nil && resp.StatusCode == 200 {
 		t.rec.add(t.kind, time.Since(t0))
-	} else {
+	} else if r.Context().Err() == nil { // not the run ending mid-request
 		t.rec.fail(t.kind)
 	}
 	return resp, err

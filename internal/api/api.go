@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -83,10 +84,17 @@ type Config struct {
 	MaxUpload     int64         // compressed sensor upload limit (default 32 MiB)
 	MaxUploadJSON int64         // decompressed sensor upload limit (default 256 MiB)
 	CacheTTL      time.Duration // how long aggregate views (dashboard, findings) are reused (default 15s)
-	// MaxIngest bounds concurrent batch applications (default 2). Each holds
-	// a database connection while it waits for the write lock; unbounded,
-	// fifty sensors would take every pooled connection and starve the UI.
+	// MaxIngest bounds concurrent batch applications (default: half the
+	// CPUs, at least one). Each holds a database connection while it waits
+	// for the write lock; unbounded, fifty sensors would take every pooled
+	// connection and starve the UI. Decoding a batch happens inside the
+	// slot too, so uploads arriving together (sensors flush on the same
+	// clock) cannot take every core from people using the UI.
 	MaxIngest int
+	// IngestSlots, when set, is the slot channel itself (capacity =
+	// MaxIngest), shared with later per-batch work such as the threat engine
+	// so all upload work together stays within the bound.
+	IngestSlots chan struct{}
 	// IngestWait is how long an upload waits for an ingest slot before it
 	// is answered 503 with Retry-After; the sensor keeps it spooled (default 20s).
 	IngestWait     time.Duration
@@ -133,15 +141,22 @@ func New(cfg Config) (*API, error) {
 		cfg.maxDeviceMerge = 10000
 	}
 	if cfg.MaxIngest <= 0 {
-		cfg.MaxIngest = 2
+		cfg.MaxIngest = DefaultMaxIngest()
+	}
+	if cfg.IngestSlots == nil {
+		cfg.IngestSlots = make(chan struct{}, cfg.MaxIngest)
 	}
 	if cfg.IngestWait <= 0 {
 		cfg.IngestWait = 20 * time.Second
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, cache: newCache(cfg.CacheTTL, cfg.Now), ingest: make(chan struct{}, cfg.MaxIngest)}
+	a := &API{cfg: cfg, log: cfg.Logger, cache: newCache(cfg.CacheTTL, cfg.Now), ingest: cfg.IngestSlots}
 	a.routes = a.table()
 	return a, nil
 }
+
+// DefaultMaxIngest is half the CPUs Go may use, at least one: uploads never
+// take the whole machine from the UI.
+func DefaultMaxIngest() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // MaxBody is the largest body any route accepts (for an outer MaxBytesHandler).
 func (a *API) MaxBody() int64 { return max(a.cfg.MaxBody, a.cfg.MaxUpload) }

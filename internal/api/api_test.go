@@ -629,3 +629,39 @@ func randomText(n int) []byte {
 	_, _ = rand.Read(b)
 	return []byte(base64.StdEncoding.EncodeToString(b))
 }
+
+// An upload waits for an ingest slot (shared with the threat stage); when
+// none frees in time it is answered 503 with Retry-After and nothing is
+// applied, so the sensor keeps the batch and resends it.
+func TestUploadWaitsForSlot(t *testing.T) {
+	f := newFixture(t, dbtest.SQLite(t))
+	f.api.cfg.IngestWait = 50 * time.Millisecond
+	for range cap(f.api.ingest) {
+		f.api.ingest <- struct{}{} // other upload work holds every slot
+	}
+	body := batchBody(t, "slot-1", "a1", 5)
+	up := func() resp {
+		return f.do("POST", "/api/v1/sensors/upload", f.tokens["acme/sensor"], bytes.NewReader(body), "Content-Encoding", "gzip")
+	}
+	r := up()
+	if r.code != 503 || r.hdr.Get("Retry-After") == "" || !strings.Contains(r.String(), "busy") {
+		t.Fatalf("upload with every slot taken: %d %v %s", r.code, r.hdr, r.body)
+	}
+	var list struct{ Total int }
+	f.do("GET", "/api/v1/devices?site=a1", f.tokens["acme/viewer"], nil).json(t, &list)
+	if list.Total != 2 {
+		t.Fatalf("a1 has %d devices after a refused upload, want 2", list.Total)
+	}
+	for range cap(f.api.ingest) {
+		<-f.api.ingest
+	}
+	var res uplink.Response
+	r = up()
+	r.json(t, &res)
+	if r.code != 200 || !res.Applied {
+		t.Fatalf("resend once a slot is free: %d %s", r.code, r.body)
+	}
+	if len(f.api.ingest) != 0 {
+		t.Fatalf("%d slots still held after the upload", len(f.api.ingest))
+	}
+}

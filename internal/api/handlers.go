@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -488,10 +490,30 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if enc != "" && enc != "gzip" && enc != "identity" {
 		return errorf(http.StatusUnsupportedMediaType, "Content-Encoding %q not supported; send gzip", enc)
 	}
-	b, err := uplink.Decode(r.Body, enc == "gzip", a.cfg.MaxUploadJSON)
+	// The (compressed) body is read before waiting for a slot, so a slow
+	// sensor link never holds one; decoding it is CPU work and waits.
+	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || errors.Is(err, uplink.ErrTooLarge) {
+		if errors.As(err, &mbe) {
+			return errorf(http.StatusRequestEntityTooLarge, "%v", err)
+		}
+		return errorf(http.StatusBadRequest, "reading batch: %v", err)
+	}
+	t := time.NewTimer(a.cfg.IngestWait)
+	defer t.Stop()
+	select {
+	case a.ingest <- struct{}{}:
+		defer func() { <-a.ingest }()
+	case <-t.C:
+		w.Header().Set("Retry-After", "5")
+		return errorf(http.StatusServiceUnavailable, "server busy applying other batches; retry later")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b, err := uplink.Decode(bytes.NewReader(raw), enc == "gzip", a.cfg.MaxUploadJSON)
+	if err != nil {
+		if errors.Is(err, uplink.ErrTooLarge) {
 			return errorf(http.StatusRequestEntityTooLarge, "%v", err)
 		}
 		return errorf(http.StatusBadRequest, "malformed batch: %v", err)
@@ -516,17 +538,6 @@ func (a *API) handleUpload(w http.ResponseWriter, r *http.Request, p auth.Princi
 	dropped, _ := strconv.ParseInt(r.Header.Get(uplink.HeaderDropped), 10, 64)
 	u := auth.Upload{BatchID: b.BatchID, Sensor: b.Sensor, Site: b.Site, Observations: len(b.Observations),
 		SpoolBacklog: max(backlog, 0), Dropped: max(dropped, 0)}
-	t := time.NewTimer(a.cfg.IngestWait)
-	defer t.Stop()
-	select {
-	case a.ingest <- struct{}{}:
-		defer func() { <-a.ingest }()
-	case <-t.C:
-		w.Header().Set("Retry-After", "5")
-		return errorf(http.StatusServiceUnavailable, "server busy applying other batches; retry later")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	seen, err := a.cfg.Auth.BatchSeen(ctx, b.BatchID)
 	if err != nil {
 		return err

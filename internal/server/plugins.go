@@ -29,6 +29,9 @@ type stages struct {
 	log     *slog.Logger
 	queue   chan batchJob
 	dropped atomic.Int64
+	// slots are the API's ingest slots: baselining a batch is upload work
+	// and shares their bound, so together they leave the UI its cores.
+	slots chan struct{}
 }
 
 type batchJob struct {
@@ -58,8 +61,18 @@ func (s *stages) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-s.queue:
+			if s.slots != nil {
+				select {
+				case s.slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			}
 			if _, err := s.threat.Observe(ctx, j.site, j.obs); err != nil && ctx.Err() == nil {
 				s.log.Warn("threat engine failed on an uploaded batch", "site", j.site, "err", err)
+			}
+			if s.slots != nil {
+				<-s.slots
 			}
 		}
 	}
@@ -67,7 +80,7 @@ func (s *stages) run(ctx context.Context) {
 
 // plugins wires alerts, CMMS and procurement assessment into the API.
 func plugins(ctx context.Context, d *db.DB, st *sqlstore.Store, inv *inventory.Service, m *vuln.Matcher, p vuln.Provider,
-	re *risk.Engine, origin string, log *slog.Logger) ([]api.Plugin, *stages, error) {
+	re *risk.Engine, origin string, slots chan struct{}, log *slog.Logger) ([]api.Plugin, *stages, error) {
 	ts, err := threat.OpenStore(ctx, d)
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +130,7 @@ func plugins(ctx context.Context, d *db.DB, st *sqlstore.Store, inv *inventory.S
 			Params: []api.Param{site, {Name: "manufacturer", Type: "string", Description: "manufacturer"}, {Name: "model", Type: "string", Description: "model"},
 				{Name: "compare", Type: "string", Description: "M/X candidate (repeatable)"}, {Name: "format", Type: "string", Description: "json, html or md"}}},
 	}
-	sg := &stages{threat: eng, log: log, queue: make(chan batchJob, 256)}
+	sg := &stages{threat: eng, log: log, queue: make(chan batchJob, 256), slots: slots}
 	go sg.run(ctx)
 	return ps, sg, nil
 }

@@ -86,6 +86,8 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.MaxIngest = cmp.Or(cfg.MaxIngest, api.DefaultMaxIngest())
+	cfg.IngestSlots = make(chan struct{}, cfg.MaxIngest)
 	if !o.NoMatcher {
 		p, origin, err := feeds.OpenProvider(ctx, d, log)
 		if err != nil {
@@ -115,7 +117,7 @@ func NewStack(ctx context.Context, d *db.DB, o StackOptions) (*Stack, error) {
 		}
 		ttl := cmp.Or(cfg.CacheTTL, 15*time.Second)
 		cfg.Risk = &riskSource{eng: eng, store: rs, inv: inv, provider: p, matcher: m, origin: origin, ttl: ttl, now: cfg.Now, log: log, cache: map[string]riskRun{}}
-		s.plugins, s.stages, err = plugins(ctx, d, st, inv, m, p, eng, fmt.Sprintf("%s %s", origin.Kind, origin.SnapshotDate), log)
+		s.plugins, s.stages, err = plugins(ctx, d, st, inv, m, p, eng, fmt.Sprintf("%s %s", origin.Kind, origin.SnapshotDate), cfg.IngestSlots, log)
 		if err != nil {
 			return nil, err
 		}
