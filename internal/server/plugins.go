@@ -88,7 +88,7 @@ func plugins(ctx context.Context, d *db.DB, st *sqlstore.Store, inv *inventory.S
 	topt := threat.DefaultOptions()
 	topt.Logger = log
 	res := threat.NewInventoryResolver(st, nil)
-	res.MinReload = 30 * time.Second // live uploads: new devices are baselined from their next reload on
+	res.MaxAge = 10 * time.Minute // catch up merges and lease moves key lookups did not meet
 	eng, err := threat.New(ts, res, topt)
 	if err != nil {
 		return nil, nil, err

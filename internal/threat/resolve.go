@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,8 +33,10 @@ type DeviceLister interface {
 
 // InventoryResolver resolves addresses the way the inventory files them:
 // by MAC unless that MAC is a router's (routed traffic carries the router
-// MAC), then by the IP held at that time. It indexes the site's devices and
-// re-reads them when an address is unknown, at most once per Refresh.
+// MAC), then by the IP held at that time. It indexes the site's devices.
+// An address it has not met is looked up by key when the inventory can
+// (AddressFinder: a few indexed reads, so a new device is known from its
+// first batch on); otherwise the site is re-read, at most once per Refresh.
 type InventoryResolver struct {
 	inv      DeviceLister
 	internal func(netip.Addr) bool
@@ -46,6 +49,16 @@ type InventoryResolver struct {
 	// MinReload spaces the reloads a lookup miss triggers: a site of 10k
 	// devices is not re-read for every batch that names a new device.
 	MinReload time.Duration
+	// MaxAge re-reads a site indexed longer ago than this on its next
+	// lookup (0: never), so merges and lease moves the key lookups did not
+	// meet are caught up.
+	MaxAge time.Duration
+}
+
+// AddressFinder is implemented by inventories that can return, in the form
+// of AddressLister, the devices of site that hold any of keys now.
+type AddressFinder interface {
+	DeviceAddressesByKeys(ctx context.Context, site string, keys []inventory.Key) ([]*inventory.Device, error)
 }
 
 type ipHold struct {
@@ -58,6 +71,70 @@ type siteIndex struct {
 	mac   map[string]string // mac -> id (routers excluded)
 	ips   map[netip.Addr][]ipHold
 	route map[string]bool // router MACs
+	// addrs are each device's indexed MACs and IPs, to replace them when
+	// a key lookup reads the device again.
+	addrs map[string]devAddrs
+	// missed are address keys a lookup found no device for, with the
+	// epoch it was in: not asked again until the inventory changes.
+	missed map[string]int
+}
+
+// maxMissed bounds the remembered misses of a site.
+const maxMissed = 65536
+
+type devAddrs struct {
+	macs []string
+	ips  []netip.Addr
+}
+
+func newSiteIndex() *siteIndex {
+	return &siteIndex{devs: map[string]Device{}, mac: map[string]string{}, ips: map[netip.Addr][]ipHold{}, route: map[string]bool{},
+		addrs: map[string]devAddrs{}, missed: map[string]int{}}
+}
+
+// add indexes d, replacing what was indexed for it before.
+func (ix *siteIndex) add(d *inventory.Device) {
+	if old, ok := ix.addrs[d.ID]; ok {
+		for _, m := range old.macs {
+			if ix.mac[m] == d.ID {
+				delete(ix.mac, m)
+			}
+		}
+		for _, a := range old.ips {
+			hs := slices.DeleteFunc(ix.ips[a], func(h ipHold) bool { return h.id == d.ID })
+			if len(hs) == 0 {
+				delete(ix.ips, a)
+			} else {
+				ix.ips[a] = hs
+			}
+		}
+	}
+	name := d.Attr(fingerprint.Hostname)
+	if name == "" {
+		name = d.Attr(fingerprint.Model)
+	}
+	ix.devs[d.ID] = Device{ID: d.ID, Name: name, Type: d.Attr(fingerprint.DeviceType), Criticality: d.Criticality()}
+	var da devAddrs
+	for _, m := range append([]string{d.MAC}, d.MACs...) {
+		if m == "" {
+			continue
+		}
+		if d.Router {
+			ix.route[m] = true
+			continue
+		}
+		ix.mac[m] = d.ID
+		da.macs = append(da.macs, m)
+	}
+	for _, rec := range d.IPs {
+		a, err := netip.ParseAddr(rec.IP)
+		if err != nil {
+			continue
+		}
+		ix.ips[a] = append(ix.ips[a], ipHold{d.ID, rec.First, rec.Last})
+		da.ips = append(da.ips, a)
+	}
+	ix.addrs[d.ID] = da
 }
 
 // NewInventoryResolver returns a resolver over inv. Public addresses never
@@ -101,30 +178,9 @@ func (r *InventoryResolver) load(ctx context.Context, site string) error {
 		r.at = map[string]time.Time{}
 	}
 	r.at[site] = time.Now()
-	ix := &siteIndex{devs: map[string]Device{}, mac: map[string]string{}, ips: map[netip.Addr][]ipHold{}, route: map[string]bool{}}
+	ix := newSiteIndex()
 	for _, d := range devs {
-		name := d.Attr(fingerprint.Hostname)
-		if name == "" {
-			name = d.Attr(fingerprint.Model)
-		}
-		ix.devs[d.ID] = Device{ID: d.ID, Name: name, Type: d.Attr(fingerprint.DeviceType), Criticality: d.Criticality()}
-		for _, m := range append([]string{d.MAC}, d.MACs...) {
-			if m == "" {
-				continue
-			}
-			if d.Router {
-				ix.route[m] = true
-				continue
-			}
-			ix.mac[m] = d.ID
-		}
-		for _, rec := range d.IPs {
-			a, err := netip.ParseAddr(rec.IP)
-			if err != nil {
-				continue
-			}
-			ix.ips[a] = append(ix.ips[a], ipHold{d.ID, rec.First, rec.Last})
-		}
+		ix.add(d)
 	}
 	r.sites[site] = ix
 	r.loaded[site] = r.epoch
@@ -142,19 +198,68 @@ func (r *InventoryResolver) Resolve(ctx context.Context, site string, mac net.Ha
 		}
 		ix = r.sites[site]
 	}
-	id := ix.lookup(mac, ip, t, r.internal)
-	if id == "" && (ip.IsValid() && r.internal(ip) || len(mac) > 0) && r.loaded[site] != r.epoch &&
-		(r.MinReload <= 0 || time.Since(r.at[site]) >= r.MinReload) {
+	if r.MaxAge > 0 && time.Since(r.at[site]) >= r.MaxAge {
 		if err := r.load(ctx, site); err != nil {
 			return Device{}, false, err
 		}
 		ix = r.sites[site]
-		id = ix.lookup(mac, ip, t, r.internal)
+	}
+	id := ix.lookup(mac, ip, t, r.internal)
+	if id == "" && (ip.IsValid() && r.internal(ip) || len(mac) > 0) {
+		if f, ok := r.inv.(AddressFinder); ok {
+			var err error
+			if id, err = r.find(ctx, f, site, ix, mac, ip, t); err != nil {
+				return Device{}, false, err
+			}
+		} else if r.loaded[site] != r.epoch && (r.MinReload <= 0 || time.Since(r.at[site]) >= r.MinReload) {
+			if err := r.load(ctx, site); err != nil {
+				return Device{}, false, err
+			}
+			ix = r.sites[site]
+			id = ix.lookup(mac, ip, t, r.internal)
+		}
 	}
 	if id == "" {
 		return Device{}, false, nil
 	}
 	return ix.devs[id], true, nil
+}
+
+// find asks the inventory which devices hold mac or ip now, indexes them
+// and looks the address up again.
+func (r *InventoryResolver) find(ctx context.Context, f AddressFinder, site string, ix *siteIndex, mac net.HardwareAddr, ip netip.Addr, t time.Time) (string, error) {
+	var keys []inventory.Key
+	if len(mac) == 6 && mac[0]&1 == 0 {
+		// A MAC indexed already (a router's, say) has nothing more to give.
+		if m := mac.String(); ix.mac[m] == "" && !ix.route[m] {
+			keys = append(keys, inventory.Key{Kind: inventory.KeyMAC, Value: m})
+		}
+	}
+	if ip = ip.Unmap(); ip.IsValid() && r.internal(ip) && !ip.IsMulticast() && !ip.IsUnspecified() {
+		keys = append(keys, inventory.Key{Kind: inventory.KeyIP, Value: ip.String()}, inventory.Key{Kind: inventory.KeyLease, Value: ip.String()})
+	}
+	if len(keys) == 0 {
+		return "", nil
+	}
+	miss := mac.String() + " " + ip.String()
+	if e, ok := ix.missed[miss]; ok && e == r.epoch {
+		return "", nil
+	}
+	devs, err := f.DeviceAddressesByKeys(ctx, site, keys)
+	if err != nil {
+		return "", fmt.Errorf("look up devices of site %s: %w", site, err)
+	}
+	for _, d := range devs {
+		ix.add(d)
+	}
+	id := ix.lookup(mac, ip, t, r.internal)
+	if id == "" {
+		if len(ix.missed) >= maxMissed {
+			clear(ix.missed)
+		}
+		ix.missed[miss] = r.epoch
+	}
+	return id, nil
 }
 
 func (ix *siteIndex) lookup(mac net.HardwareAddr, ip netip.Addr, t time.Time, internal func(netip.Addr) bool) string {

@@ -240,6 +240,15 @@ func (t *sqlTx) RecordBatch(ctx context.Context, digest, site string, clock time
 }
 
 func (t *sqlTx) LookupKeys(ctx context.Context, site string, keys []inventory.Key) (map[inventory.Key]string, error) {
+	return lookupKeys(ctx, t.d, t.tx, site, keys)
+}
+
+// querier is a *sql.Tx or a *sql.DB.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func lookupKeys(ctx context.Context, d *db.DB, q querier, site string, keys []inventory.Key) (map[inventory.Key]string, error) {
 	out := make(map[inventory.Key]string, len(keys))
 	// One IN list per kind: a plain equality plus IN on the primary key's
 	// columns is index-friendly in both dialects (row-value IN is not
@@ -251,9 +260,9 @@ func (t *sqlTx) LookupKeys(ctx context.Context, site string, keys []inventory.Ke
 	for kind, values := range byKind {
 		for start := 0; start < len(values); start += 500 {
 			chunk := values[start:min(start+500, len(values))]
-			q := `SELECT value, device_id FROM inv_keys WHERE site = ? AND kind = ? AND value IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
+			stmt := `SELECT value, device_id FROM inv_keys WHERE site = ? AND kind = ? AND value IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
 			args := append([]any{site, kind}, chunk...)
-			rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), planned(t.d, args)...)
+			rows, err := q.QueryContext(ctx, d.Rebind(stmt), planned(d, args)...)
 			if err != nil {
 				return nil, fmt.Errorf("look up device keys: %w", err)
 			}
@@ -1013,8 +1022,31 @@ func (s *Store) ListDeviceAddresses(ctx context.Context, site string) ([]*invent
 	if err != nil {
 		return nil, fmt.Errorf("list device addresses: %w", err)
 	}
+	return s.addresses(ctx, ids)
+}
+
+// DeviceAddressesByKeys returns, in the form of ListDeviceAddresses, the
+// devices of site that hold any of keys now (a MAC, an IP-only device's IP,
+// a MAC device's current lease): what a resolver needs for an address it
+// has not met, without re-reading the whole site.
+func (s *Store) DeviceAddressesByKeys(ctx context.Context, site string, keys []inventory.Key) ([]*inventory.Device, error) {
+	found, err := lookupKeys(ctx, s.d, s.d, site, keys)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(found))
+	for _, id := range found {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return s.addresses(ctx, ids)
+}
+
+// addresses reads the address documents of ids, ordered by id.
+func (s *Store) addresses(ctx context.Context, ids []string) ([]*inventory.Device, error) {
 	out := make([]*inventory.Device, 0, len(ids))
-	err = s.eachDoc(ctx, ids, func(doc []byte) error {
+	err := s.eachDoc(ctx, ids, func(doc []byte) error {
 		var a addressDoc
 		if err := json.Unmarshal(doc, &a); err != nil {
 			return fmt.Errorf("decode device document: %w", err)

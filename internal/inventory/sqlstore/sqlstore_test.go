@@ -454,3 +454,57 @@ func BenchmarkListDevicesPage(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { run(b, dbtest.SQLite(b)) })
 	b.Run("postgres", func(b *testing.B) { run(b, dbtest.Postgres(b)) })
 }
+
+func TestDeviceAddressesByKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st, err := sqlstore.Open(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := fleet(6, []string{"s1", "s2"})
+		if err := st.Update(ctx, func(tx inventory.Tx) error {
+			if err := tx.PutDevices(ctx, all); err != nil {
+				return err
+			}
+			// all[0] by MAC, all[2] by its lease, all[4] as an IP-only device;
+			// the same MAC at the other site is another device.
+			if err := tx.PutKeys(ctx, "s1", []inventory.Key{{Kind: inventory.KeyMAC, Value: "00:09:fb:00:00:01"},
+				{Kind: inventory.KeyLease, Value: "10.9.0.2"}, {Kind: inventory.KeyIP, Value: "10.9.0.4"}}, []string{all[0].ID, all[2].ID, all[4].ID}); err != nil {
+				return err
+			}
+			return tx.PutKeys(ctx, "s2", []inventory.Key{{Kind: inventory.KeyMAC, Value: "00:09:fb:00:00:01"}}, []string{all[1].ID})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(keys ...inventory.Key) []string {
+			t.Helper()
+			devs, err := st.DeviceAddressesByKeys(ctx, "s1", keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, dv := range devs {
+				out = append(out, dv.ID)
+			}
+			return out
+		}
+		mac := inventory.Key{Kind: inventory.KeyMAC, Value: "00:09:fb:00:00:01"}
+		for name, c := range map[string]struct {
+			keys []inventory.Key
+			want []string
+		}{
+			"by mac":            {[]inventory.Key{mac}, []string{all[0].ID}},
+			"by lease":          {[]inventory.Key{{Kind: inventory.KeyIP, Value: "10.9.0.2"}, {Kind: inventory.KeyLease, Value: "10.9.0.2"}}, []string{all[2].ID}},
+			"ip-only":           {[]inventory.Key{{Kind: inventory.KeyIP, Value: "10.9.0.4"}, {Kind: inventory.KeyLease, Value: "10.9.0.4"}}, []string{all[4].ID}},
+			"mac and ip, once":  {[]inventory.Key{mac, {Kind: inventory.KeyLease, Value: "10.9.0.2"}, {Kind: inventory.KeyIP, Value: "10.9.0.4"}}, []string{all[0].ID, all[2].ID, all[4].ID}},
+			"unknown":           {[]inventory.Key{{Kind: inventory.KeyMAC, Value: "00:09:fb:00:00:99"}}, nil},
+			"lease is not a ip": {[]inventory.Key{{Kind: inventory.KeyIP, Value: "10.9.0.2"}}, nil},
+		} {
+			slices.Sort(c.want) // ordered by id
+			if got := ids(c.keys...); !slices.Equal(got, c.want) {
+				t.Errorf("%s: %v, want %v", name, got, c.want)
+			}
+		}
+	})
+}
