@@ -54,6 +54,7 @@ var (
 	think    = flag.Duration("think", 0, "pause between a UI user's requests")
 	alerts   = flag.Bool("alerts", true, "baseline uploaded batches with the threat engine, as ward serve does")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the load phase")
+	aligned  = flag.Bool("aligned", false, "start every sensor's flush clock at once (the worst case: all 50 batches arrive together); by default each starts at a random point of the interval, as sensors switched on at different times do")
 )
 
 func dhcpObs(site, i int, at time.Time) observe.Observation {
@@ -89,7 +90,10 @@ func run() error {
 	if err := ensureSchema(ctx, d); err != nil {
 		return err
 	}
-	st, err := server.NewStack(ctx, d, server.StackOptions{Logger: log, NoAlerts: !*alerts})
+	// The stack's background stages stop (deferred, so before d closes).
+	stackCtx, stopStack := context.WithCancel(ctx)
+	defer stopStack()
+	st, err := server.NewStack(stackCtx, d, server.StackOptions{Logger: log, NoAlerts: !*alerts})
 	if err != nil {
 		return err
 	}
@@ -195,6 +199,13 @@ func run() error {
 		go func(n, s int) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(n), 1))
+			if !*aligned {
+				select {
+				case <-lctx.Done():
+					return
+				case <-time.After(time.Duration(rng.Int64N(int64(*interval)))):
+				}
+			}
 			tick := time.NewTicker(*interval)
 			defer tick.Stop()
 			// The sensor clock starts two days after the inventory's, plus
@@ -202,11 +213,15 @@ func run() error {
 			// after which devices go silent): a batch is applied once (by
 			// digest), so with a reused -db inventory the same timestamps
 			// as an earlier run would only be skipped.
-			at := base.Add(48*time.Hour + runOffset)
+			// It runs at wall-clock speed: a batch's observations are spread
+			// over the interval it covers, as a sensor's are.
+			clock := base.Add(48*time.Hour + runOffset)
+			loadStart := time.Now()
 			for {
 				// A batch of traffic from existing devices of the site, some new.
+				end := clock.Add(time.Since(loadStart))
 				for i := 0; i < *batchObs; i++ {
-					at = at.Add(time.Millisecond)
+					at := end.Add(-*interval + time.Duration(i+1)*(*interval)/time.Duration(*batchObs))
 					o := dhcpObs(s, rng.IntN(per+per/50), at)
 					c.Emit(&o)
 				}

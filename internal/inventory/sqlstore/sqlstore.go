@@ -418,6 +418,15 @@ func restKey(row []any) string {
 	return b.String()
 }
 
+// SeenStep is how far a device's last_seen moves before its row (what
+// lists sort and filter on) is rewritten; its document always has the exact
+// time. Most uploads only move last_seen, and every row rewrite writes each
+// index that holds last_seen (in PostgreSQL, every index: the update is not
+// HOT); a device heard every few seconds would rewrite them all each time.
+// So sort=last_seen orders at this resolution, and the silent sweep, which
+// reads the row, re-checks the document.
+const SeenStep = time.Minute
+
 func (t *sqlTx) PutDevices(ctx context.Context, ds []*inventory.Device) error {
 	docs := make([]string, len(ds))
 	ids := make([]string, len(ds))
@@ -433,8 +442,8 @@ func (t *sqlTx) PutDevices(ctx context.Context, ds []*inventory.Device) error {
 		return fmt.Errorf("store %d devices: %w", len(ds), err)
 	}
 	// New, moved or changed rows are written whole; the rest only get
-	// their last_seen and silent flag. Per-site totals follow new and
-	// moved devices.
+	// their last_seen and silent flag, and last_seen only once it moved by
+	// SeenStep. Per-site totals follow new and moved devices.
 	delta := map[string]int{}
 	var whole [][]any
 	var seen []*inventory.Device
@@ -450,7 +459,7 @@ func (t *sqlTx) PutDevices(ctx context.Context, ds []*inventory.Device) error {
 		switch {
 		case !ok || old.rest != restKey(row):
 			whole = append(whole, row)
-		case old.lastSeen != row[14].(int64) || old.silent != row[15].(int):
+		case old.silent != row[15].(int) || row[14].(int64) < old.lastSeen || row[14].(int64)-old.lastSeen >= int64(SeenStep):
 			seen = append(seen, d)
 		}
 	}
