@@ -508,3 +508,50 @@ func TestDeviceAddressesByKeys(t *testing.T) {
 		}
 	})
 }
+
+// A device's row follows last_seen in SeenStep steps; its document is exact,
+// and a silent flag change is written at once.
+func TestSeenStep(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st, err := sqlstore.Open(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dv := fleet(1, []string{"s1"})[0]
+		start := dv.LastSeen
+		put := func() {
+			t.Helper()
+			if err := st.Update(ctx, func(tx inventory.Tx) error { return tx.PutDevices(ctx, []*inventory.Device{dv}) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(step string, row time.Time, silent int) {
+			t.Helper()
+			var ns int64
+			var s int
+			if err := d.QueryRowContext(ctx, d.Rebind(`SELECT last_seen, silent FROM inv_devices WHERE id = ?`), dv.ID).Scan(&ns, &s); err != nil {
+				t.Fatal(err)
+			}
+			if got := time.Unix(0, ns).UTC(); !got.Equal(row) || s != silent {
+				t.Errorf("%s: row last_seen %s silent %d, want %s %d", step, got, s, row, silent)
+			}
+			doc, err := st.GetDevice(ctx, dv.ID)
+			if err != nil || !doc.LastSeen.Equal(dv.LastSeen) {
+				t.Errorf("%s: document last_seen %v (%v), want %s", step, doc, err, dv.LastSeen)
+			}
+		}
+		put()
+		check("new", start, 0)
+		dv.LastSeen = start.Add(sqlstore.SeenStep / 2)
+		put()
+		check("half a step", start, 0)
+		dv.LastSeen = start.Add(sqlstore.SeenStep)
+		put()
+		check("a step", dv.LastSeen, 0)
+		dv.Silent = true
+		dv.LastSeen = dv.LastSeen.Add(time.Second)
+		put()
+		check("silent", dv.LastSeen, 1)
+	})
+}
