@@ -27,7 +27,7 @@ var deviceParams = []Param{
 	{"manufacturer", "string", "canonical manufacturer"},
 	{"criticality", "string", "criticality"},
 	{"silent", "boolean", "only silent (true) or active (false) devices"},
-	{"sort", "string", "sort field: " + strings.Join(deviceSorts, ", ") + "; '-' prefix for descending"},
+	{"sort", "string", "sort field: " + strings.Join(deviceSorts, ", ") + "; '-' prefix for descending (last_seen orders at a one-minute resolution, ties by id)"},
 }
 
 func (a *API) deviceFilter(r *http.Request, p auth.Principal) (inventory.DeviceFilter, []string, page, error) {
