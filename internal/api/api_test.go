@@ -9,10 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,6 +23,7 @@ import (
 	"github.com/wardiomt/ward/internal/inventory"
 	"github.com/wardiomt/ward/internal/inventory/sqlstore"
 	"github.com/wardiomt/ward/internal/observe"
+	"github.com/wardiomt/ward/internal/testutil"
 	"github.com/wardiomt/ward/internal/uplink"
 	"github.com/wardiomt/ward/internal/vuln"
 )
@@ -53,12 +52,7 @@ func (fakeMatcher) Match(_ context.Context, devs []vuln.Device) ([]vuln.Finding,
 }
 
 func dhcp(ip string, mac string, host string, at time.Time) observe.Observation {
-	m, _ := net.ParseMAC(mac)
-	o := observe.Observation{Time: at, SrcMAC: m, SrcIP: netip.MustParseAddr(ip), DstIP: netip.MustParseAddr("10.0.0.1"),
-		SrcPort: 68, DstPort: 67, Transport: "udp", Protocol: "dhcp"}
-	o.Add("dhcp.hostname", host)
-	o.Add("dhcp.requested_ip", ip)
-	return o
+	return testutil.DHCP(mac, ip, host, at)
 }
 
 func newFixture(t testing.TB, d *db.DB) *fixture {

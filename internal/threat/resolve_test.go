@@ -12,6 +12,7 @@ import (
 	"github.com/wardiomt/ward/internal/inventory"
 	"github.com/wardiomt/ward/internal/inventory/sqlstore"
 	"github.com/wardiomt/ward/internal/observe"
+	"github.com/wardiomt/ward/internal/testutil"
 	"github.com/wardiomt/ward/internal/threat"
 )
 
@@ -31,15 +32,6 @@ func (c *countingStore) DeviceAddressesByKeys(ctx context.Context, site string, 
 	return c.Store.DeviceAddressesByKeys(ctx, site, keys)
 }
 
-func dhcpFrom(mac, ip, host string, at time.Time) observe.Observation {
-	m, _ := net.ParseMAC(mac)
-	o := observe.Observation{Time: at, SrcMAC: m, SrcIP: netip.MustParseAddr(ip), DstIP: netip.MustParseAddr("10.0.0.1"),
-		SrcPort: 68, DstPort: 67, Transport: "udp", Protocol: "dhcp"}
-	o.Add("dhcp.hostname", host)
-	o.Add("dhcp.requested_ip", ip)
-	return o
-}
-
 // A device the inventory files after the resolver indexed its site is
 // resolved from its first batch on by a key lookup, not a re-read of the
 // site; an unknown address is asked once per inventory change.
@@ -54,7 +46,7 @@ func TestResolverFindsNewDevicesByKey(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		ingest(dhcpFrom("00:09:fb:00:00:01", "10.1.0.5", "pump-1", at))
+		ingest(testutil.DHCP("00:09:fb:00:00:01", "10.1.0.5", "pump-1", at))
 		cs := &countingStore{Store: st}
 		r := threat.NewInventoryResolver(cs, nil)
 		resolve := func(mac, ip string, at time.Time) (threat.Device, bool) {
@@ -77,7 +69,7 @@ func TestResolverFindsNewDevicesByKey(t *testing.T) {
 			t.Fatalf("known device: %+v %v", dv, ok)
 		}
 		at = at.Add(time.Minute)
-		ingest(dhcpFrom("00:09:fb:00:00:02", "10.1.0.6", "pump-2", at))
+		ingest(testutil.DHCP("00:09:fb:00:00:02", "10.1.0.6", "pump-2", at))
 		r.Refresh()
 		if dv, ok := resolve("00:09:fb:00:00:02", "10.1.0.6", at); !ok || dv.Name != "pump-2" {
 			t.Fatalf("new device by MAC: %+v %v", dv, ok)
@@ -95,7 +87,7 @@ func TestResolverFindsNewDevicesByKey(t *testing.T) {
 		}
 		// Once the inventory changed, the unknown address is asked again,
 		// and a device that took it is found.
-		ingest(dhcpFrom("00:09:fb:00:00:03", "10.1.0.99", "monitor-3", at))
+		ingest(testutil.DHCP("00:09:fb:00:00:03", "10.1.0.99", "monitor-3", at))
 		r.Refresh()
 		if dv, ok := resolve("", "10.1.0.99", at); !ok || dv.Name != "monitor-3" {
 			t.Fatalf("address taken by a new device: %+v %v", dv, ok)
