@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -54,7 +55,8 @@ var (
 	think    = flag.Duration("think", 0, "pause between a UI user's requests")
 	alerts   = flag.Bool("alerts", true, "baseline uploaded batches with the threat engine, as ward serve does")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile of the load phase")
-	aligned  = flag.Bool("aligned", false, "start every sensor's flush clock at once (the worst case: all 50 batches arrive together); by default each starts at a random point of the interval, as sensors switched on at different times do")
+	slowest  = flag.Int("slowest", 0, "list this many slowest UI requests with when in the run they ended")
+	aligned  = flag.Bool("aligned", false, "start every sensor's flush clock and every UI user at once (the worst case: all 50 batches arrive together, 20 users on empty connection pools); by default each sensor starts at a random point of the interval, as sensors switched on at different times do, and each user after a think time")
 )
 
 func dhcpObs(site, i int, at time.Time) observe.Observation {
@@ -243,7 +245,16 @@ func run() error {
 		go func(u int) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(u), 2))
-			cl := &http.Client{Timeout: 30 * time.Second}
+			// A browser keeps its connections to the server open.
+			cl := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 6}}
+			// Users arrive over a think time, not all in the same millisecond
+			// (which, on connection pools still empty, made the whole tail).
+			if *think > 0 && !*aligned {
+				select {
+				case <-lctx.Done():
+				case <-time.After(time.Duration(rng.Int64N(int64(*think) * 2))):
+				}
+			}
 			for lctx.Err() == nil {
 				var path, kind string
 				switch r := rng.IntN(10); {
@@ -330,17 +341,29 @@ func (t *timing) RoundTrip(r *http.Request) (*http.Response, error) {
 
 type recorder struct {
 	mu     sync.Mutex
+	start  time.Time
 	lat    map[string][]time.Duration
+	slow   []slowReq
 	failed map[string]int
 }
 
+// slowReq is a UI request's latency and when in the run it ended, for
+// -slowest: a tail that gathers at the start is warm-up, not load.
+type slowReq struct {
+	kind    string
+	at, lat time.Duration
+}
+
 func newRecorder() *recorder {
-	return &recorder{lat: map[string][]time.Duration{}, failed: map[string]int{}}
+	return &recorder{start: time.Now(), lat: map[string][]time.Duration{}, failed: map[string]int{}}
 }
 
 func (r *recorder) add(kind string, d time.Duration) {
 	r.mu.Lock()
 	r.lat[kind] = append(r.lat[kind], d)
+	if strings.HasPrefix(kind, "GET") {
+		r.slow = append(r.slow, slowReq{kind, time.Since(r.start), d})
+	}
 	r.mu.Unlock()
 }
 
@@ -364,5 +387,12 @@ func (r *recorder) print() {
 			return l[min(len(l)-1, int(p*float64(len(l))))].Round(10 * time.Microsecond).String()
 		}
 		fmt.Printf("%-24s %8d %8s %8s %8s %8s %6d\n", k, len(l), q(.5), q(.95), q(.99), l[len(l)-1].Round(10*time.Microsecond), r.failed[k])
+	}
+	if *slowest > 0 {
+		slices.SortFunc(r.slow, func(a, b slowReq) int { return cmp.Compare(b.lat, a.lat) })
+		fmt.Println("slowest UI requests (time into the run, latency):")
+		for _, q := range r.slow[:min(*slowest, len(r.slow))] {
+			fmt.Printf("  %-24s %8s %8s\n", q.kind, q.at.Round(time.Millisecond), q.lat.Round(10*time.Microsecond))
+		}
 	}
 }
