@@ -6,38 +6,24 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wardiomt/ward/internal/fingerprint"
 	"github.com/wardiomt/ward/internal/inventory"
 	"github.com/wardiomt/ward/internal/vuln"
 )
 
 // VulnDevices describes inventory devices the way the vulnerability matcher
-// reads them. Devices without a manufacturer, model, OS or software are
-// left out: nothing could match them.
+// reads them (vuln.FromInventory, as the findings API and `ward vulns` do,
+// so the risk view and the findings agree). Devices without a manufacturer,
+// model, OS or software are left out: nothing could match them.
 func VulnDevices(devs []*inventory.Device) []vuln.Device {
 	out := make([]vuln.Device, 0, len(devs))
 	for _, d := range devs {
-		v := vuln.Device{ID: d.ID, Manufacturer: d.Attr(fingerprint.Manufacturer), Model: d.Attr(fingerprint.Model),
-			Version: d.Attr(fingerprint.Version), OS: d.Attr(fingerprint.OS), Type: d.Attr(fingerprint.DeviceType)}
-		if sw := d.Attr(fingerprint.Software); sw != "" {
-			name, ver := splitSoftware(sw)
-			v.Components = append(v.Components, vuln.Component{Name: name, Version: ver})
-		}
+		v := vuln.FromInventory(d)
 		if v.Manufacturer == "" && v.Model == "" && v.OS == "" && len(v.Components) == 0 {
 			continue
 		}
 		out = append(out, v)
 	}
 	return out
-}
-
-// splitSoftware cuts "OFFIS DCMTK 3.6.7" into name and a trailing version.
-func splitSoftware(s string) (string, string) {
-	f := strings.Fields(s)
-	if n := len(f); n > 1 && strings.IndexFunc(f[n-1], func(r rune) bool { return r >= '0' && r <= '9' }) == 0 {
-		return strings.Join(f[:n-1], " "), strings.TrimPrefix(strings.TrimPrefix(f[n-1], "v"), "V")
-	}
-	return s, ""
 }
 
 // Texts reads the descriptions, CWEs and CPEs of the findings' advisories
