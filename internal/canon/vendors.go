@@ -105,6 +105,31 @@ var vendorAliases = map[string][]string{
 	"SOOIL Developments":                        {"SOOIL", "SOOIL Developments Co, Ltd."},
 	"Johnson & Johnson":                         {"Ethicon", "Ethicon Endo-Surgery", "Johnson and Johnson"},
 	"Össur":                                     {"Ossur", "Ossur hf"},
+	// The industrial groups that share a parent brand with a medical
+	// manufacturer above: their own names, and where a bare "GE" or
+	// "Siemens" in an advisory about non-medical products goes (Medical
+	// below). Their canonical spellings must not fold to a medical alias.
+	"GE (industrial)":      {"GE Digital", "GE Vernova", "GE Grid Solutions", "GE Multilin", "GE Intelligent Platforms", "GE Power", "GE Renewable Energy", "GE Automation & Controls", "GE Aviation", "GE Aerospace", "GE Energy"},
+	"Siemens (industrial)": {"Siemens Industry", "Siemens Energy", "Siemens Mobility", "Siemens Digital Industries", "Siemens Digital Industries Software", "Siemens Smart Infrastructure", "Siemens Building Technologies", "Mentor Graphics", "Siemens PLM Software"},
+}
+
+// parentBrands are spellings that name a whole group rather than one
+// business: in a hospital (a DICOM Manufacturer tag, an OUI) "GE" or
+// "SIEMENS" is the medical manufacturer, but an advisory about relays or
+// PLCs that names "Siemens" is about Siemens' industrial business. The
+// value is that industrial canonical name.
+var parentBrands = map[string]string{
+	Fold("GE"):                    "GE (industrial)",
+	Fold("General Electric"):      "GE (industrial)",
+	Fold("General Electric (GE)"): "GE (industrial)",
+	Fold("SIEMENS"):               "Siemens (industrial)",
+}
+
+// ParentBrand reports whether raw is such a group-wide spelling, and the
+// industrial canonical name it stands for outside medical products.
+func ParentBrand(raw string) (string, bool) {
+	c, ok := parentBrands[Fold(raw)]
+	return c, ok
 }
 
 // Manufacturer returns the canonical manufacturer for a raw spelling, and

@@ -58,8 +58,8 @@ func (m *Matcher) History(ctx context.Context, manufacturer string) ([]HistoryEn
 		}
 		h := HistoryEntry{Advisory: a.ID, Source: a.Source, Title: a.Title, Published: a.Published, Updated: a.Updated,
 			CVEs: a.CVEs(), Revisions: len(a.Revisions), CVSS: []Score{}, CWE: []string{}, RemediationCategories: []string{}, KEVCVEs: []string{}}
-		for _, p := range a.Products {
-			if fold(p.Manufacturer) == key || fold(m.norm.Manufacturer(p.Vendor)) == key {
+		for pi, p := range a.Products {
+			if fold(m.norm.AdvisoryManufacturer(a, &a.Products[pi])) == key {
 				h.Products = append(h.Products, p.Name)
 			}
 		}

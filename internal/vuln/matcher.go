@@ -266,10 +266,7 @@ func (m *Matcher) index(a *Advisory) {
 		if p.Status != "" && p.Status != "known_affected" && p.Status != "affected" && p.Status != "first_affected" && p.Status != "last_affected" {
 			continue
 		}
-		mfr := p.Manufacturer
-		if mfr == "" {
-			mfr = m.norm.Manufacturer(p.Vendor)
-		}
+		mfr := m.norm.AdvisoryManufacturer(a, p)
 		isModelList := p.RangeKind == "version" && looksLikeModel(p.Range)
 		rangeText := p.Range
 		if isModelList || rangeText == "" {

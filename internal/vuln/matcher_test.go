@@ -249,3 +249,60 @@ func BenchmarkMatchOne(b *testing.B) {
 		}
 	}
 }
+
+// A bare "GE" or "Siemens" is the medical manufacturer, except in a CISA
+// industrial advisory about non-medical products.
+func TestAdvisoryManufacturer(t *testing.T) {
+	n := NewNormalizer(nil)
+	tests := []struct {
+		name, id, title, vendor, product, want string
+	}{
+		{"industrial advisory", "ICSA-25-021-02", "Siemens SIMATIC S7-1200 CPUs", "Siemens", "SIMATIC S7-1200 CPU family", "Siemens (industrial)"},
+		{"PACSystems is not PACS", "ICSA-20-014-01", "GE PACSystems RX3i", "General Electric (GE) and Emerson", "PACSystems RX3i CPE305", "GE (industrial)"},
+		{"medical product in an ICSA", "ICSA-21-350-16", "Siemens syngo fastView", "Siemens", "syngo fastView", "Siemens Healthineers"},
+		{"medical advisory", "ICSMA-17-215-01", "Siemens Molecular Imaging", "Siemens", "Molecular Imaging", "Siemens Healthineers"},
+		{"NVD record keeps the medical brand", "CVE-2017-0143", "", "siemens", "acuson p300 firmware", "Siemens Healthineers"},
+		{"explicit medical vendor", "ICSA-99-001-01", "Relays", "GE Healthcare", "Relay", "GE HealthCare"},
+		{"explicit industrial vendor", "CVE-2023-0001", "", "GE Digital", "Proficy Historian", "GE (industrial)"},
+		{"not a parent brand", "ICSA-99-002-01", "Relays", "Philips", "Relay", "Philips"},
+	}
+	for _, tt := range tests {
+		a := &Advisory{ID: tt.id, Title: tt.title, Vulns: []Vuln{{Description: "A buffer overflow in the web server."}}}
+		p := &Product{Vendor: tt.vendor, Name: tt.product}
+		if got := n.AdvisoryManufacturer(a, p); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	// A medical word in a vulnerability text is enough.
+	a := &Advisory{ID: "ICSA-99-003-01", Title: "Siemens X", Vulns: []Vuln{{Description: "Affects the patient table controller."}}}
+	if got := n.AdvisoryManufacturer(a, &Product{Vendor: "Siemens", Name: "X"}); got != "Siemens Healthineers" {
+		t.Errorf("medical description: %q", got)
+	}
+}
+
+// An industrial advisory under a parent brand neither enters the medical
+// manufacturer's record nor matches its devices.
+func TestIndustrialAdvisoryKeptApart(t *testing.T) {
+	ctx := context.Background()
+	p := &MemProvider{Items: []Advisory{{
+		ID: "ICSA-25-021-02", Source: SourceCSAF, Title: "Siemens SIMATIC S7-1200 CPUs", Published: time.Date(2025, 1, 21, 0, 0, 0, 0, time.UTC),
+		Products: []Product{{ID: "P1", Vendor: "Siemens", Name: "SIMATIC S7-1200 CPU 1211C", Range: "< 4.7", RangeKind: "range", Status: "known_affected"}},
+		Vulns:    []Vuln{{CVE: "CVE-2024-0001", ProductIDs: []string{"P1"}}},
+	}}}
+	m, err := NewMatcher(ctx, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for mfr, want := range map[string]int{"Siemens Healthineers": 0, "SIEMENS": 0, "Siemens (industrial)": 1} {
+		h, err := m.History(ctx, mfr)
+		if err != nil || len(h) != want {
+			t.Errorf("History(%q) = %d entries (%v), want %d", mfr, len(h), err, want)
+		}
+	}
+	for mfr, want := range map[string]int{"SIEMENS": 0, "Siemens (industrial)": 1} {
+		fs, err := m.Match(ctx, []Device{{ID: "d", Manufacturer: mfr, Model: "SIMATIC S7-1200 CPU 1211C", Version: "4.2"}})
+		if err != nil || len(fs) != want {
+			t.Errorf("Match(%s device) = %d findings (%v), want %d", mfr, len(fs), err, want)
+		}
+	}
+}

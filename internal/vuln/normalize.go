@@ -27,28 +27,80 @@ func NewNormalizer(t *canon.Table) *Normalizer {
 // CPE vendor slugs ("ge_healthcare") and multi-vendor strings
 // ("Philips and Capsule") are tried part by part.
 func (n *Normalizer) Manufacturer(raw string) string {
+	c, _ := n.resolve(raw)
+	return c
+}
+
+// resolve returns the canonical manufacturer of raw and the spelling the
+// table recognised in it ("" when none was).
+func (n *Normalizer) resolve(raw string) (string, string) {
 	raw = strings.TrimSpace(strings.ReplaceAll(raw, "_", " "))
 	if c, ok := n.canon.Manufacturer(raw); ok {
-		return c
+		return c, raw
 	}
 	// "Becton, Dickinson and Company (BD)": the parenthesized short name.
 	if m := parenRe.FindStringSubmatch(raw); m != nil {
 		if c, ok := n.canon.Manufacturer(m[1]); ok {
-			return c
+			return c, m[1]
 		}
-		if c, ok := n.canon.Manufacturer(parenRe.ReplaceAllString(raw, "")); ok {
-			return c
+		rest := parenRe.ReplaceAllString(raw, "")
+		if c, ok := n.canon.Manufacturer(rest); ok {
+			return c, rest
 		}
 	}
 	// A longest known prefix: "GE Healthcare Life Sciences", "Medtronic MiniMed".
 	words := strings.Fields(raw)
 	for k := len(words) - 1; k >= 1; k-- {
-		if c, ok := n.canon.Manufacturer(strings.Join(words[:k], " ")); ok {
-			return c
+		prefix := strings.Join(words[:k], " ")
+		if c, ok := n.canon.Manufacturer(prefix); ok {
+			return c, prefix
 		}
 	}
 	c, _ := n.canon.Manufacturer(raw)
+	return c, ""
+}
+
+// AdvisoryManufacturer is the canonical manufacturer of product p of
+// advisory a. A group-wide vendor spelling ("GE", "Siemens", see
+// canon.ParentBrand) names the medical manufacturer, as it does in a
+// hospital, except in a CISA industrial (ICSA) advisory with no medical
+// word in its title, the product's name or the vulnerability texts: there
+// it is the industrial group, so PLC and relay advisories neither count in
+// a medical manufacturer's record nor match its devices. (NVD files
+// Siemens' ultrasound systems under vendor "siemens" too, so records
+// without that CISA context keep the medical manufacturer.)
+func (n *Normalizer) AdvisoryManufacturer(a *Advisory, p *Product) string {
+	if p.Vendor == "" {
+		return p.Manufacturer
+	}
+	c, spelled := n.resolve(p.Vendor)
+	if ind, ok := canon.ParentBrand(spelled); ok && industrialAdvisory(a, p) {
+		return ind
+	}
 	return c
+}
+
+// medicalStems mark a word as medical (matched at the start of a word, so
+// "PACSystems" is not "PACS").
+var medicalStems = []string{"medic", "health", "clinic", "patient", "hospital", "imaging", "ultrasound", "anesthe", "anaesthe",
+	"infusion", "radiolog", "x-ray", "mammograph", "tomograph", "dicom", "hl7", "syngo"}
+
+func industrialAdvisory(a *Advisory, p *Product) bool {
+	if !strings.HasPrefix(a.ID, "ICSA-") {
+		return false
+	}
+	medical := func(s string) bool {
+		for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' }) {
+			if w == "pacs" || slices.ContainsFunc(medicalStems, func(st string) bool { return strings.HasPrefix(w, st) }) {
+				return true
+			}
+		}
+		return false
+	}
+	if medical(a.Title) || medical(p.Name) {
+		return false
+	}
+	return !slices.ContainsFunc(a.Vulns, func(v Vuln) bool { return medical(v.Title) || medical(v.Description) })
 }
 
 var (
