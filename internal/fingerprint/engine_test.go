@@ -354,6 +354,15 @@ func TestDiscoveryAndSMBRules(t *testing.T) {
 			reject: []string{"type=printer", "model=Windows", "os=Linux"},
 		},
 		{name: "mdns host", o: obs("mdns", "mdns.hostname", "radiology-ws3.local"), want: []string{"hostname=radiology-ws3"}},
+		{name: "dns query of a vendor cloud", o: obs("dns", "dns.query", "us-kardia-production.alivecor.com", "dns.qtype", "A"), want: []string{"manufacturer=AliveCor"}},
+		{name: "dns query of windows update", o: obs("dns", "dns.query", "ctldl.windowsupdate.com"), want: []string{"os=Windows"}},
+		{
+			// A response comes from the resolver: its clients' look-ups say nothing about it.
+			name:   "dns response names the querier's cloud, not the resolver's",
+			o:      obs("dns", "dns.query", "us-kardia-production.alivecor.com", "dns.response", "1", "dns.rcode", "NOERROR"),
+			reject: []string{"manufacturer=*"},
+		},
+		{name: "dns response windows", o: obs("dns", "dns.query", "www.msftconnecttest.com", "dns.response", "1"), reject: []string{"os=*"}},
 		{name: "nbns", o: obs("nbns", "nbns.name", "WORKSTATION7"), want: []string{"hostname=WORKSTATION7"}},
 		{name: "ntlm windows 7", o: obs("smb", "smb.ntlm_version", "6.1.7601"), want: []string{"os=Windows 7 / Server 2008 R2", "os=Windows 7 SP1 / Server 2008 R2 SP1", "version=6.1.7601"}},
 		{name: "ntlm windows 11", o: obs("smb", "smb.ntlm_version", "10.0.22631"), want: []string{"os=Windows 11 / Server 2025"}, reject: []string{"os=Windows 10 1607 / Server 2016"}},
