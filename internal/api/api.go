@@ -85,7 +85,7 @@ type Config struct {
 	MaxUploadJSON int64         // decompressed sensor upload limit (default 256 MiB)
 	CacheTTL      time.Duration // how long aggregate views (dashboard, findings) are reused (default 15s)
 	// MaxIngest bounds concurrent batch applications (default: half the
-	// CPUs, at least one). Each holds a database connection while it waits
+	// CPUs, one to four). Each holds a database connection while it waits
 	// for the write lock; unbounded, fifty sensors would take every pooled
 	// connection and starve the UI. Decoding a batch happens inside the
 	// slot too, so uploads arriving together (sensors flush on the same
@@ -155,8 +155,10 @@ func New(cfg Config) (*API, error) {
 }
 
 // DefaultMaxIngest is half the CPUs Go may use, at least one: uploads never
-// take the whole machine from the UI.
-func DefaultMaxIngest() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+// take the whole machine from the UI. At most four: each slot can hold a
+// pooled database connection (SQLite's pool has eight, and its writes are
+// serialized anyway).
+func DefaultMaxIngest() int { return min(4, max(1, runtime.GOMAXPROCS(0)/2)) }
 
 // MaxBody is the largest body any route accepts (for an outer MaxBytesHandler).
 func (a *API) MaxBody() int64 { return max(a.cfg.MaxBody, a.cfg.MaxUpload) }

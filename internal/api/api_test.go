@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -657,5 +658,15 @@ func TestUploadWaitsForSlot(t *testing.T) {
 	}
 	if len(f.api.ingest) != 0 {
 		t.Fatalf("%d slots still held after the upload", len(f.api.ingest))
+	}
+}
+
+func TestDefaultMaxIngest(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for procs, want := range map[int]int{1: 1, 2: 1, 4: 2, 8: 4, 64: 4} {
+		runtime.GOMAXPROCS(procs)
+		if got := DefaultMaxIngest(); got != want {
+			t.Errorf("%d CPUs: %d ingest slots, want %d", procs, got, want)
+		}
 	}
 }
