@@ -61,6 +61,7 @@ type Decoder struct {
 	cfg   Config
 	emit  observe.Emitter
 	stats Stats
+	depth int // tunnels being unwrapped (see decap)
 
 	// Preallocated layers, reused for every packet.
 	eth     layers.Ethernet
@@ -151,11 +152,13 @@ func (d *Decoder) Stats() *Stats { return &d.stats }
 
 // Packet decodes one frame. data is only read during the call.
 func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
-	d.stats.Packets++
-	d.stats.Bytes += uint64(len(data))
-	d.now = ci.Timestamp
-	if d.now.After(d.sweepAt) {
-		d.sweep()
+	if d.depth == 0 { // a tunnel's inner frame is not another packet read
+		d.stats.Packets++
+		d.stats.Bytes += uint64(len(data))
+		d.now = ci.Timestamp
+		if d.now.After(d.sweepAt) {
+			d.sweep()
+		}
 	}
 	var p *gopacket.DecodingLayerParser
 	switch link {
@@ -192,6 +195,8 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	var etherType uint16
 	isIP, isTCP, isUDP := false, false, false
 	fragmented := false
+	var ipProto layers.IPProtocol
+	var ipPayload []byte
 	for _, lt := range d.decoded {
 		switch lt {
 		case layers.LayerTypeEthernet:
@@ -220,10 +225,12 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 			m.SrcIP = addr4(d.ip4.SrcIP)
 			m.DstIP = addr4(d.ip4.DstIP)
 			fragmented = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0
+			ipProto, ipPayload = d.ip4.Protocol, d.ip4.Payload
 		case layers.LayerTypeIPv6:
 			isIP = true
 			m.SrcIP = addr16(d.ip6.SrcIP)
 			m.DstIP = addr16(d.ip6.DstIP)
+			ipProto, ipPayload = d.ip6.NextHeader, d.ip6.Payload
 		case layers.LayerTypeTCP:
 			isTCP = true
 		case layers.LayerTypeUDP:
@@ -232,6 +239,10 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	}
 	if fragmented {
 		d.fragment(m)
+		return
+	}
+	if isUDP && d.decap(udpInner(uint16(d.udp.DstPort), d.udp.Payload)) ||
+		isIP && !isTCP && !isUDP && ipProto == ipProtoGRE && d.decap(greInner(ipPayload)) {
 		return
 	}
 	switch {
@@ -305,9 +316,14 @@ func (d *Decoder) fragment(m *dissect.Meta) {
 		return
 	}
 	switch d.ip4.Protocol {
+	case ipProtoGRE:
+		d.decap(greInner(whole))
 	case layers.IPProtocolUDP:
 		if err := d.udp.DecodeFromBytes(whole, gopacket.NilDecodeFeedback); err != nil {
 			d.stats.DecodeErrors++
+			return
+		}
+		if d.decap(udpInner(uint16(d.udp.DstPort), d.udp.Payload)) {
 			return
 		}
 		d.handleUDP(m, d.udp.SrcPort, d.udp.DstPort, d.udp.Payload)

@@ -11,11 +11,14 @@ import (
 )
 
 // FuzzDecoder feeds arbitrary frames (as Ethernet and raw IP) through the
-// decoder and a recording dissector: no input may panic or hang.
+// decoder and a recording dissector: no input may panic or hang, tunnels
+// (ERSPAN, GRE, VXLAN, Geneve) included.
 func FuzzDecoder(f *testing.F) {
 	f.Add(tcpFrame(f, pktOpt{syn: true, seq: 1}))
 	f.Add(tcpFrame(f, pktOpt{ack: true, seq: 1, payload: []byte("GET / HTTP/1.1\r\n")}))
 	f.Add([]byte{})
+	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 1)) // ERSPAN II
+	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 3)) // nested past the limit
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := New(DefaultConfig(), Split(&recorder{}, &udpRec{}), &observe.Collector{})
 		if err != nil {
