@@ -137,7 +137,7 @@ func wrap(t *testing.T, kind string, f []byte) [][]byte {
 	case "erspan1":
 		gre = append([]byte{0x00, 0x00, 0x88, 0xbe}, f...)
 	case "erspan2", "erspan2-fragmented":
-		hdr := []byte{0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 7} // S flag, ERSPAN II, sequence 7
+		hdr := []byte{0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 7}  // S flag, ERSPAN II, sequence 7
 		span := []byte{0x10, 0x05, 0x00, 0x2a, 0, 0, 0, 0} // version 1, VLAN 5, session 42
 		gre = append(append(hdr, span...), f...)
 	case "erspan3", "erspan3-subheader":
