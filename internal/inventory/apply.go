@@ -511,6 +511,9 @@ func (b *batch) touch(d *Device, proto string, t time.Time, spoke bool) {
 func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) (*Device, error) {
 	pol := &b.s.opt.Policy
 	for _, c := range claims {
+		if c.Field == "dns.query" && servesDNS(d) {
+			continue // a resolver forwards its clients' look-ups: the names are theirs
+		}
 		ch, changed := pol.Apply(d.Identity, c, t)
 		if !changed {
 			continue
@@ -1186,4 +1189,14 @@ func (b *batch) signal(d *Device, name, proto, field, val string, t time.Time) {
 	if len(d.Signals) < b.s.opt.MaxSignals {
 		d.Signals = append(d.Signals, Signal{Name: name, Protocol: proto, Field: field, Value: val, First: t, Last: t, Count: 1})
 	}
+}
+
+// servesDNS reports whether d answers DNS (tcp or udp port 53).
+func servesDNS(d *Device) bool {
+	for _, sp := range d.Services {
+		if sp.Port == 53 {
+			return true
+		}
+	}
+	return false
 }

@@ -515,3 +515,33 @@ func TestHL7DirectDevice(t *testing.T) {
 		}
 	})
 }
+
+// A DNS server forwards its clients' look-ups upstream: names it asks for
+// once it is known to answer DNS are not evidence about it; a client's own
+// look-ups still are.
+func TestResolverLookupsAreNotItsIdentity(t *testing.T) {
+	st, err := sqlstore.Open(context.Background(), dbtest.SQLite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := fieldClaimer{"dns.query": {fingerprint.Manufacturer, 0.2}}
+	s, err := inventory.New(st, cl, inventory.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const resolver, client = "00:50:56:00:00:53", "00:09:fb:00:00:01"
+	udp := func(o observe.Observation) observe.Observation { o.Transport = "udp"; return o }
+	ingest(t, s, "s",
+		// The resolver answers a client: it serves udp/53.
+		udp(ob(t0, "service", resolver, "10.0.0.53", client, "10.0.1.5", 53, 50000, "service.port", "53")),
+		// It then asks upstream for a name on the client's behalf...
+		udp(ob(t0.Add(time.Second), "dns", resolver, "10.0.0.53", "00:00:0c:9f:f0:01", "8.8.8.8", 40000, 53, "dns.query", "us-kardia-production.alivecor.com")),
+		// ...and the client asks for one itself.
+		udp(ob(t0.Add(2*time.Second), "dns", client, "10.0.1.5", resolver, "10.0.0.53", 50001, 53, "dns.query", "api.withings.net")))
+	if got := byMAC(t, s, "s", resolver).Attr(fingerprint.Manufacturer); got != "" {
+		t.Errorf("resolver manufacturer %q from a forwarded look-up, want none", got)
+	}
+	if got := byMAC(t, s, "s", client).Attr(fingerprint.Manufacturer); got != "api.withings.net" {
+		t.Errorf("client manufacturer %q, want its own look-up's claim", got)
+	}
+}
