@@ -259,8 +259,15 @@ func (e *Engine) TCPSignatureCount() int { return e.tcp.n }
 // field keys; matching allocates nothing except for claim values built from
 // several parts, regex captures and first-seen manufacturer names.
 func (e *Engine) Claims(o *observe.Observation, out []Claim) []Claim {
+	forwarded := false
+	if o.Protocol == "http" {
+		_, forwarded = o.Get("http.forwarded")
+	}
 	for i := range o.Fields {
 		f := &o.Fields[i]
+		if forwarded && (f.Key == "http.user_agent" || f.Key == "http.host") {
+			continue // a proxy's request carries its client's User-Agent and destination
+		}
 		for _, r := range e.byField[f.Key] {
 			out = e.apply(r, o, i, out)
 		}

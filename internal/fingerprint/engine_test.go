@@ -363,6 +363,13 @@ func TestDiscoveryAndSMBRules(t *testing.T) {
 			reject: []string{"manufacturer=*"},
 		},
 		{name: "dns response windows", o: obs("dns", "dns.query", "www.msftconnecttest.com", "dns.response", "1"), reject: []string{"os=*"}},
+		{name: "the same request sent by its client", o: obs("http", "http.user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "http.host", "api.withings.net"), want: []string{"os=Windows 10"}},
+		{
+			// A proxy's request carries its client's User-Agent and destination.
+			name:   "forwarded http request says nothing about the proxy",
+			o:      obs("http", "http.user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "http.host", "api.withings.net", "http.forwarded", "1"),
+			reject: []string{"os=*", "manufacturer=*", "type=*"},
+		},
 		{name: "nbns", o: obs("nbns", "nbns.name", "WORKSTATION7"), want: []string{"hostname=WORKSTATION7"}},
 		{name: "ntlm windows 7", o: obs("smb", "smb.ntlm_version", "6.1.7601"), want: []string{"os=Windows 7 / Server 2008 R2", "os=Windows 7 SP1 / Server 2008 R2 SP1", "version=6.1.7601"}},
 		{name: "ntlm windows 11", o: obs("smb", "smb.ntlm_version", "10.0.22631"), want: []string{"os=Windows 11 / Server 2025"}, reject: []string{"os=Windows 10 1607 / Server 2016"}},

@@ -651,6 +651,12 @@ func (s *stream) header(o *observe.Observation, mi *msgInfo, name, value []byte)
 		o.Add("http.host", s.sc.text(value, max))
 	case mi.request && eq(name, "user-agent"):
 		o.Add("http.user_agent", s.sc.text(value, max))
+	case mi.request && (eq(name, "via") || eq(name, "x-forwarded-for") || eq(name, "forwarded")):
+		// A proxy sent this request on: its User-Agent and Host are the
+		// client's. The addresses in these headers are not kept.
+		if _, ok := o.Get("http.forwarded"); !ok {
+			o.Add("http.forwarded", "1")
+		}
 	case mi.request && (eq(name, "authorization") || eq(name, "proxy-authorization")):
 		scheme := value
 		if i := bytes.IndexAny(value, " \t"); i >= 0 {

@@ -86,6 +86,15 @@ func TestStream(t *testing.T) {
 			wantDone: false,
 		},
 		{
+			name: "a request a proxy forwarded is flagged once; the client addresses are not kept",
+			segs: []seg{
+				{true, "GET /fw HTTP/1.1\r\nHost: updates.example.com\r\nUser-Agent: Philips IntelliVue\r\nVia: 1.1 proxy1\r\nX-Forwarded-For: 10.9.8.7\r\n\r\n"},
+			},
+			want: [][]observe.Field{
+				f("http.method", "GET", "http.uri", "/fw", "http.version", "1.1", "http.host", "updates.example.com", "http.user_agent", "Philips IntelliVue", "http.forwarded", "1"),
+			},
+		},
+		{
 			name: "case-insensitive names, odd whitespace, folded value, bare LF",
 			segs: []seg{
 				{true, "GET / HTTP/1.0\nhOsT :   monitor-3  \nUSER-AGENT: Philips\n  IntelliVue/M.01\n\n"},
