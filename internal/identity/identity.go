@@ -341,6 +341,44 @@ func (p *Policy) Merge(id, other Identity) []Change {
 	return out
 }
 
+// Forget drops the evidence of every field drop reports (a source found to
+// describe other devices) and re-decides each attribute; attributes left
+// without candidates are removed. Changes of established values are
+// returned in attribute order.
+func (p *Policy) Forget(id Identity, drop func(field string) bool) []Change {
+	var out []Change
+	for _, name := range sortedAttrs(id) {
+		a := id[name]
+		before := a.Value
+		cands := a.Candidates[:0]
+		for _, c := range a.Candidates {
+			ev := c.Evidence[:0]
+			for _, e := range c.Evidence {
+				if !drop(e.Field) {
+					ev = append(ev, e)
+				}
+			}
+			if len(ev) > 0 {
+				c.Evidence = ev
+				cands = append(cands, c)
+			}
+		}
+		a.Candidates = cands
+		if len(cands) == 0 {
+			delete(id, name)
+			if before != "" {
+				out = append(out, Change{Attribute: name, Before: before})
+			}
+			continue
+		}
+		p.Decide(a)
+		if !sameValue(before, a.Value) {
+			out = append(out, Change{Attribute: name, Before: before, After: a.Value})
+		}
+	}
+	return out
+}
+
 func sortedAttrs(id Identity) []fingerprint.Attribute {
 	names := make([]fingerprint.Attribute, 0, len(id))
 	for n := range id {

@@ -203,3 +203,29 @@ func BenchmarkApply(b *testing.B) {
 		p.Apply(id, c, t0)
 	}
 }
+
+func TestForget(t *testing.T) {
+	p := DefaultPolicy()
+	id := Identity{}
+	for _, c := range []fingerprint.Claim{
+		claim(fingerprint.Manufacturer, "GE HealthCare", 0.85, "dicom-manufacturer-tag", "dicom"),
+		claim(fingerprint.Manufacturer, "Dell", 0.3, "oui", "arp"),
+		claim(fingerprint.Serial, "CT123", 0.9, "dicom-serial-tag", "dicom"),
+	} {
+		p.Apply(id, c, t0)
+	}
+	if id.Value(fingerprint.Manufacturer) != "GE HealthCare" {
+		t.Fatalf("before: %q", id.Value(fingerprint.Manufacturer))
+	}
+	ch := p.Forget(id, func(f string) bool { return f == "dicom.field" })
+	want := []Change{{Attribute: fingerprint.Manufacturer, Before: "GE HealthCare", After: "Dell"}, {Attribute: fingerprint.Serial, Before: "CT123"}}
+	if diff := cmp.Diff(want, ch); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if _, ok := id[fingerprint.Serial]; ok || id.Value(fingerprint.Manufacturer) != "Dell" || len(id[fingerprint.Manufacturer].Candidates) != 1 {
+		t.Errorf("after: %+v", id)
+	}
+	if ch := p.Forget(id, func(string) bool { return false }); len(ch) != 0 {
+		t.Errorf("forgetting nothing changed %v", ch)
+	}
+}

@@ -55,6 +55,11 @@ func (b *batch) apply(o *observe.Observation) error {
 		return err
 	}
 	b.touch(src, o.Protocol, t, true)
+	if o.Protocol == "dicom" {
+		if err := b.dicomSource(src, o, t); err != nil {
+			return err
+		}
+	}
 	if src, err = b.applyClaims(src, b.claims, t); err != nil {
 		return err
 	}
@@ -514,6 +519,9 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 		if c.Field == "dns.query" && servesDNS(d) {
 			continue // a resolver forwards its clients' look-ups: the names are theirs
 		}
+		if d.forwarder() && isDatasetField(c.Field) {
+			continue // a forwarder's objects describe the devices that made them
+		}
 		ch, changed := pol.Apply(d.Identity, c, t)
 		if !changed {
 			continue
@@ -604,6 +612,11 @@ func (b *batch) merge(a, c *Device) *Device {
 	for _, p := range from.Protocols {
 		if !slices.ContainsFunc(into.Protocols, func(x ProtocolSeen) bool { return x.Name == p.Name }) && len(into.Protocols) < b.s.opt.MaxProtocols {
 			into.Protocols = append(into.Protocols, p)
+		}
+	}
+	for _, src := range from.DICOMSources {
+		if !slices.Contains(into.DICOMSources, src) && len(into.DICOMSources) < maxDICOMSources {
+			into.DICOMSources = append(into.DICOMSources, src)
 		}
 	}
 	for _, ae := range from.AETitles {

@@ -37,18 +37,22 @@ type Device struct {
 	Services      []ServicePort     `json:"services,omitempty"`
 	Protocols     []ProtocolSeen    `json:"protocols,omitempty"`
 	AETitles      []string          `json:"ae_titles,omitempty"`
-	SwitchPort    string            `json:"switch_port,omitempty"`
-	Subnet        string            `json:"subnet,omitempty"`
-	Location      string            `json:"location,omitempty"`
-	LocationFrom  string            `json:"location_from,omitempty"` // "dhcp-option-82", "lldp", "cdp", "config"
-	Signals       []Signal          `json:"signals,omitempty"`
-	Contacts      []Contact         `json:"contacts,omitempty"`
-	External      []External        `json:"external,omitempty"`
-	Utilization   []DayUse          `json:"utilization,omitempty"` // oldest first
-	FirstSeen     time.Time         `json:"first_seen"`
-	LastSeen      time.Time         `json:"last_seen"`
-	Silent        bool              `json:"silent,omitempty"`
-	Observations  int64             `json:"observations"`
+	// DICOMSources are the equipment (manufacturer, model, serial) whose
+	// objects it sent, at most maxDICOMSources: two or more make it a
+	// forwarder (a PACS or DICOM router), whose objects describe others.
+	DICOMSources []string   `json:"dicom_sources,omitempty"`
+	SwitchPort   string     `json:"switch_port,omitempty"`
+	Subnet       string     `json:"subnet,omitempty"`
+	Location     string     `json:"location,omitempty"`
+	LocationFrom string     `json:"location_from,omitempty"` // "dhcp-option-82", "lldp", "cdp", "config"
+	Signals      []Signal   `json:"signals,omitempty"`
+	Contacts     []Contact  `json:"contacts,omitempty"`
+	External     []External `json:"external,omitempty"`
+	Utilization  []DayUse   `json:"utilization,omitempty"` // oldest first
+	FirstSeen    time.Time  `json:"first_seen"`
+	LastSeen     time.Time  `json:"last_seen"`
+	Silent       bool       `json:"silent,omitempty"`
+	Observations int64      `json:"observations"`
 }
 
 // IPRecord is one address a device used, with how it was learned.

@@ -545,3 +545,39 @@ func TestResolverLookupsAreNotItsIdentity(t *testing.T) {
 		t.Errorf("client manufacturer %q, want its own look-up's claim", got)
 	}
 }
+
+// A PACS that forwards the objects of several modalities is not any of
+// them: after the second device's object its dataset evidence is
+// forgotten, it is typed as an archive, and the modality it forwarded for
+// stays a device of its own when heard directly (its serial does not pull
+// it into the PACS).
+func TestForwardingPACS(t *testing.T) {
+	s := newService(t, dbtest.SQLite(t), nil)
+	const pacs, ct = "00:50:56:00:0a:01", "00:09:fb:00:0c:01"
+	store := func(at time.Time, srcMAC, srcIP, mfr, model, serial, modality string) observe.Observation {
+		return ob(at, "dicom", srcMAC, srcIP, "", "10.5.0.200", 50000, 104, "dicom.manufacturer", mfr, "dicom.model", model,
+			"dicom.serial", serial, "dicom.modality", modality)
+	}
+	ingest(t, s, "h", store(t0, pacs, "10.5.0.2", "GE HealthCare", "LightSpeed VCT", "CT-1", "CT"))
+	if d := byMAC(t, s, "h", pacs); d.Attr(fingerprint.Serial) != "CT-1" {
+		t.Fatalf("one forwarded object is indistinguishable from a modality: %+v", d.Identity)
+	}
+	ingest(t, s, "h", store(t0.Add(time.Minute), pacs, "10.5.0.2", "Siemens Healthineers", "MAGNETOM Skyra", "MR-9", "MR"),
+		store(t0.Add(2*time.Minute), pacs, "10.5.0.2", "GE HealthCare", "LightSpeed VCT", "CT-1", "CT"))
+	d := byMAC(t, s, "h", pacs)
+	for _, a := range []fingerprint.Attribute{fingerprint.Manufacturer, fingerprint.Model, fingerprint.Serial} {
+		if v := d.Attr(a); v != "" {
+			t.Errorf("forwarder keeps %s %q", a, v)
+		}
+	}
+	if d.Attr(fingerprint.DeviceType) != "pacs" || len(d.DICOMSources) != 2 {
+		t.Errorf("forwarder type %q, sources %v", d.Attr(fingerprint.DeviceType), d.DICOMSources)
+	}
+	ingest(t, s, "h", store(t0.Add(3*time.Minute), ct, "10.5.0.10", "GE HealthCare", "LightSpeed VCT", "CT-1", "CT"))
+	if n := len(allDevices(t, s, "h")); n != 2 {
+		t.Fatalf("%d devices, want the PACS and the CT apart", n)
+	}
+	if c := byMAC(t, s, "h", ct); c.Attr(fingerprint.Serial) != "CT-1" || c.Attr(fingerprint.Model) != "LightSpeed VCT" {
+		t.Errorf("CT identity %+v", c.Identity)
+	}
+}
