@@ -948,6 +948,10 @@ func (b *batch) addService(d *Device, port uint16, transport, peerIP, peerMAC st
 			name := map[uint16]string{21: "ftp", 23: "telnet"}[port]
 			b.signal(d, name, "service", "service.port", strconv.Itoa(int(port)), t)
 		}
+		if port == 53 {
+			// A resolver: the names it looked up before were its clients'.
+			b.s.opt.Policy.Forget(d.Identity, func(f string) bool { return f == "dns.query" })
+		}
 	}
 	s := &d.Services[idx]
 	s.Count++

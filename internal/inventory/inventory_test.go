@@ -544,6 +544,17 @@ func TestResolverLookupsAreNotItsIdentity(t *testing.T) {
 	if got := byMAC(t, s, "s", client).Attr(fingerprint.Manufacturer); got != "api.withings.net" {
 		t.Errorf("client manufacturer %q, want its own look-up's claim", got)
 	}
+	// A look-up heard before the device was seen answering is forgotten
+	// once it is.
+	const late = "00:50:56:00:01:53"
+	ingest(t, s, "s", udp(ob(t0.Add(3*time.Second), "dns", late, "10.0.0.54", "00:00:0c:9f:f0:01", "8.8.8.8", 40001, 53, "dns.query", "app.alivecor.com")))
+	if got := byMAC(t, s, "s", late).Attr(fingerprint.Manufacturer); got != "app.alivecor.com" {
+		t.Fatalf("before it answers, a look-up counts: %q", got)
+	}
+	ingest(t, s, "s", udp(ob(t0.Add(4*time.Second), "service", late, "10.0.0.54", client, "10.0.1.5", 53, 50002, "service.port", "53")))
+	if got := byMAC(t, s, "s", late).Attr(fingerprint.Manufacturer); got != "" {
+		t.Errorf("resolver keeps manufacturer %q from a look-up heard before it answered", got)
+	}
 }
 
 // A PACS that forwards the objects of several modalities is not any of
