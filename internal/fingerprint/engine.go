@@ -337,7 +337,10 @@ func (e *Engine) apply(r *rule, o *observe.Observation, fi int, out []Claim) []C
 				}
 				switch t.attr {
 				case Manufacturer:
-					v = e.canonical(v)
+					// A bare legal form ("BV", "Inc") folds to nothing.
+					if v = e.canonical(v); v == "" {
+						continue
+					}
 				case DeviceType:
 					if !canon.ValidType(v) {
 						continue
