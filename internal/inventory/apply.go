@@ -55,8 +55,13 @@ func (b *batch) apply(o *observe.Observation) error {
 		return err
 	}
 	b.touch(src, o.Protocol, t, true)
-	if o.Protocol == "dicom" {
+	switch o.Protocol {
+	case "dicom":
 		if err := b.dicomSource(src, o, t); err != nil {
+			return err
+		}
+	case "hl7":
+		if err := b.hl7Source(src, o); err != nil {
 			return err
 		}
 	}
@@ -85,7 +90,7 @@ func (b *batch) hl7Sender(src *Device, o *observe.Observation) (*Device, error) 
 		return src, nil
 	}
 	eui, _ := parseEquipment(parts[1])
-	if len(eui) != 16 {
+	if len(eui) != 16 || src.hl7Forwarder() {
 		return src, nil
 	}
 	k := Key{KeyEUI64, eui}
@@ -519,8 +524,8 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 		if c.Field == "dns.query" && servesDNS(d) {
 			continue // a resolver forwards its clients' look-ups: the names are theirs
 		}
-		if d.forwarder() && isDatasetField(c.Field) {
-			continue // a forwarder's objects describe the devices that made them
+		if d.forwarder() && isDatasetField(c.Field) || d.hl7Forwarder() && isHL7DeviceField(c.Field) {
+			continue // a forwarder's objects and messages describe the devices that made them
 		}
 		ch, changed := pol.Apply(d.Identity, c, t)
 		if !changed {
@@ -615,8 +620,13 @@ func (b *batch) merge(a, c *Device) *Device {
 		}
 	}
 	for _, src := range from.DICOMSources {
-		if !slices.Contains(into.DICOMSources, src) && len(into.DICOMSources) < maxDICOMSources {
+		if !slices.Contains(into.DICOMSources, src) && len(into.DICOMSources) < maxSources {
 			into.DICOMSources = append(into.DICOMSources, src)
+		}
+	}
+	for _, eui := range from.HL7Senders {
+		if !slices.Contains(into.HL7Senders, eui) && len(into.HL7Senders) < maxSources {
+			into.HL7Senders = append(into.HL7Senders, eui)
 		}
 	}
 	for _, ae := range from.AETitles {

@@ -38,9 +38,12 @@ type Device struct {
 	Protocols     []ProtocolSeen    `json:"protocols,omitempty"`
 	AETitles      []string          `json:"ae_titles,omitempty"`
 	// DICOMSources are the equipment (manufacturer, model, serial) whose
-	// objects it sent, at most maxDICOMSources: two or more make it a
+	// objects it sent, at most maxSources: two or more make it a
 	// forwarder (a PACS or DICOM router), whose objects describe others.
-	DICOMSources []string   `json:"dicom_sources,omitempty"`
+	DICOMSources []string `json:"dicom_sources,omitempty"`
+	// HL7Senders are the EUI-64s its HL7 messages named in MSH-3: two or
+	// more make it a forwarder (an interface engine or gateway).
+	HL7Senders   []string   `json:"hl7_senders,omitempty"`
 	SwitchPort   string     `json:"switch_port,omitempty"`
 	Subnet       string     `json:"subnet,omitempty"`
 	Location     string     `json:"location,omitempty"`

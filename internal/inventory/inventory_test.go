@@ -592,3 +592,43 @@ func TestForwardingPACS(t *testing.T) {
 		t.Errorf("CT identity %+v", c.Identity)
 	}
 }
+
+// An interface engine that passes on PCD-01 messages whose MSH-3 names each
+// monitor by EUI-64 is none of them: after the second monitor, what they
+// lent it is forgotten and the monitors are filed behind it.
+func TestHL7ForwardingEngine(t *testing.T) {
+	s := newService(t, dbtest.SQLite(t), nil)
+	const engine = "00:50:56:00:07:01"
+	msg := func(at time.Time, eui, model, serial string) []observe.Observation {
+		app := "IntelliVue_" + model + "^" + eui + "^EUI-64"
+		return []observe.Observation{
+			ob(at, "hl7", engine, "10.6.0.5", "", "10.6.0.9", 40000, 2575, "hl7.sending_application", app, "hl7.message_type", "ORU^R01"),
+			ob(at, "hl7", engine, "10.6.0.5", "", "10.6.0.9", 40000, 2575, "hl7.sending_application", app,
+				"hl7.equipment_id", eui+"^Philips^"+eui+"^EUI-64", "hl7.device_model", model, "hl7.device_serial", serial, "hl7.device_manufacturer", "Philips"),
+		}
+	}
+	ingest(t, s, "h", msg(t0, "0009FB0000000001", "MX800", "SN-1")...)
+	if e := byMAC(t, s, "h", engine); e.Attr(fingerprint.Serial) != "SN-1" {
+		t.Fatalf("one monitor's messages are indistinguishable from the monitor: %+v", e.Identity)
+	}
+	ingest(t, s, "h", msg(t0.Add(time.Minute), "0009FB0000000002", "MX450", "SN-2")...)
+	ingest(t, s, "h", msg(t0.Add(2*time.Minute), "0009FB0000000001", "MX800", "SN-1")...)
+	e := byMAC(t, s, "h", engine)
+	for _, a := range []fingerprint.Attribute{fingerprint.Manufacturer, fingerprint.Model, fingerprint.Serial} {
+		if v := e.Attr(a); v != "" {
+			t.Errorf("engine keeps %s %q", a, v)
+		}
+	}
+	if e.EUI64 != "" || len(e.HL7Senders) != 2 {
+		t.Errorf("engine EUI-64 %q, senders %v", e.EUI64, e.HL7Senders)
+	}
+	found := map[string]string{}
+	for _, d := range allDevices(t, s, "h") {
+		if d.ID != e.ID && d.BehindGateway && slices.Contains(d.Gateways, e.ID) {
+			found[d.EUI64] = d.Attr(fingerprint.Serial)
+		}
+	}
+	if found["0009FB0000000001"] != "SN-1" || found["0009FB0000000002"] != "SN-2" {
+		t.Errorf("monitors behind the engine: %v", found)
+	}
+}
