@@ -142,10 +142,15 @@ func AssertTCPLikeFresh(t *testing.T, newD func() dissect.TCPDissector, meta fun
 func BenchTCP(b *testing.B, newD func() dissect.TCPDissector, meta func(c2s bool) *dissect.Meta, paths ...string) {
 	b.Helper()
 	convs := RecordTCP(b, newD(), paths...)
-	d := newD()
 	if len(convs) == 0 {
 		b.Fatal("no conversations")
 	}
+	BenchConversations(b, newD(), meta, convs)
+}
+
+// BenchConversations replays convs into new streams of d per iteration.
+func BenchConversations(b *testing.B, d dissect.TCPDissector, meta func(c2s bool) *dissect.Meta, convs []Conversation) {
+	b.Helper()
 	// Both directions' metadata up front: the loop measures the dissector.
 	mc, ms := meta(true), meta(false)
 	e := observe.EmitterFunc(func(*observe.Observation) {})
