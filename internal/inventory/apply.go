@@ -81,16 +81,8 @@ func (b *batch) apply(o *observe.Observation) error {
 // equipment, so OBX-18 reports with the same EUI-64 describe the sender
 // itself, not a device behind it.
 func (b *batch) hl7Sender(src *Device, o *observe.Observation) (*Device, error) {
-	app, ok := o.Get("hl7.sending_application")
-	if !ok {
-		return src, nil
-	}
-	parts := strings.Split(app, "^")
-	if len(parts) < 3 || !strings.EqualFold(strings.TrimSpace(parts[2]), "EUI-64") {
-		return src, nil
-	}
-	eui, _ := parseEquipment(parts[1])
-	if len(eui) != 16 || src.hl7Forwarder() {
+	eui := mshEUI64(o)
+	if eui == "" || src.hl7Forwarder() {
 		return src, nil
 	}
 	k := Key{KeyEUI64, eui}
@@ -555,7 +547,7 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 				b.setKey(Key{KeyHost, strings.ToLower(ch.After)}, d.ID)
 			}
 		case fingerprint.Serial:
-			k := Key{KeySerial, strings.ToUpper(strings.TrimSpace(ch.After))}
+			k := serialKey(ch.After)
 			other, err := b.lookup(k)
 			if err != nil {
 				return nil, err

@@ -100,7 +100,7 @@ func (b *batch) prefetch(obs []observe.Observation) error {
 		b.pre = append(b.pre, claims)
 		for _, c := range claims {
 			if c.Attribute == fingerprint.Serial {
-				add(Key{KeySerial, strings.ToUpper(strings.TrimSpace(c.Value))})
+				add(serialKey(c.Value))
 			}
 		}
 	}

@@ -67,7 +67,7 @@ func (b *batch) forgetBorrowed(d *Device, fields func(string) bool) error {
 		if ch.Attribute != fingerprint.Serial || serial == "" {
 			continue
 		}
-		if err := b.releaseKey(d, Key{KeySerial, strings.ToUpper(strings.TrimSpace(serial))}); err != nil {
+		if err := b.releaseKey(d, serialKey(serial)); err != nil {
 			return err
 		}
 	}
@@ -107,16 +107,8 @@ func (d *Device) hl7Forwarder() bool { return len(d.HL7Senders) > 1 }
 // hl7Source records the EUI-64 that o's MSH-3 names for d, and turns d into
 // a forwarder at the second distinct one.
 func (b *batch) hl7Source(d *Device, o *observe.Observation) error {
-	app, ok := o.Get("hl7.sending_application")
-	if !ok {
-		return nil
-	}
-	parts := strings.Split(app, "^")
-	if len(parts) < 3 || !strings.EqualFold(strings.TrimSpace(parts[2]), "EUI-64") {
-		return nil
-	}
-	eui, _ := parseEquipment(parts[1])
-	if len(eui) != 16 || slices.Contains(d.HL7Senders, eui) || len(d.HL7Senders) >= maxSources {
+	eui := mshEUI64(o)
+	if eui == "" || slices.Contains(d.HL7Senders, eui) || len(d.HL7Senders) >= maxSources {
 		return nil
 	}
 	d.HL7Senders = append(d.HL7Senders, eui)
@@ -132,3 +124,23 @@ func (b *batch) hl7Source(d *Device, o *observe.Observation) error {
 	d.EUI64 = ""
 	return b.forgetBorrowed(d, isHL7DeviceField)
 }
+
+// mshEUI64 is the EUI-64 that MSH-3 names the sending equipment by
+// ("IntelliVue_MX800^0009FB00001A2B3C^EUI-64"), or "".
+func mshEUI64(o *observe.Observation) string {
+	app, ok := o.Get("hl7.sending_application")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(app, "^")
+	if len(parts) < 3 || !strings.EqualFold(strings.TrimSpace(parts[2]), "EUI-64") {
+		return ""
+	}
+	if eui, _ := parseEquipment(parts[1]); len(eui) == 16 {
+		return eui
+	}
+	return ""
+}
+
+// serialKey is the key of an established serial number.
+func serialKey(serial string) Key { return Key{KeySerial, strings.ToUpper(strings.TrimSpace(serial))} }
