@@ -87,8 +87,10 @@ Exits non-zero only when nothing could be read.`,
 				return err
 			}
 			log := g.logger()
-			res, err := sensor.ReadFiles(cmd.Context(), args, cfg, ow, log)
-			if ferr := ow.Flush(); ferr != nil && err == nil {
+			// Encoding and writing run on a second core while this one decodes.
+			out := observe.NewAsync(ow, ow.Flush, observe.AsyncConfig{})
+			res, err := sensor.ReadFiles(cmd.Context(), args, cfg, out, log)
+			if ferr := out.Close(); ferr != nil && err == nil {
 				err = ferr
 			}
 			if res != nil {
@@ -140,8 +142,11 @@ Ward never transmits: the capture socket is used for receiving only.
 				ctx, cancel = context.WithTimeout(ctx, dur)
 				defer cancel()
 			}
-			_, err = sensor.Live(ctx, lc, cfg, count, ow, g.logger())
-			if ferr := ow.Flush(); ferr != nil && err == nil {
+			// The writer is flushed whenever it catches up, so lines appear
+			// as they are heard (within AsyncConfig.Linger) on a quiet link.
+			out := observe.NewAsync(ow, ow.Flush, observe.AsyncConfig{})
+			_, err = sensor.Live(ctx, lc, cfg, count, out, g.logger())
+			if ferr := out.Close(); ferr != nil && err == nil {
 				err = ferr
 			}
 			return err

@@ -73,11 +73,11 @@ func sendFrames(ns, iface, file string, limit int) error {
 	return <-errc
 }
 
-// TestSensorLiveInterface runs `ward sensor --interface` on one end of a
-// veth pair while test code replays the demo capture into the other end
-// from another network namespace; the observations must reach `ward serve`
-// and the sensor's interface must transmit nothing.
-func TestSensorLiveInterface(t *testing.T) {
+// vethPair makes a veth pair for a live test: a stays here for Ward to
+// capture on, its peer b sits in network namespace ns for sendFrames. Tests
+// that call it skip unless root with iproute2, and outside -short.
+func vethPair(t *testing.T, tag string) (ns, a, b string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("live capture")
 	}
@@ -94,7 +94,7 @@ func TestSensorLiveInterface(t *testing.T) {
 		}
 	}
 	pid := os.Getpid() % 100000
-	ns, a, b := fmt.Sprintf("wardup%d", pid), fmt.Sprintf("wupS%d", pid), fmt.Sprintf("wupP%d", pid)
+	ns, a, b = fmt.Sprintf("ward%s%d", tag, pid), fmt.Sprintf("w%sS%d", tag, pid), fmt.Sprintf("w%sP%d", tag, pid)
 	run("ip", "netns", "add", ns)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	run("ip", "link", "add", a, "type", "veth", "peer", "name", b)
@@ -104,7 +104,65 @@ func TestSensorLiveInterface(t *testing.T) {
 	run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
 	run("ip", "link", "set", a, "up")
 	run("ip", "netns", "exec", ns, "ip", "link", "set", b, "up")
+	return ns, a, b
+}
 
+func txPackets(t *testing.T, iface string) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/sys/class/net/" + iface + "/statistics/tx_packets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestCaptureStreamsLines: `ward capture` prints observations as they are
+// heard, not when a buffer fills or the capture ends; an operator watching
+// a quiet SPAN port must see the few devices that speak.
+func TestCaptureStreamsLines(t *testing.T) {
+	ns, a, b := vethPair(t, "cap")
+	before := txPackets(t, a)
+	out := startWard(t, "capture", "--interface", a)
+	time.Sleep(700 * time.Millisecond) // the capture ring is up
+	if err := sendFrames(ns, b, filepath.Join("..", "..", "testdata", "demo", "hospital-demo.pcap"), 200); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		text := out.String()
+		lines := strings.Count(text, "\n")
+		if lines >= 20 && strings.Contains(text, `"protocol":`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ward capture, still running, printed %d lines in 10 s after 200 frames:\n%.2000s", lines, text)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := txPackets(t, a) - before; n != 0 {
+		t.Errorf("the capture interface transmitted %d packets", n)
+	}
+}
+
+// TestSensorLiveInterface runs `ward sensor --interface` on one end of a
+// veth pair while test code replays the demo capture into the other end
+// from another network namespace; the observations must reach `ward serve`
+// and the sensor's interface must transmit nothing.
+func TestSensorLiveInterface(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live capture")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("live capture needs root (CAP_NET_RAW, netns)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("iproute2 not installed")
+	}
+	ns, a, b := vethPair(t, "up")
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "ward.db")
 	sensorTok := tokenLine.FindStringSubmatch(runWard(t, "token", "create", "--db", dbPath, "--org", "acme", "--role", "sensor", "--site", "ward-1"))[1]
@@ -114,10 +172,7 @@ func TestSensorLiveInterface(t *testing.T) {
 	base := "http://" + addr
 	waitHTTP(t, base+"/readyz")
 
-	txBefore, err := os.ReadFile("/sys/class/net/" + a + "/statistics/tx_packets")
-	if err != nil {
-		t.Fatal(err)
-	}
+	txBefore := txPackets(t, a)
 	startWard(t, "sensor", "--interface", a, "--server", base, "--token", sensorTok, "--name", "span-1",
 		"--spool", filepath.Join(dir, "spool"), "--flush", "200ms", "--batch", "500")
 	time.Sleep(700 * time.Millisecond) // the capture ring is up
@@ -149,11 +204,8 @@ func TestSensorLiveInterface(t *testing.T) {
 	if c := getJSON(t, base+"/api/v1/devices?site=ward-1", viewerTok, &list); c != 200 || list.Total < 10 {
 		t.Fatalf("devices from the live sensor: %d %+v", c, list)
 	}
-	txAfter, _ := os.ReadFile("/sys/class/net/" + a + "/statistics/tx_packets")
-	before, _ := strconv.ParseUint(strings.TrimSpace(string(txBefore)), 10, 64)
-	after, _ := strconv.ParseUint(strings.TrimSpace(string(txAfter)), 10, 64)
-	if after != before {
-		t.Errorf("the sensor's capture interface transmitted %d packets", after-before)
+	if n := txPackets(t, a) - txBefore; n != 0 {
+		t.Errorf("the sensor's capture interface transmitted %d packets", n)
 	}
 }
 
