@@ -265,15 +265,23 @@ func splitFields(seg []byte, d delims, out [][]byte) {
 	if len(seg) >= 3 && isHeader(seg) {
 		i = 1 // MSH-1 is the separator itself
 	}
-	for ; i < len(out); i++ {
-		j := bytes.IndexByte(seg, d.field)
-		if j < 0 {
-			out[i] = seg
+	if i >= len(out) {
+		return
+	}
+	// One pass byte by byte: fields are a few bytes long, shorter than
+	// what a bytes.IndexByte call per field costs to set up.
+	start := 0
+	for j, c := range seg {
+		if c != d.field {
+			continue
+		}
+		out[i] = seg[start:j]
+		if i++; i == len(out) {
 			return
 		}
-		out[i] = seg[:j]
-		seg = seg[j+1:]
+		start = j + 1
 	}
+	out[i] = seg[start:]
 }
 
 // component returns component n (1-based) of a field's first repetition.
