@@ -83,7 +83,7 @@ func (a *Async) Emit(o *Observation) {
 	c.Fields = b.fields[start:len(b.fields):len(b.fields)]
 	b.obs = append(b.obs, c)
 	if len(b.obs) == cap(b.obs) {
-		a.full <- b     // has room: it holds every batch
+		a.full <- b      // has room: it holds every batch
 		a.cur = <-a.free // waits while the sink is Batches behind: back-pressure, not memory
 	}
 	a.mu.Unlock()
