@@ -60,12 +60,16 @@ func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit obse
 		res.Errors = append(res.Errors, err)
 		log.Debug("capture damaged; keeping what was read before", "err", err)
 	})
-	defer m.Close()
+	// Reading runs a few batches ahead on another core. Closing it joins
+	// that goroutine, so res.Errors (appended by Merge's callback there) is
+	// complete when this function returns.
+	src := capture.NewPrefetch(m)
+	defer src.Close()
 	for i := 0; ; i++ {
 		if i&1023 == 0 && ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		pkt, err := m.ReadPacket()
+		pkt, err := src.ReadPacket()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -75,6 +79,7 @@ func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit obse
 		dec.Packet(pkt.Data, pkt.Info, pkt.LinkType)
 	}
 	dec.Flush()
+	src.Close()
 	res.Packets = res.Stats.Packets
 	res.Duration = time.Since(start)
 	if res.Packets == 0 && len(res.Errors) > 0 {
