@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -87,10 +88,16 @@ Exits non-zero only when nothing could be read.`,
 				return err
 			}
 			log := g.logger()
-			// Encoding and writing run on a second core while this one decodes.
-			out := observe.NewAsync(ow, ow.Flush, observe.AsyncConfig{})
+			// With a second core, encoding and writing run on it while this
+			// one decodes; on one core that would only add copying.
+			var out observe.Emitter = ow
+			closeOut := ow.Flush
+			if runtime.GOMAXPROCS(0) > 1 {
+				a := observe.NewAsync(ow, ow.Flush, observe.AsyncConfig{})
+				out, closeOut = a, a.Close
+			}
 			res, err := sensor.ReadFiles(cmd.Context(), args, cfg, out, log)
-			if ferr := out.Close(); ferr != nil && err == nil {
+			if ferr := closeOut(); ferr != nil && err == nil {
 				err = ferr
 			}
 			if res != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/wardiomt/ward/internal/capture"
@@ -60,10 +61,14 @@ func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit obse
 		res.Errors = append(res.Errors, err)
 		log.Debug("capture damaged; keeping what was read before", "err", err)
 	})
-	// Reading runs a few batches ahead on another core. Closing it joins
-	// that goroutine, so res.Errors (appended by Merge's callback there) is
-	// complete when this function returns.
-	src := capture.NewPrefetch(m)
+	// With a second core, reading runs a few batches ahead on it. Closing
+	// the prefetcher joins that goroutine, so res.Errors (appended by
+	// Merge's callback there) is complete when this function returns. On
+	// one core it would only add copying.
+	var src capture.Source = m
+	if runtime.GOMAXPROCS(0) > 1 {
+		src = capture.NewPrefetch(m)
+	}
 	defer src.Close()
 	for i := 0; ; i++ {
 		if i&1023 == 0 && ctx.Err() != nil {
