@@ -93,6 +93,25 @@ func expect(p []byte, want byte) (val, rest []byte, err error) {
 	return val, rest, nil
 }
 
+// container reads a constructed element's header and returns its content,
+// cut short at the end of p when the declared length runs past it. Some
+// agents and tools mis-size the USM parameters SEQUENCE; the elements inside
+// are still read strictly, one by one, as Wireshark does.
+func container(p []byte, want byte) ([]byte, error) {
+	val, _, err := expect(p, want)
+	if err != errTrunc || len(p) < 2 || p[0] != want {
+		return val, err
+	}
+	hdr := 2
+	if p[1]&0x80 != 0 {
+		hdr += int(p[1] & 0x7f)
+	}
+	if hdr > len(p) {
+		return nil, errTrunc
+	}
+	return p[hdr:], nil
+}
+
 // small decodes a non-negative INTEGER of up to 4 bytes, or -1.
 func small(v []byte) int64 {
 	if len(v) == 0 || len(v) > 5 || v[0]&0x80 != 0 {
@@ -181,7 +200,7 @@ func parseV3(body []byte, m *message) error {
 		return err
 	}
 	if small(model) == 3 { // USM: a SEQUENCE whose first element is the engine ID
-		if usm, _, err := expect(secParams, tagSequence); err == nil {
+		if usm, err := container(secParams, tagSequence); err == nil {
 			if id, _, err := expect(usm, tagOctets); err == nil {
 				m.engineID = id
 			}

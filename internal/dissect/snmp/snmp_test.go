@@ -147,6 +147,20 @@ func TestDissectUDP(t *testing.T) {
 			}},
 		},
 		{
+			// Seen from a real tool: the USM SEQUENCE claims 4 bytes more
+			// than the security parameters hold. Wireshark still reads the
+			// engine id; so does Ward.
+			name: "v3 USM parameters mis-sized",
+			msg: ber(tagSequence, integer(3),
+				ber(tagSequence, integer(1), []byte{tagInteger, 2, 0x10, 0x00}, ber(tagOctets, []byte{0x04}), integer(3)),
+				ber(tagOctets, missized(ber(tagSequence, ber(tagOctets, []byte{0x80, 0, 0x1f, 0x88, 0x80, 0x12, 0x34}), integer(0), integer(0), octets("admin"), octets(""), octets("")), 4)),
+				ber(tagSequence, octets(""), octets(""), response(0xa0, vb(oid("2b06010201010100"), []byte{tagNull, 0})))),
+			want: []map[string]string{{
+				"snmp.version": "v3", "snmp.pdu": "get-request", "snmp.engine_id": "80001f88801234", "snmp.engine_enterprise": "8072",
+				"snmp.v3_security": "noAuthNoPriv",
+			}},
+		},
+		{
 			name:    "varbind cut short keeps the envelope",
 			msg:     v2(1, community, response(0xa2, []byte{0x30, 0x05, 0x06})),
 			want:    []map[string]string{{"snmp.version": "v2c", "snmp.pdu": "get-response", "snmp.cleartext_community": "seen"}},
@@ -337,4 +351,12 @@ func BenchmarkDissectUDP(b *testing.B) {
 		_ = d.DissectUDP(m, msgs[i%len(msgs)], e)
 		i++
 	}
+}
+
+// missized raises the short length of the element e by extra, as a faulty
+// encoder would.
+func missized(e []byte, extra int) []byte {
+	out := append([]byte(nil), e...)
+	out[1] += byte(extra)
+	return out
 }
