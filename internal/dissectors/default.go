@@ -19,6 +19,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/smb"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
+	"github.com/wardiomt/ward/internal/dissect/ssh"
 	"github.com/wardiomt/ward/internal/dissect/tls"
 )
 
@@ -45,5 +46,6 @@ func Default() []dissect.Dissector {
 		http.New(),  // HTTP/1.x request or status line, any port
 		tls.New(),   // handshake record with a Client/ServerHello, any port
 		smb.New(),   // NetBIOS session + SMB1/SMB2 header, any port
+		ssh.New(),   // "SSH-" identification string, any port
 	}
 }

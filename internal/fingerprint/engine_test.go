@@ -381,6 +381,19 @@ func TestDiscoveryAndSMBRules(t *testing.T) {
 	})
 }
 
+func TestSSHRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "openssh on debian", o: obs("ssh", "ssh.software", "OpenSSH_9.2p1", "ssh.comments", "Debian-2+deb12u10"), want: []string{"software=OpenSSH 9.2p1", "os=Linux (Debian)"}},
+		{name: "openssh on ubuntu", o: obs("ssh", "ssh.software", "OpenSSH_8.2p1", "ssh.comments", "Ubuntu-4ubuntu0.5"), want: []string{"software=OpenSSH 8.2p1", "os=Linux (Ubuntu)"}},
+		{name: "openssh for windows", o: obs("ssh", "ssh.software", "OpenSSH_for_Windows_8.1"), want: []string{"software=OpenSSH for Windows 8.1", "os=Windows"}, reject: []string{"software=OpenSSH for"}},
+		{name: "dropbear", o: obs("ssh", "ssh.software", "dropbear_2019.78"), want: []string{"software=Dropbear 2019.78", "os=Linux (embedded)"}},
+		{name: "cisco ios", o: obs("ssh", "ssh.software", "Cisco-1.25", "ssh.comments", ""), want: []string{"manufacturer=Cisco", "os=Cisco IOS", "type=switch"}},
+		{name: "libssh", o: obs("ssh", "ssh.software", "libssh-0.7.4"), want: []string{"software=libssh 0.7.4"}},
+		{name: "putty client", o: obs("ssh", "ssh.software", "PuTTY_Release_0.76"), want: []string{"software=PuTTY 0.76", "os=Windows"}},
+		{name: "unknown implementation claims nothing", o: obs("ssh", "ssh.software", "WeirdSSH_1.0", "ssh.protocol", "SSH-2.0-WeirdSSH_1.0"), reject: []string{"software=*", "os=*", "manufacturer=*"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},

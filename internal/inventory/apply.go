@@ -1157,6 +1157,12 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 			if legacyTLS(f.Value) {
 				name, val = "tls_legacy_version", f.Value
 			}
+		case "ssh.version":
+			// A server announcing 1.x (1.99 too: it takes both) accepts SSH-1,
+			// whose integrity check and session keys are broken.
+			if role, _ := o.Get("ssh.role"); role == "server" && strings.HasPrefix(f.Value, "1.") {
+				name, val = "sshv1", f.Value
+			}
 		case "tls.cert_expired":
 			if truthy(f.Value) {
 				name = "tls_cert_expired"
@@ -1169,8 +1175,9 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 		if name == "" {
 			continue
 		}
-		if o.Protocol == "tls" || o.Protocol == "smb" {
-			// TLS versions, certificates and SMB dialects describe the speaker.
+		if o.Protocol == "tls" || o.Protocol == "smb" || o.Protocol == "ssh" {
+			// TLS versions, certificates, SMB dialects and SSH identification
+			// strings describe the speaker.
 			b.signal(d, name, o.Protocol, f.Key, val, t)
 			continue
 		}
