@@ -135,6 +135,19 @@ func TestMatchStatuses(t *testing.T) {
 		{"component CPE outside range", Device{Manufacturer: "Acme", Model: "Gateway", Components: []Component{{CPE: "cpe:2.3:o:bd:alaris_8015_pcu_firmware:*:*:*:*:*:*:*:*", Version: "12.0"}}},
 			[]row{{"CVE-2020-25165", NotAffected, ModelOnly}}},
 		{"old vxworks not urgent11", Device{Manufacturer: "GE", Model: "X", Components: []Component{{Name: "VxWorks", Version: "5.5"}}}, nil},
+		// SSH servers named by their identification string (the ssh rules
+		// give "OpenSSH 8.9p1", the version as the next word).
+		{"openssh in the regreSSHion range", Device{Manufacturer: "Acme", Model: "Viewer", Components: []Component{{Name: "OpenSSH 8.9p1"}}},
+			[]row{{"regreSSHion", Affected, ModelOnly}}},
+		{"openssh fixed", Device{Manufacturer: "Acme", Model: "Viewer", Components: []Component{{Name: "OpenSSH 9.8p1"}}}, nil},
+		{"openssh before the regression", Device{Manufacturer: "Acme", Model: "Viewer", Components: []Component{{Name: "OpenSSH 7.4"}}}, nil},
+		{"openssh for windows is not affected", Device{Manufacturer: "Acme", Model: "Viewer", Components: []Component{{Name: "OpenSSH for Windows 8.9"}}}, nil},
+		{"old dropbear", Device{Manufacturer: "Acme", Model: "Pump", Components: []Component{{Name: "Dropbear 2015.67"}}},
+			[]row{{"Dropbear-2016.74", Affected, ModelOnly}}},
+		{"current dropbear", Device{Manufacturer: "Acme", Model: "Pump", Components: []Component{{Name: "Dropbear 2019.78"}}}, nil},
+		{"libssh auth bypass", Device{Manufacturer: "Acme", Model: "Gateway", Components: []Component{{Name: "libssh 0.7.4"}}},
+			[]row{{"libssh-auth-bypass", Affected, ModelOnly}}},
+		{"libssh2 is another library", Device{Manufacturer: "Acme", Model: "Gateway", Components: []Component{{Name: "libssh2 1.8.0"}}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
