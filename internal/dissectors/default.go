@@ -16,6 +16,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/mdns"
 	"github.com/wardiomt/ward/internal/dissect/nbns"
+	"github.com/wardiomt/ward/internal/dissect/sip"
 	"github.com/wardiomt/ward/internal/dissect/smb"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
@@ -36,6 +37,8 @@ func Default() []dissect.Dissector {
 		mdns.New(), // before dns: more specific port
 		dns.New(),
 		dns.NewLLMNR(),
+		// sip before ssdp: a SIP NOTIFY would pass for SSDP's.
+		sip.New(), // UDP and TCP, a SIP start line on any port
 		// ssdp: UDP 1900, and NOTIFY/M-SEARCH by content on any port;
 		// nbns: UDP 137; browser: UDP 138 and NetBEUI frames.
 		ssdp.New(),

@@ -260,13 +260,16 @@ func (e *Engine) TCPSignatureCount() int { return e.tcp.n }
 // several parts, regex captures and first-seen manufacturer names.
 func (e *Engine) Claims(o *observe.Observation, out []Claim) []Claim {
 	forwarded := false
-	if o.Protocol == "http" {
+	switch o.Protocol {
+	case "http":
 		_, forwarded = o.Get("http.forwarded")
+	case "sip":
+		_, forwarded = o.Get("sip.forwarded")
 	}
 	for i := range o.Fields {
 		f := &o.Fields[i]
-		if forwarded && (f.Key == "http.user_agent" || f.Key == "http.host") {
-			continue // a proxy's request carries its client's User-Agent and destination
+		if forwarded && (f.Key == "http.user_agent" || f.Key == "http.host" || f.Key == "sip.user_agent") {
+			continue // a proxy's request carries its client's User-Agent (and destination)
 		}
 		for _, r := range e.byField[f.Key] {
 			out = e.apply(r, o, i, out)

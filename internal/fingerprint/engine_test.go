@@ -394,6 +394,22 @@ func TestSSHRules(t *testing.T) {
 	})
 }
 
+func TestSIPRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "yealink", o: obs("sip", "sip.method", "REGISTER", "sip.user_agent", "Yealink SIP-T54W 96.86.0.70"), want: []string{"manufacturer=Yealink", "model=T54W", "version=96.86.0.70", "type=ip_phone"}},
+		{name: "cisco phone answering", o: obs("sip", "sip.status", "200", "sip.server", "Cisco-CP8845/14.1.1"), want: []string{"manufacturer=Cisco", "model=CP-8845", "version=14.1.1", "type=ip_phone"}},
+		{name: "polycom", o: obs("sip", "sip.user_agent", "PolycomVVX-VVX_450-UA/6.3.1.8427"), want: []string{"manufacturer=Polycom", "model=450", "version=6.3.1.8427"}},
+		{name: "ascom handset", o: obs("sip", "sip.user_agent", "Ascom i63"), want: []string{"manufacturer=Ascom", "model=i63", "type=ip_phone"}},
+		{name: "asterisk", o: obs("sip", "sip.status", "200", "sip.server", "Asterisk PBX 18.10.0"), want: []string{"software=Asterisk 18.10.0", "type=server"}},
+		{
+			// A proxy relays the phone's request with the phone's User-Agent.
+			name:   "relayed request says nothing about the proxy",
+			o:      obs("sip", "sip.method", "INVITE", "sip.user_agent", "Yealink SIP-T54W 96.86.0.70", "sip.forwarded", "1"),
+			reject: []string{"manufacturer=*", "model=*", "type=*", "version=*"},
+		},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},
