@@ -234,6 +234,8 @@ func (a *Assessor) field(ctx context.Context, c Candidate, canonical string, fle
 				mark(BehaviourTelnet, fd.Name+": Telnet")
 			case sg.Name == "ftp":
 				mark(BehaviourFTP, fd.Name+": FTP")
+			case strings.HasPrefix(sg.Name, "ftp_"):
+				mark(BehaviourFTP, fd.Name+": "+strings.ReplaceAll(sg.Name, "_", " "))
 			case sg.Name == "snmp_cleartext_community":
 				mark(BehaviourSNMP, fd.Name+": community sent in cleartext")
 			default:

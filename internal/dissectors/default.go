@@ -11,6 +11,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/dhcpv6"
 	"github.com/wardiomt/ward/internal/dissect/dicom"
 	"github.com/wardiomt/ward/internal/dissect/dns"
+	"github.com/wardiomt/ward/internal/dissect/ftp"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
 	"github.com/wardiomt/ward/internal/dissect/http"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
@@ -50,5 +51,6 @@ func Default() []dissect.Dissector {
 		tls.New(),   // handshake record with a Client/ServerHello, any port
 		smb.New(),   // NetBIOS session + SMB1/SMB2 header, any port
 		ssh.New(),   // "SSH-" identification string, any port
+		ftp.New(),   // a 220 greeting on port 21, or naming FTP on any port
 	}
 }

@@ -410,6 +410,17 @@ func TestSIPRules(t *testing.T) {
 	})
 }
 
+func TestFTPRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "vsftpd", o: obs("ftp", "ftp.banner", "(vsFTPd 3.0.3)"), want: []string{"software=vsftpd 3.0.3", "os=Linux"}},
+		{name: "proftpd on debian", o: obs("ftp", "ftp.banner", "ProFTPD 1.3.5e Server (Debian) [::ffff:10.0.0.5]"), want: []string{"software=ProFTPD 1.3.5e", "os=Linux (Debian)"}},
+		{name: "filezilla", o: obs("ftp", "ftp.banner", "FileZilla Server 0.9.60 beta"), want: []string{"software=FileZilla Server 0.9.60", "os=Windows"}},
+		{name: "ricoh mfp", o: obs("ftp", "ftp.banner", "RICOH MP C3003 FTP server (7.12) ready."), want: []string{"manufacturer=Ricoh", "model=MP C3003", "version=7.12", "type=printer"}},
+		{name: "xerox", o: obs("ftp", "ftp.banner", "Xerox WorkCentre 7845 FTP server ready"), want: []string{"manufacturer=Xerox", "model=WorkCentre 7845", "type=printer"}},
+		{name: "custom greeting claims nothing", o: obs("ftp", "ftp.banner", "Welcome to the radiology archive."), reject: []string{"software=*", "manufacturer=*", "type=*"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},

@@ -1145,6 +1145,10 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 			if strings.EqualFold(strings.TrimSpace(f.Value), "basic") {
 				name = "http_basic_auth"
 			}
+		case "ftp.cleartext_password":
+			name = "ftp_cleartext_password" // the password itself is never seen by Ward
+		case "ftp.anonymous_login":
+			name = "ftp_anonymous_login"
 		case "smb.smbv1":
 			if truthy(f.Value) {
 				name = "smbv1"

@@ -472,6 +472,8 @@ func TestSignals(t *testing.T) {
 		{"expired certificate", ob(t0, "tls", srv, "10.0.0.2", cli, "10.0.0.1", 443, 50000, "tls.cert_expired", "true"), srv, "tls_cert_expired"},
 		{"SMBv1 offered by the client", ob(t0, "smb", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 445, "smb.smbv1", "true"), cli, "smbv1"},
 		{"SSH-1 accepted by the server", ob(t0, "ssh", srv, "10.0.0.2", cli, "10.0.0.1", 22, 50000, "ssh.version", "1.99", "ssh.role", "server"), srv, "sshv1"},
+		{"FTP password in cleartext, on the server", ob(t0, "ftp", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 21, "ftp.cleartext_password", "seen"), srv, "ftp_cleartext_password"},
+		{"anonymous FTP, on the server", ob(t0, "ftp", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 21, "ftp.anonymous_login", "seen"), srv, "ftp_anonymous_login"},
 		{"telnet listener", ob(t0, "service", srv, "10.0.0.2", cli, "10.0.0.1", 23, 50000, "service.port", "23"), srv, "telnet"},
 	}
 	for _, tt := range tests {
