@@ -147,6 +147,12 @@ func TestMatchStatuses(t *testing.T) {
 		{"current dropbear", Device{Manufacturer: "Acme", Model: "Pump", Components: []Component{{Name: "Dropbear 2019.78"}}}, nil},
 		{"libssh auth bypass", Device{Manufacturer: "Acme", Model: "Gateway", Components: []Component{{Name: "libssh 0.7.4"}}},
 			[]row{{"libssh-auth-bypass", Affected, ModelOnly}}},
+		{"proftpd 1.3.5", Device{Manufacturer: "Acme", Model: "Archive", Components: []Component{{Name: "ProFTPD 1.3.5"}}},
+			[]row{{"ProFTPD-mod_copy", Affected, ModelOnly}}},
+		{"proftpd 1.3.5e", Device{Manufacturer: "Acme", Model: "Archive", Components: []Component{{Name: "ProFTPD 1.3.5e"}}}, nil},
+		{"vsftpd 2.3.4", Device{Manufacturer: "Acme", Model: "Archive", Components: []Component{{Name: "vsftpd 2.3.4"}}},
+			[]row{{"vsftpd-2.3.4-backdoor", Affected, ModelOnly}}},
+		{"vsftpd 3.0.3", Device{Manufacturer: "Acme", Model: "Archive", Components: []Component{{Name: "vsftpd 3.0.3"}}}, nil},
 		{"libssh2 is another library", Device{Manufacturer: "Acme", Model: "Gateway", Components: []Component{{Name: "libssh2 1.8.0"}}}, nil},
 	}
 	for _, tt := range tests {
