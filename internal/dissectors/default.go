@@ -17,6 +17,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/mdns"
 	"github.com/wardiomt/ward/internal/dissect/nbns"
+	"github.com/wardiomt/ward/internal/dissect/rdp"
 	"github.com/wardiomt/ward/internal/dissect/sip"
 	"github.com/wardiomt/ward/internal/dissect/smb"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
@@ -51,6 +52,7 @@ func Default() []dissect.Dissector {
 		tls.New(),   // handshake record with a Client/ServerHello, any port
 		smb.New(),   // NetBIOS session + SMB1/SMB2 header, any port
 		ssh.New(),   // "SSH-" identification string, any port
+		rdp.New(),   // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
 		ftp.New(),   // a 220 greeting on port 21, or naming FTP on any port
 	}
 }

@@ -421,6 +421,15 @@ func TestFTPRules(t *testing.T) {
 	})
 }
 
+func TestRDPRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "rdp certificate names the host", o: obs("tls", "tls.cert_subject", "CN=OFFICE-WIN10-VM", "tls.cert_role", "server", "tls.carrier", "rdp"), want: []string{"hostname=OFFICE-WIN10-VM", "os=Windows"}},
+		{name: "the same certificate outside RDP is a web server's", o: obs("tls", "tls.cert_subject", "CN=OFFICE-WIN10-VM", "tls.cert_role", "server"), reject: []string{"hostname=*"}},
+		{name: "a client certificate is not the server's name", o: obs("tls", "tls.cert_subject", "CN=pump-17", "tls.cert_role", "client", "tls.carrier", "rdp"), reject: []string{"hostname=*"}},
+		{name: "no negotiation: legacy windows", o: obs("rdp", "rdp.selected_protocol", "rdp", "rdp.negotiation", "none"), want: []string{"os=Windows XP / Server 2003"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},

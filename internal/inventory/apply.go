@@ -1167,21 +1167,32 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 			if role, _ := o.Get("ssh.role"); role == "server" && strings.HasPrefix(f.Value, "1.") {
 				name, val = "sshv1", f.Value
 			}
+		case "rdp.selected_protocol":
+			// Without CredSSP anyone reaches the logon screen before
+			// authenticating: what BlueKeep-class flaws need.
+			switch f.Value {
+			case "rdp":
+				name, val = "rdp_standard_security", f.Value
+			case "ssl":
+				name, val = "rdp_without_nla", f.Value
+			}
 		case "tls.cert_expired":
 			if truthy(f.Value) {
 				name = "tls_cert_expired"
 			}
 		case "tls.self_signed", "tls.cert_self_signed":
-			if truthy(f.Value) {
+			// Every Windows RDP listener presents a certificate it made for
+			// itself: that is its design, not a finding.
+			if c, _ := o.Get("tls.carrier"); truthy(f.Value) && c != "rdp" {
 				name = "tls_self_signed"
 			}
 		}
 		if name == "" {
 			continue
 		}
-		if o.Protocol == "tls" || o.Protocol == "smb" || o.Protocol == "ssh" {
-			// TLS versions, certificates, SMB dialects and SSH identification
-			// strings describe the speaker.
+		if o.Protocol == "tls" || o.Protocol == "smb" || o.Protocol == "ssh" || o.Protocol == "rdp" {
+			// TLS versions, certificates, SMB dialects, SSH identification
+			// strings and the RDP security a server selects describe the speaker.
 			b.signal(d, name, o.Protocol, f.Key, val, t)
 			continue
 		}

@@ -474,6 +474,9 @@ func TestSignals(t *testing.T) {
 		{"SSH-1 accepted by the server", ob(t0, "ssh", srv, "10.0.0.2", cli, "10.0.0.1", 22, 50000, "ssh.version", "1.99", "ssh.role", "server"), srv, "sshv1"},
 		{"FTP password in cleartext, on the server", ob(t0, "ftp", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 21, "ftp.cleartext_password", "seen"), srv, "ftp_cleartext_password"},
 		{"anonymous FTP, on the server", ob(t0, "ftp", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 21, "ftp.anonymous_login", "seen"), srv, "ftp_anonymous_login"},
+		{"RDP without NLA, on the server", ob(t0, "rdp", srv, "10.0.0.2", cli, "10.0.0.1", 3389, 50000, "rdp.selected_protocol", "ssl"), srv, "rdp_without_nla"},
+		{"RDP standard security (no negotiation)", ob(t0, "rdp", srv, "10.0.0.2", cli, "10.0.0.1", 3389, 50000, "rdp.selected_protocol", "rdp", "rdp.negotiation", "none"), srv, "rdp_standard_security"},
+		{"RDP's own certificate is not a self-signed finding", ob(t0, "tls", srv, "10.0.0.2", cli, "10.0.0.1", 3389, 50000, "tls.cert_self_signed", "true", "tls.carrier", "rdp"), "", "tls_self_signed"},
 		{"telnet listener", ob(t0, "service", srv, "10.0.0.2", cli, "10.0.0.1", 23, 50000, "service.port", "23"), srv, "telnet"},
 	}
 	for _, tt := range tests {

@@ -50,7 +50,19 @@ func RunChecked(t testing.TB, path string, d dissect.Dissector) []Framed {
 	return out
 }
 
-func run(t testing.TB, path string, flush bool, ds []dissect.Dissector) ([]Framed, *decode.Decoder) {
+// RunCarrying is RunChecked for a dissector that hands part of its
+// conversations to another (RDP to TLS): the observations of the protocols
+// in also are kept.
+func RunCarrying(t testing.TB, path string, d dissect.Dissector, also ...string) []Framed {
+	t.Helper()
+	out, dec := run(t, path, true, []dissect.Dissector{d}, also...)
+	if ps := dec.Stats().Protocols[d.Name()]; ps != nil && ps.Panics > 0 {
+		t.Errorf("%s: %s panicked %d times", path, d.Name(), ps.Panics)
+	}
+	return out
+}
+
+func run(t testing.TB, path string, flush bool, ds []dissect.Dissector, also ...string) ([]Framed, *decode.Decoder) {
 	t.Helper()
 	src, err := capture.OpenFile(path)
 	if err != nil {
@@ -62,6 +74,9 @@ func run(t testing.TB, path string, flush bool, ds []dissect.Dissector) ([]Frame
 	names := map[string]bool{}
 	for _, d := range ds {
 		names[d.Name()] = true
+	}
+	for _, n := range also {
+		names[n] = true
 	}
 	// The decoder has observations of its own (flows, services): keep only ours.
 	emit := observe.EmitterFunc(func(o *observe.Observation) {
