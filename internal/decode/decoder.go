@@ -62,6 +62,9 @@ type Decoder struct {
 	emit  observe.Emitter
 	stats Stats
 	depth int // tunnels being unwrapped (see decap)
+	// pppoe rebuilds a PPPoE session frame as plain Ethernet, one buffer
+	// per unwrapping depth (see pppoeFrame).
+	pppoe [maxTunnelDepth + 1][]byte
 
 	// Preallocated layers, reused for every packet.
 	eth     layers.Ethernet
@@ -250,6 +253,10 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 		d.handleTCP(m, &d.tcp, d.tcp.Payload)
 	case isUDP:
 		d.handleUDP(m, d.udp.SrcPort, d.udp.DstPort, d.udp.Payload)
+	case !isIP && etherType == etherPPPoESession:
+		if f, ok := d.pppoeFrame(m, l2payload); ok {
+			d.decap(f, layers.LinkTypeEthernet, true)
+		}
 	case !isIP && l2payload != nil:
 		d.handleFrame(m, etherType, l2payload)
 	case err != nil:

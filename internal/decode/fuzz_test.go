@@ -17,8 +17,13 @@ func FuzzDecoder(f *testing.F) {
 	f.Add(tcpFrame(f, pktOpt{syn: true, seq: 1}))
 	f.Add(tcpFrame(f, pktOpt{ack: true, seq: 1, payload: []byte("GET / HTTP/1.1\r\n")}))
 	f.Add([]byte{})
-	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 1)) // ERSPAN II
-	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 3)) // nested past the limit
+	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 1))      // ERSPAN II
+	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 3))      // nested past the limit
+	if plain := tcpFrame(f, pktOpt{syn: true, seq: 1}); len(plain) > 14 { // the same in a PPPoE session
+		n := len(plain) - 14 + 2
+		pppoe := append(append([]byte{}, plain[:12]...), 0x88, 0x64, 0x11, 0, 0, 1, byte(n>>8), byte(n), 0, 0x21)
+		f.Add(append(pppoe, plain[14:]...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := New(DefaultConfig(), Split(&recorder{}, &udpRec{}), &observe.Collector{})
 		if err != nil {

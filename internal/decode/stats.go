@@ -17,7 +17,7 @@ type Stats struct {
 	FlowsEvicted   uint64 // flows dropped because the table was full
 	FlowsExpired   uint64
 	FragsDropped   uint64
-	Decapsulated   uint64 // frames unwrapped from ERSPAN, GRE, VXLAN or Geneve
+	Decapsulated   uint64 // frames unwrapped from ERSPAN, GRE, VXLAN, Geneve or PPPoE
 	BytesInspected uint64 // TCP payload bytes handed to dissectors
 	BytesSkipped   uint64 // TCP payload bytes of flows whose inspection had stopped
 	Protocols      map[string]*ProtoStats

@@ -5,6 +5,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/wardiomt/ward/internal/dissect"
 )
 
 // Mirrored traffic often reaches a sensor through a tunnel rather than a
@@ -133,4 +135,41 @@ func (d *Decoder) decap(p []byte, link layers.LinkType, ok bool) bool {
 	d.Packet(p, gopacket.CaptureInfo{Timestamp: d.now, CaptureLength: len(p), Length: len(p)}, link)
 	d.depth--
 	return true
+}
+
+// PPPoE session (RFC 2516) carrying PPP (RFC 1661).
+const (
+	etherPPPoESession = 0x8864
+	pppIPv4           = 0x0021
+	pppIPv6           = 0x0057
+)
+
+// pppoeFrame rebuilds the IP packet of a PPPoE session frame as an Ethernet
+// frame between the same MACs, so that it decodes as if captured without
+// PPPoE and keeps the hosts' own addresses (a DSL modem's LAN side, a
+// building's access network). Control frames (LCP, PAP, IPCP) give false.
+func (d *Decoder) pppoeFrame(m *dissect.Meta, p []byte) ([]byte, bool) {
+	if len(p) < 8 || p[0] != 0x11 || p[1] != 0 || len(m.SrcMAC) != 6 || len(m.DstMAC) != 6 {
+		return nil, false
+	}
+	n := int(binary.BigEndian.Uint16(p[4:6]))
+	if n < 2 || n > len(p)-6 {
+		return nil, false
+	}
+	var et uint16
+	switch binary.BigEndian.Uint16(p[6:8]) {
+	case pppIPv4:
+		et = uint16(layers.EthernetTypeIPv4)
+	case pppIPv6:
+		et = uint16(layers.EthernetTypeIPv6)
+	default:
+		return nil, false
+	}
+	b := d.pppoe[d.depth][:0]
+	b = append(b, m.DstMAC...)
+	b = append(b, m.SrcMAC...)
+	b = append(b, byte(et>>8), byte(et))
+	b = append(b, p[8:6+n]...)
+	d.pppoe[d.depth] = b
+	return b, true
 }

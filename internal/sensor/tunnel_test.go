@@ -32,7 +32,7 @@ func TestTunnelledMirror(t *testing.T) {
 	if len(want) < 100 {
 		t.Fatalf("only %d observations from the plain frames", len(want))
 	}
-	for _, kind := range []string{"erspan1", "erspan2", "erspan3", "erspan3-subheader", "gre-teb", "vxlan", "geneve", "erspan2-fragmented"} {
+	for _, kind := range []string{"erspan1", "erspan2", "erspan3", "erspan3-subheader", "gre-teb", "vxlan", "geneve", "erspan2-fragmented", "pppoe"} {
 		t.Run(kind, func(t *testing.T) {
 			got := observeFile(t, writeFrames(t, frames, func(f []byte) [][]byte { return wrap(t, kind, f) }))
 			if len(got) != len(want) {
@@ -131,6 +131,23 @@ var (
 // remote collector.
 func wrap(t *testing.T, kind string, f []byte) [][]byte {
 	t.Helper()
+	if kind == "pppoe" {
+		// A PPPoE session between the same hosts: IP goes inside PPP;
+		// ARP, LLDP and tagged frames stay as they are.
+		var proto uint16
+		switch binary.BigEndian.Uint16(f[12:14]) {
+		case 0x0800:
+			proto = 0x0021
+		case 0x86dd:
+			proto = 0x0057
+		default:
+			return [][]byte{f}
+		}
+		ip := f[14:]
+		out := append([]byte{}, f[:12]...)
+		out = append(out, 0x88, 0x64, 0x11, 0x00, 0x12, 0x34, byte((len(ip)+2)>>8), byte(len(ip)+2), byte(proto>>8), byte(proto))
+		return [][]byte{append(out, ip...)}
+	}
 	var gre, udpPayload []byte
 	var port uint16
 	switch kind {
