@@ -23,6 +23,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/snmp"
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
 	"github.com/wardiomt/ward/internal/dissect/ssh"
+	"github.com/wardiomt/ward/internal/dissect/syslog"
 	"github.com/wardiomt/ward/internal/dissect/tls"
 )
 
@@ -46,13 +47,14 @@ func Default() []dissect.Dissector {
 		ssdp.New(),
 		nbns.New(),
 		nbns.NewBrowser(),
-		dicom.New(), // TCP, detected by content on any port
-		hl7.New(),   // MLLP, detected by content on any port
-		http.New(),  // HTTP/1.x request or status line, any port
-		tls.New(),   // handshake record with a Client/ServerHello, any port
-		smb.New(),   // NetBIOS session + SMB1/SMB2 header, any port
-		ssh.New(),   // "SSH-" identification string, any port
-		rdp.New(),   // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
-		ftp.New(),   // a 220 greeting on port 21, or naming FTP on any port
+		syslog.New(), // UDP 514, a PRI first
+		dicom.New(),  // TCP, detected by content on any port
+		hl7.New(),    // MLLP, detected by content on any port
+		http.New(),   // HTTP/1.x request or status line, any port
+		tls.New(),    // handshake record with a Client/ServerHello, any port
+		smb.New(),    // NetBIOS session + SMB1/SMB2 header, any port
+		ssh.New(),    // "SSH-" identification string, any port
+		rdp.New(),    // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
+		ftp.New(),    // a 220 greeting on port 21, or naming FTP on any port
 	}
 }

@@ -430,6 +430,14 @@ func TestRDPRules(t *testing.T) {
 	})
 }
 
+func TestSyslogRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "hostname", o: obs("syslog", "syslog.hostname", "pumpsrv01", "syslog.app", "AlarisSystemsManager"), want: []string{"hostname=pumpsrv01"}},
+		{name: "localhost is no name", o: obs("syslog", "syslog.hostname", "localhost"), reject: []string{"hostname=*"}},
+		{name: "an address is no name", o: obs("syslog", "syslog.hostname", "10.0.0.5"), reject: []string{"hostname=*"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},

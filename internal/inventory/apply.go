@@ -64,6 +64,10 @@ func (b *batch) apply(o *observe.Observation) error {
 		if err := b.hl7Source(src, o); err != nil {
 			return err
 		}
+	case "syslog":
+		if err := b.syslogHost(src, o); err != nil {
+			return err
+		}
 	}
 	if src, err = b.applyClaims(src, b.claims, t); err != nil {
 		return err
@@ -516,7 +520,8 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 		if c.Field == "dns.query" && servesDNS(d) {
 			continue // a resolver forwards its clients' look-ups: the names are theirs
 		}
-		if d.forwarder() && isDatasetField(c.Field) || d.hl7Forwarder() && isHL7DeviceField(c.Field) {
+		if d.forwarder() && isDatasetField(c.Field) || d.hl7Forwarder() && isHL7DeviceField(c.Field) ||
+			d.syslogRelay() && c.Field == "syslog.hostname" {
 			continue // a forwarder's objects and messages describe the devices that made them
 		}
 		ch, changed := pol.Apply(d.Identity, c, t)

@@ -43,7 +43,10 @@ type Device struct {
 	DICOMSources []string `json:"dicom_sources,omitempty"`
 	// HL7Senders are the EUI-64s its HL7 messages named in MSH-3: two or
 	// more make it a forwarder (an interface engine or gateway).
-	HL7Senders   []string   `json:"hl7_senders,omitempty"`
+	HL7Senders []string `json:"hl7_senders,omitempty"`
+	// SyslogHosts are the HOSTNAMEs its syslog messages carried: two or
+	// more make it a relay (a log collector forwarding others' messages).
+	SyslogHosts  []string   `json:"syslog_hosts,omitempty"`
 	SwitchPort   string     `json:"switch_port,omitempty"`
 	Subnet       string     `json:"subnet,omitempty"`
 	Location     string     `json:"location,omitempty"`

@@ -144,3 +144,23 @@ func mshEUI64(o *observe.Observation) string {
 
 // serialKey is the key of an established serial number.
 func serialKey(serial string) Key { return Key{KeySerial, strings.ToUpper(strings.TrimSpace(serial))} }
+
+// syslogRelay reports whether d's syslog messages named two hosts.
+func (d *Device) syslogRelay() bool { return len(d.SyslogHosts) > 1 }
+
+// syslogHost records the HOSTNAME o carries for d; at the second distinct
+// one d is a relay, and what its messages' HOSTNAME said about it is
+// forgotten.
+func (b *batch) syslogHost(d *Device, o *observe.Observation) error {
+	h, _ := o.Get("syslog.hostname")
+	h = strings.ToLower(strings.TrimSpace(h))
+	if h == "" || slices.Contains(d.SyslogHosts, h) || len(d.SyslogHosts) >= maxSources {
+		return nil
+	}
+	d.SyslogHosts = append(d.SyslogHosts, h)
+	b.dirty[d.ID] = true
+	if len(d.SyslogHosts) != 2 {
+		return nil
+	}
+	return b.forgetBorrowed(d, func(f string) bool { return f == "syslog.hostname" })
+}

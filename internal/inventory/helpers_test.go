@@ -46,6 +46,7 @@ var claimer = fieldClaimer{
 	"hl7.device_software":     {fingerprint.Version, 0.9},
 	"hl7.device_type":         {fingerprint.DeviceType, 0.9},
 	"dhcp.hostname":           {fingerprint.Hostname, 0.8},
+	"syslog.hostname":         {fingerprint.Hostname, 0.6},
 	"lldp.med_serial":         {fingerprint.Serial, 0.9},
 	"snmp.serial":             {fingerprint.Serial, 0.9},
 }

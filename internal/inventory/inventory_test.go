@@ -602,6 +602,29 @@ func TestForwardingPACS(t *testing.T) {
 // An interface engine that passes on PCD-01 messages whose MSH-3 names each
 // monitor by EUI-64 is none of them: after the second monitor, what they
 // lent it is forgotten and the monitors are filed behind it.
+// A host names itself in its syslog messages; a relay passes on many
+// hosts' messages under their names and must not take any of them.
+func TestSyslogRelay(t *testing.T) {
+	s := newService(t, dbtest.SQLite(t), nil)
+	const host, relay = "00:50:56:00:08:01", "00:50:56:00:08:02"
+	msg := func(at time.Time, mac, ip, name string) observe.Observation {
+		return ob(at, "syslog", mac, ip, "", "10.7.0.9", 514, 514, "syslog.hostname", name, "syslog.app", "kernel")
+	}
+	ingest(t, s, "h", msg(t0, host, "10.7.0.5", "pacs-gw01"), msg(t0.Add(time.Second), host, "10.7.0.5", "pacs-gw01"))
+	if h := byMAC(t, s, "h", host).Attr(fingerprint.Hostname); h != "pacs-gw01" {
+		t.Fatalf("a host's own syslog name: %q", h)
+	}
+	ingest(t, s, "h", msg(t0, relay, "10.7.0.6", "pump-srv"))
+	if h := byMAC(t, s, "h", relay).Attr(fingerprint.Hostname); h != "pump-srv" {
+		t.Fatalf("one name is indistinguishable from the host's own: %q", h)
+	}
+	ingest(t, s, "h", msg(t0.Add(time.Minute), relay, "10.7.0.6", "icu-gw"), msg(t0.Add(2*time.Minute), relay, "10.7.0.6", "pump-srv"))
+	r := byMAC(t, s, "h", relay)
+	if h := r.Attr(fingerprint.Hostname); h != "" || len(r.SyslogHosts) != 2 {
+		t.Errorf("relay keeps hostname %q (names %v)", h, r.SyslogHosts)
+	}
+}
+
 func TestHL7ForwardingEngine(t *testing.T) {
 	s := newService(t, dbtest.SQLite(t), nil)
 	const engine = "00:50:56:00:07:01"
