@@ -25,6 +25,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/ssh"
 	"github.com/wardiomt/ward/internal/dissect/syslog"
 	"github.com/wardiomt/ward/internal/dissect/tls"
+	"github.com/wardiomt/ward/internal/dissect/wsd"
 )
 
 // Default returns a fresh set of the default dissectors. Dissectors keep
@@ -48,6 +49,7 @@ func Default() []dissect.Dissector {
 		nbns.New(),
 		nbns.NewBrowser(),
 		syslog.New(), // UDP 514, a PRI first
+		wsd.New(),    // WS-Discovery, UDP 3702
 		dicom.New(),  // TCP, detected by content on any port
 		hl7.New(),    // MLLP, detected by content on any port
 		http.New(),   // HTTP/1.x request or status line, any port

@@ -438,6 +438,15 @@ func TestSyslogRules(t *testing.T) {
 	})
 }
 
+func TestWSDRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "wsd printer", o: obs("wsd", "wsd.action", "Hello", "wsd.types", "wsdp:Device wprt:PrintDeviceType"), want: []string{"type=printer"}},
+		{name: "onvif camera", o: obs("wsd", "wsd.action", "ProbeMatches", "wsd.scopes", "onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/hardware/DS-2CD2142FWD-I onvif://www.onvif.org/name/HIKVISION%20DS-2CD2142FWD-I"), want: []string{"model=DS-2CD2142FWD-I", "manufacturer=Hikvision"}},
+		{name: "windows computer", o: obs("wsd", "wsd.action", "Hello", "wsd.types", "pub:Computer"), want: []string{"os=Windows"}},
+		{name: "a probe names what the client seeks, not what it is", o: obs("wsd", "wsd.action", "Probe", "wsd.probe_types", "wprt:PrintDeviceType"), reject: []string{"type=*"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},

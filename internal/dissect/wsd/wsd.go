@@ -1,0 +1,201 @@
+// Package wsd reads WS-Discovery (SOAP over UDP 3702, multicast
+// 239.255.255.250 / ff02::c): the discovery Windows uses for printers and
+// scanners ("WSD" ports), that ONVIF IP cameras answer, and that Windows
+// hosts announce themselves with. A Hello, ProbeMatch or ResolveMatch
+// describes its sender: its endpoint address (a urn:uuid that printers
+// often derive from their MAC), its Types (wprt:PrintDeviceType,
+// dn:NetworkVideoTransmitter, pub:Computer), its Scopes (ONVIF cameras put
+// their hardware model and name there) and its XAddrs (the service URLs).
+// A Probe or Resolve is a client looking for them: only the action is kept.
+//
+// The XML is read with a few bounded searches for the elements Ward keeps,
+// not a parser: a datagram is at most one SOAP envelope, and nothing else
+// in it is needed.
+package wsd
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// Port is WS-Discovery's UDP port.
+const Port = 3702
+
+const maxText = 256
+
+var errAction = fmt.Errorf("ws-discovery action: %w", dissect.ErrMalformed)
+
+// Dissector reads WS-Discovery datagrams.
+type Dissector struct {
+	obs   observe.Observation
+	texts observe.Interner
+	buf   []byte
+}
+
+// New returns a WS-Discovery dissector.
+func New() *Dissector { return &Dissector{} }
+
+var _ dissect.UDPDissector = (*Dissector)(nil)
+
+// Name is "wsd".
+func (*Dissector) Name() string { return "wsd" }
+
+// MatchUDP takes XML datagrams to or from port 3702.
+func (*Dissector) MatchUDP(sp, dp uint16, p []byte) bool {
+	if sp != Port && dp != Port {
+		return false
+	}
+	p = bytes.TrimLeft(p, "\xef\xbb\xbf \t\r\n") // a BOM or whitespace may lead
+	return len(p) > 1 && p[0] == '<'
+}
+
+// actions are the WS-Discovery message names (the last path element of
+// wsa:Action, in the 2005/04 and 1.1 namespaces alike).
+var actions = []string{"Hello", "Bye", "ProbeMatches", "ResolveMatches", "Probe", "Resolve"}
+
+// DissectUDP emits one observation per message.
+func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) error {
+	action := ""
+	if a := element(p, "Action"); a != nil {
+		a = bytes.TrimSpace(a)
+		if i := bytes.LastIndexByte(a, '/'); i >= 0 {
+			a = a[i+1:]
+		}
+		for _, n := range actions {
+			if string(a) == n {
+				action = n
+				break
+			}
+		}
+	}
+	if action == "" {
+		return errAction
+	}
+	o := &d.obs
+	m.Fill(o, "wsd")
+	o.Add("wsd.action", action)
+	switch action {
+	case "Hello", "Bye", "ProbeMatches", "ResolveMatches":
+		// The body's EndpointReference is the sender's; the header's
+		// (RelatesTo, AppSequence) are not addresses of anything.
+		body := p
+		if i := indexTag(p, "Body"); i >= 0 {
+			body = p[i:]
+		}
+		o.Add("wsd.address", d.text(element(body, "Address")))
+		o.Add("wsd.types", d.text(element(body, "Types")))
+		o.Add("wsd.scopes", d.text(element(body, "Scopes")))
+		o.Add("wsd.xaddrs", d.text(element(body, "XAddrs")))
+	case "Probe":
+		o.Add("wsd.probe_types", d.text(element(p, "Types")))
+	}
+	e.Emit(o)
+	return nil
+}
+
+// indexTag finds the start of the first element whose local name is name
+// (with or without a namespace prefix), or -1.
+func indexTag(p []byte, name string) int {
+	for off := 0; off < len(p); {
+		i := bytes.IndexByte(p[off:], '<')
+		if i < 0 {
+			return -1
+		}
+		start := off + i
+		j := start + 1
+		if j < len(p) && (p[j] == '/' || p[j] == '?' || p[j] == '!') {
+			off = j
+			continue
+		}
+		k := j
+		for k < len(p) && p[k] != '>' && p[k] != ' ' && p[k] != '/' && p[k] != '\t' && p[k] != '\r' && p[k] != '\n' {
+			k++
+		}
+		tag := p[j:k]
+		if c := bytes.IndexByte(tag, ':'); c >= 0 {
+			tag = tag[c+1:]
+		}
+		if string(tag) == name {
+			return start
+		}
+		off = k
+	}
+	return -1
+}
+
+// element returns the text content of the first element named name, or nil
+// when there is none or it has child elements or no end.
+func element(p []byte, name string) []byte {
+	i := indexTag(p, name)
+	if i < 0 {
+		return nil
+	}
+	gt := bytes.IndexByte(p[i:], '>')
+	if gt < 0 || p[i+gt-1] == '/' {
+		return nil // missing, or <x/>
+	}
+	content := p[i+gt+1:]
+	lt := bytes.IndexByte(content, '<')
+	if lt < 0 || lt+1 >= len(content) || content[lt+1] != '/' {
+		return nil // no end, or nested elements
+	}
+	return unescape(bytes.TrimSpace(content[:lt]))
+}
+
+var entities = []struct{ from, to string }{
+	{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&apos;", "'"}, {"&amp;", "&"},
+}
+
+// unescape resolves XML's five predefined entities (rare in these values).
+func unescape(v []byte) []byte {
+	if bytes.IndexByte(v, '&') < 0 {
+		return v
+	}
+	s := string(v)
+	for _, e := range entities {
+		s = strings.ReplaceAll(s, e.from, e.to)
+	}
+	return []byte(s)
+}
+
+// text is a clean, bounded string of v (whitespace runs folded to one
+// space), remembered: devices repeat their announcements.
+func (d *Dissector) text(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	if s, ok := d.texts.Lookup(v); ok {
+		return s
+	}
+	d.buf = d.buf[:0]
+	space := false
+	for _, c := range v {
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			space = true
+			continue
+		}
+		if space && len(d.buf) > 0 {
+			d.buf = append(d.buf, ' ')
+		}
+		space = false
+		if c < 0x20 || c == 0x7f {
+			continue
+		}
+		d.buf = append(d.buf, c)
+	}
+	w := d.buf
+	if len(w) > maxText {
+		w = w[:maxText]
+	}
+	s := string(w)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	d.texts.Store(v, s)
+	return s
+}
