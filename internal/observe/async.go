@@ -11,13 +11,14 @@ import (
 // second core while the first decodes. Emit copies the observation into a
 // batch (dissectors reuse their buffers once Emit returns); a full batch
 // goes to the sink goroutine at once, a partial one after Linger, so a live
-// sensor on a quiet network still prints promptly.
+// sensor on a quiet network still prints promptly: idle (a writer's flush)
+// runs once per Linger period and at Close.
 //
 // Emit and Close are for one producer goroutine. The sink and the idle
 // function run only on Async's goroutine until Close returns.
 type Async struct {
 	sink Emitter
-	idle func() error // runs when the sink has caught up (e.g. flush a writer)
+	idle func() error // runs once per linger period and at Close (e.g. flush a writer)
 
 	mu   sync.Mutex // guards cur against the linger timer's hand-off
 	cur  *batch
@@ -125,7 +126,19 @@ func (a *Async) run(linger time.Duration) {
 		case b := <-a.full:
 			a.deliver(b)
 		case <-t.C:
+			// Once per linger period: hand over a waiting partial batch,
+			// deliver what is queued, and let the sink flush. Flushing
+			// after every batch instead would cost a write per batch.
 			a.handOff()
+			for drained := false; !drained; {
+				select {
+				case b := <-a.full:
+					a.deliver(b)
+				default:
+					drained = true
+				}
+			}
+			a.caughtUp()
 		case <-a.stop:
 			// Close queued the last batch before stop; drain in order.
 			for {
@@ -149,9 +162,6 @@ func (a *Async) deliver(b *batch) {
 	select {
 	case a.free <- b:
 	default: // Close's replacement batch: let it go
-	}
-	if len(a.full) == 0 {
-		a.caughtUp()
 	}
 }
 
