@@ -1,7 +1,6 @@
 package ftp
 
 import (
-	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
@@ -19,26 +17,7 @@ import (
 // session (SYST, LIST) and a refused login whose name is a canary.
 const capture = "vsftpd_anonymous_and_refused"
 
-func meta(c2s bool) *dissect.Meta {
-	m := &dissect.Meta{SrcIP: netip.MustParseAddr("10.1.1.10"), DstIP: netip.MustParseAddr("10.1.1.20"), SrcPort: 50000, DstPort: 21, Transport: "tcp"}
-	if !c2s {
-		r := m.Reverse()
-		return &r
-	}
-	return m
-}
-
-func fields(obs []observe.Observation) []map[string]string {
-	var out []map[string]string
-	for _, o := range obs {
-		m := map[string]string{}
-		for _, f := range o.Fields {
-			m[f.Key] = f.Value
-		}
-		out = append(out, m)
-	}
-	return out
-}
+var meta = dissecttest.TCPMeta(50000, 21)
 
 // The dissector is matched on port 21 or a greeting naming FTP; the test
 // capture's server is on 2121 with vsftpd's greeting, which names it.
@@ -54,7 +33,7 @@ func TestGolden(t *testing.T) {
 		{"ftp.system": "UNIX Type: L8"},
 		{"ftp.banner": "(vsFTPd 3.0.3)"},
 	}
-	if diff := cmp.Diff(want, fields(obs)); diff != "" {
+	if diff := cmp.Diff(want, dissecttest.FieldMaps(obs)); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
 	for _, o := range obs {
@@ -137,7 +116,7 @@ func TestStream(t *testing.T) {
 					break
 				}
 			}
-			if diff := cmp.Diff(tc.want, fields(c.Obs)); diff != "" {
+			if diff := cmp.Diff(tc.want, dissecttest.FieldMaps(c.Obs)); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 			for _, o := range c.Obs {

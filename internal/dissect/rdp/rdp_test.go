@@ -2,38 +2,17 @@ package rdp
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
 )
 
-func meta(c2s bool) *dissect.Meta {
-	m := &dissect.Meta{SrcIP: netip.MustParseAddr("10.1.1.10"), DstIP: netip.MustParseAddr("10.1.1.20"), SrcPort: 50000, DstPort: 3389, Transport: "tcp"}
-	if !c2s {
-		r := m.Reverse()
-		return &r
-	}
-	return m
-}
-
-func fields(obs []observe.Observation) []map[string]string {
-	var out []map[string]string
-	for _, o := range obs {
-		m := map[string]string{}
-		for _, f := range o.Fields {
-			m[f.Key] = f.Value
-		}
-		out = append(out, m)
-	}
-	return out
-}
+var meta = dissecttest.TCPMeta(50000, 3389)
 
 // tpkt wraps an X.224 TPDU (code, then the variable part) in TPKT.
 func tpkt(code byte, variable []byte) []byte {
@@ -61,7 +40,7 @@ func TestSharedCapture(t *testing.T) {
 		obs = append(obs, f.Obs)
 	}
 	testutil.Golden(t, "ndpi_rdp", obs)
-	got := fields(obs)
+	got := dissecttest.FieldMaps(obs)
 	if len(got) < 3 {
 		t.Fatalf("%d observations: %v", len(got), got)
 	}
@@ -144,7 +123,7 @@ func TestNegotiation(t *testing.T) {
 				if done != tc.done {
 					t.Fatalf("cut %d: done = %v, want %v", cut, done, tc.done)
 				}
-				if diff := cmp.Diff(tc.want, fields(c.Obs)); diff != "" {
+				if diff := cmp.Diff(tc.want, dissecttest.FieldMaps(c.Obs)); diff != "" {
 					t.Errorf("cut %d: fields (-want +got):\n%s", cut, diff)
 				}
 				for _, o := range c.Obs {

@@ -1,14 +1,12 @@
 package sip
 
 import (
-	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/testutil"
@@ -19,26 +17,7 @@ import (
 // are canaries.
 var captures = []string{"phone_pbx_udp", "phone_pbx_tcp"}
 
-func meta(c2s bool) *dissect.Meta {
-	m := &dissect.Meta{SrcIP: netip.MustParseAddr("10.1.1.10"), DstIP: netip.MustParseAddr("10.1.1.20"), SrcPort: 5062, DstPort: 5060, Transport: "tcp"}
-	if !c2s {
-		r := m.Reverse()
-		return &r
-	}
-	return m
-}
-
-func fields(obs []observe.Observation) []map[string]string {
-	var out []map[string]string
-	for _, o := range obs {
-		m := map[string]string{}
-		for _, f := range o.Fields {
-			m[f.Key] = f.Value
-		}
-		out = append(out, m)
-	}
-	return out
-}
+var meta = dissecttest.TCPMeta(5062, 5060)
 
 func TestGolden(t *testing.T) {
 	for _, name := range captures {
@@ -135,7 +114,7 @@ func TestDissectUDP(t *testing.T) {
 			if (err != nil) != tc.err {
 				t.Fatalf("err = %v", err)
 			}
-			if diff := cmp.Diff(tc.want, fields(c.Obs)); diff != "" {
+			if diff := cmp.Diff(tc.want, dissecttest.FieldMaps(c.Obs)); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 		})
@@ -160,7 +139,7 @@ func TestStreamFraming(t *testing.T) {
 			}
 		}
 		var uas []string
-		for _, f := range fields(c.Obs) {
+		for _, f := range dissecttest.FieldMaps(c.Obs) {
 			uas = append(uas, f["sip.user_agent"])
 		}
 		if diff := cmp.Diff([]string{"Phone/1", "Phone/2", "Phone/3"}, uas); diff != "" {

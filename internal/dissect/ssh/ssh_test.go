@@ -4,7 +4,6 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"encoding/hex"
-	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,26 +22,7 @@ import (
 // reading of it.
 var captures = []string{"openssh_to_openssh", "openssh_to_dropbear", "dropbear_to_openssh"}
 
-func meta(c2s bool) *dissect.Meta {
-	m := &dissect.Meta{SrcIP: netip.MustParseAddr("10.1.1.10"), DstIP: netip.MustParseAddr("10.1.1.20"), SrcPort: 50000, DstPort: 22, Transport: "tcp"}
-	if !c2s {
-		r := m.Reverse()
-		return &r
-	}
-	return m
-}
-
-func fields(obs []observe.Observation) []map[string]string {
-	var out []map[string]string
-	for _, o := range obs {
-		m := map[string]string{}
-		for _, f := range o.Fields {
-			m[f.Key] = f.Value
-		}
-		out = append(out, m)
-	}
-	return out
-}
+var meta = dissecttest.TCPMeta(50000, 22)
 
 func TestGolden(t *testing.T) {
 	for _, name := range captures {
@@ -212,7 +192,7 @@ func TestStream(t *testing.T) {
 			if done != tc.done {
 				t.Fatalf("done = %v, want %v", done, tc.done)
 			}
-			if diff := cmp.Diff(tc.want, fields(c.Obs)); diff != "" {
+			if diff := cmp.Diff(tc.want, dissecttest.FieldMaps(c.Obs)); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 		})
@@ -227,11 +207,11 @@ func TestEndReportsWhatWasSeen(t *testing.T) {
 	s.Data(meta(true), true, []byte("SSH-2.0-OpenSSH_7.4\r\n\x00\x00"), &c)
 	s.Gap(false)
 	if len(c.Obs) != 0 {
-		t.Fatalf("reported before the end: %v", fields(c.Obs))
+		t.Fatalf("reported before the end: %v", dissecttest.FieldMaps(c.Obs))
 	}
 	s.(dissect.Ender).End(meta(true), &c)
 	want := []map[string]string{{"ssh.protocol": "SSH-2.0-OpenSSH_7.4", "ssh.version": "2.0", "ssh.software": "OpenSSH_7.4", "ssh.role": "client"}}
-	if diff := cmp.Diff(want, fields(c.Obs)); diff != "" {
+	if diff := cmp.Diff(want, dissecttest.FieldMaps(c.Obs)); diff != "" {
 		t.Fatalf("fields (-want +got):\n%s", diff)
 	}
 	if c.Obs[0].SrcPort != 50000 {

@@ -12,14 +12,6 @@ import (
 	"github.com/wardiomt/ward/internal/testutil"
 )
 
-func fields1(o observe.Observation) map[string]string {
-	m := map[string]string{}
-	for _, f := range o.Fields {
-		m[f.Key] = f.Value
-	}
-	return m
-}
-
 // sharedCaptures and tshark's reading of each (testdata/<name>.oracle.tsv,
 // made with tshark 4.0 -e syslog.facility -e syslog.level -e
 // syslog.hostname -e syslog.appname).
@@ -51,7 +43,7 @@ func TestOracle(t *testing.T) {
 					t.Errorf("frame %d: no observation", frame)
 					continue
 				}
-				f := fields1(o)
+				f := dissecttest.FieldMap(o)
 				if f["syslog.facility"] != dissecttest.First(row["syslog.facility"]) || f["syslog.severity"] != dissecttest.First(row["syslog.level"]) {
 					t.Errorf("frame %d: facility/severity %s/%s, tshark %v/%v", frame, f["syslog.facility"], f["syslog.severity"], row["syslog.facility"], row["syslog.level"])
 				}
@@ -107,7 +99,7 @@ func TestDissectUDP(t *testing.T) {
 			if len(c.Obs) != 1 {
 				t.Fatalf("%d observations", len(c.Obs))
 			}
-			if diff := cmp.Diff(tc.want, fields1(c.Obs[0])); diff != "" {
+			if diff := cmp.Diff(tc.want, dissecttest.FieldMap(c.Obs[0])); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 			b, _ := c.Obs[0].MarshalJSON()

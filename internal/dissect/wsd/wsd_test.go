@@ -11,14 +11,6 @@ import (
 	"github.com/wardiomt/ward/internal/testutil"
 )
 
-func fields1(o observe.Observation) map[string]string {
-	m := map[string]string{}
-	for _, f := range o.Fields {
-		m[f.Key] = f.Value
-	}
-	return m
-}
-
 // envelope builds a WS-Discovery SOAP envelope (2005/04 namespace unless
 // ns says otherwise) with one action and body.
 func envelope(ns, action, body string) string {
@@ -73,7 +65,7 @@ func TestDissectUDP(t *testing.T) {
 			if len(c.Obs) != 1 {
 				t.Fatalf("%d observations", len(c.Obs))
 			}
-			if diff := cmp.Diff(tc.want, fields1(c.Obs[0])); diff != "" {
+			if diff := cmp.Diff(tc.want, dissecttest.FieldMap(c.Obs[0])); diff != "" {
 				t.Errorf("fields (-want +got):\n%s", diff)
 			}
 		})
@@ -98,7 +90,7 @@ func TestSharedCapture(t *testing.T) {
 		t.Fatalf("%d observations, want 14", len(obs))
 	}
 	for _, o := range obs {
-		if diff := cmp.Diff(map[string]string{"wsd.action": "Resolve"}, fields1(o)); diff != "" {
+		if diff := cmp.Diff(map[string]string{"wsd.action": "Resolve"}, dissecttest.FieldMap(o)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	}

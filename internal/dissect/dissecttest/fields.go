@@ -1,0 +1,41 @@
+package dissecttest
+
+import (
+	"net/netip"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// FieldMap returns o's fields as a map, for table tests (a repeated key
+// keeps its last value).
+func FieldMap(o observe.Observation) map[string]string {
+	m := map[string]string{}
+	for _, f := range o.Fields {
+		m[f.Key] = f.Value
+	}
+	return m
+}
+
+// FieldMaps is FieldMap of each observation; nil for none.
+func FieldMaps(obs []observe.Observation) []map[string]string {
+	var out []map[string]string
+	for _, o := range obs {
+		out = append(out, FieldMap(o))
+	}
+	return out
+}
+
+// TCPMeta returns the packet metadata of a conversation between
+// 10.1.1.10:client and 10.1.1.20:server, for either direction: c2s gives the
+// client's side.
+func TCPMeta(client, server uint16) func(c2s bool) *dissect.Meta {
+	return func(c2s bool) *dissect.Meta {
+		m := &dissect.Meta{SrcIP: netip.MustParseAddr("10.1.1.10"), DstIP: netip.MustParseAddr("10.1.1.20"), SrcPort: client, DstPort: server, Transport: "tcp"}
+		if !c2s {
+			r := m.Reverse()
+			return &r
+		}
+		return m
+	}
+}
