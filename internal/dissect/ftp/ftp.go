@@ -12,8 +12,6 @@ package ftp
 
 import (
 	"bytes"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
@@ -185,7 +183,7 @@ func (s *stream) emit(m *dissect.Meta, key string, v []byte, e observe.Emitter) 
 	d := s.d
 	o := &d.obs
 	m.Fill(o, "ftp")
-	o.Add(key, d.text(v))
+	o.Add(key, dissect.Text(&d.texts, v, maxText))
 	if len(o.Fields) > 0 {
 		e.Emit(o)
 	}
@@ -216,30 +214,4 @@ func cutLine(p []byte) (line, rest []byte, ended bool) {
 		return p, nil, false
 	}
 	return p[:i], p[i+1:], true
-}
-
-// text is a clean, bounded string of v, remembered: servers repeat theirs.
-func (d *Dissector) text(v []byte) string {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 {
-		return ""
-	}
-	if s, ok := d.texts.Lookup(v); ok {
-		return s
-	}
-	w := v
-	if len(w) > maxText {
-		w = w[:maxText]
-	}
-	s := strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, string(w))
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	d.texts.Store(v, s)
-	return s
 }

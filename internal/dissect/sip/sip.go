@@ -14,8 +14,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
@@ -212,30 +210,7 @@ func (d *Dissector) message(m *dissect.Meta, p []byte, e observe.Emitter) (int, 
 	return h.headerLen + max(h.contentLength, 0), nil
 }
 
-// text is a clean, bounded string of v, remembered: phones repeat theirs.
-func (d *Dissector) text(v []byte) string {
-	if len(v) == 0 {
-		return ""
-	}
-	if s, ok := d.texts.Lookup(v); ok {
-		return s
-	}
-	s := clean(v)
-	d.texts.Store(v, s)
-	return s
-}
-
-func clean(v []byte) string {
-	v = bytes.Trim(v, "\x00 \t")
-	if len(v) > maxText {
-		v = v[:maxText]
-	}
-	s := string(v)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return s
-}
+func (d *Dissector) text(v []byte) string { return dissect.Text(&d.texts, v, maxText) }
 
 // nextLine splits off one line ending in CRLF or LF.
 func nextLine(p []byte) (line, rest []byte) {

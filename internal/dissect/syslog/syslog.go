@@ -11,8 +11,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
@@ -32,7 +30,6 @@ var (
 type Dissector struct {
 	obs   observe.Observation
 	texts observe.Interner
-	buf   []byte
 }
 
 // New returns a syslog dissector.
@@ -99,8 +96,8 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	o.Add("syslog.format", format)
 	o.Add("syslog.facility", strconv.Itoa(n>>3))
 	o.Add("syslog.severity", strconv.Itoa(n&7))
-	o.Add("syslog.hostname", d.text(host))
-	o.Add("syslog.app", d.text(app))
+	o.Add("syslog.hostname", dissect.Text(&d.texts, host, maxText))
+	o.Add("syslog.app", dissect.Text(&d.texts, app, maxText))
 	e.Emit(o)
 	return nil
 }
@@ -183,24 +180,4 @@ func nilDash(b []byte) []byte {
 		return nil
 	}
 	return b
-}
-
-// text is a clean, bounded string of v, remembered: senders repeat theirs.
-func (d *Dissector) text(v []byte) string {
-	if len(v) == 0 {
-		return ""
-	}
-	if s, ok := d.texts.Lookup(v); ok {
-		return s
-	}
-	w := v
-	if len(w) > maxText {
-		w = w[:maxText]
-	}
-	s := string(w)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	d.texts.Store(v, s)
-	return s
 }

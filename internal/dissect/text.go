@@ -1,0 +1,38 @@
+package dissect
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// Text makes a header or banner value from the wire an observation value:
+// spaces and NULs trimmed, at most max bytes, control characters dropped,
+// valid UTF-8. It is remembered in in, because devices repeat theirs; v is
+// not kept.
+func Text(in *observe.Interner, v []byte, max int) string {
+	v = bytes.Trim(v, "\x00 \t\r\n")
+	if len(v) == 0 {
+		return ""
+	}
+	if s, ok := in.Lookup(v); ok {
+		return s
+	}
+	w := v
+	if len(w) > max {
+		w = w[:max]
+	}
+	s := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, string(w))
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	in.Store(v, s)
+	return s
+}
