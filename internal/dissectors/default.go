@@ -16,6 +16,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/http"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/mdns"
+	"github.com/wardiomt/ward/internal/dissect/mqtt"
 	"github.com/wardiomt/ward/internal/dissect/nbns"
 	"github.com/wardiomt/ward/internal/dissect/rdp"
 	"github.com/wardiomt/ward/internal/dissect/sip"
@@ -58,5 +59,6 @@ func Default() []dissect.Dissector {
 		ssh.New(),    // "SSH-" identification string, any port
 		rdp.New(),    // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
 		ftp.New(),    // a 220 greeting on port 21, or naming FTP on any port
+		mqtt.New(),   // a CONNECT naming MQTT, any port
 	}
 }

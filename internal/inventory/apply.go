@@ -1150,6 +1150,10 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 			if strings.EqualFold(strings.TrimSpace(f.Value), "basic") {
 				name = "http_basic_auth"
 			}
+		case "mqtt.cleartext_password":
+			name = "mqtt_cleartext_password"
+		case "mqtt.anonymous":
+			name = "mqtt_anonymous_access"
 		case "ftp.cleartext_password":
 			name = "ftp_cleartext_password" // the password itself is never seen by Ward
 		case "ftp.anonymous_login":

@@ -477,6 +477,8 @@ func TestSignals(t *testing.T) {
 		{"RDP without NLA, on the server", ob(t0, "rdp", srv, "10.0.0.2", cli, "10.0.0.1", 3389, 50000, "rdp.selected_protocol", "ssl"), srv, "rdp_without_nla"},
 		{"RDP standard security (no negotiation)", ob(t0, "rdp", srv, "10.0.0.2", cli, "10.0.0.1", 3389, 50000, "rdp.selected_protocol", "rdp", "rdp.negotiation", "none"), srv, "rdp_standard_security"},
 		{"RDP's own certificate is not a self-signed finding", ob(t0, "tls", srv, "10.0.0.2", cli, "10.0.0.1", 3389, 50000, "tls.cert_self_signed", "true", "tls.carrier", "rdp"), "", "tls_self_signed"},
+		{"MQTT password in cleartext, on the broker", ob(t0, "mqtt", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 1883, "mqtt.cleartext_password", "seen"), srv, "mqtt_cleartext_password"},
+		{"MQTT broker letting anonymous clients in", ob(t0, "mqtt", srv, "10.0.0.2", cli, "10.0.0.1", 1883, 50000, "mqtt.connack", "accepted", "mqtt.anonymous", "accepted"), srv, "mqtt_anonymous_access"},
 		{"telnet listener", ob(t0, "service", srv, "10.0.0.2", cli, "10.0.0.1", 23, 50000, "service.port", "23"), srv, "telnet"},
 	}
 	for _, tt := range tests {
