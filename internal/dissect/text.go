@@ -9,8 +9,8 @@ import (
 )
 
 // Text makes a header or banner value from the wire an observation value:
-// spaces and NULs trimmed, at most max bytes, control characters dropped,
-// valid UTF-8. It is remembered in in, because devices repeat theirs; v is
+// spaces and NULs trimmed, control characters dropped, valid UTF-8, at most
+// max bytes. It is remembered in in, because devices repeat theirs; v is
 // not kept.
 func Text(in *observe.Interner, v []byte, max int) string {
 	v = bytes.Trim(v, "\x00 \t\r\n")
@@ -33,6 +33,20 @@ func Text(in *observe.Interner, v []byte, max int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
+	// A bad byte became U+FFFD, 3 bytes: cut again, at a rune.
+	s = Cap(s, max)
 	in.Store(v, s)
 	return s
+}
+
+// Cap cuts s to at most max bytes at a rune boundary.
+func Cap(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

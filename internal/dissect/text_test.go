@@ -18,6 +18,8 @@ func TestText(t *testing.T) {
 		{"a\x1b[31mb", 64, "a[31mb"},
 		{"abcdef", 3, "abc"},
 		{"caf\xe9", 64, "caf\uFFFD"},
+		{"abc\xff\xff", 5, "abc"}, // replacements would pass the bound: cut at a rune
+		{"ab\u00e9cd", 3, "ab"},   // a 2-byte rune is not split
 		{" \t", 64, ""},
 	} {
 		if got := Text(&in, []byte(tc.in), tc.max); got != tc.want {

@@ -194,7 +194,7 @@ func (d *Dissector) text(v []byte) string {
 	}
 	s := string(w)
 	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+		s = dissect.Cap(strings.ToValidUTF8(s, "\uFFFD"), maxText) // a bad byte became 3
 	}
 	d.texts.Store(v, s)
 	return s
