@@ -66,6 +66,11 @@ func (*Dissector) MatchTCP(_, _ uint16, _ bool, p []byte) bool { return startLin
 // startLine reports whether p starts with "SIP/2.0 NNN " or "METHOD sip:"
 // (or sips:, tel:) ... "SIP/2.0".
 func startLine(p []byte) bool {
+	// Every method and "SIP/2.0" start with a capital: RTP media and other
+	// binary datagrams are turned away before any search.
+	if len(p) < 12 || p[0] < 'A' || p[0] > 'Z' {
+		return false
+	}
 	line, _ := nextLine(p[:min(len(p), 512)])
 	if bytes.HasPrefix(line, sipVersion) {
 		return len(line) >= 12 && line[7] == ' ' && digits(line[8:11])

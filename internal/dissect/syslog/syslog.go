@@ -43,8 +43,11 @@ func (*Dissector) Name() string { return "syslog" }
 // MatchUDP takes datagrams to or from port 514 (BSD syslogd sends from
 // it) that start with a PRI ("<134>").
 func (*Dissector) MatchUDP(sp, dp uint16, p []byte) bool {
+	if dp != Port && sp != Port {
+		return false
+	}
 	_, _, ok := pri(p)
-	return (dp == Port || sp == Port) && ok
+	return ok
 }
 
 // pri reads "<N>" (N ≤ 191) and returns it and the bytes after it.
