@@ -74,7 +74,12 @@ func (*Dissector) Name() string { return "ssdp" }
 // syntax on their own ports). Responses elsewhere are left alone: an
 // "HTTP/1.1" datagram on another port is not necessarily SSDP.
 func (*Dissector) MatchUDP(sp, dp uint16, p []byte) bool {
-	if hasPrefixFold(p, methodNotify) || hasPrefixFold(p, methodSearch) {
+	if len(p) == 0 {
+		return false
+	}
+	// First byte first: most datagrams (RTP, DNS, ...) are not text at all,
+	// and a case-folding compare of binary bytes is slow.
+	if c := p[0] | 0x20; (c == 'n' || c == 'm') && (hasPrefixFold(p, methodNotify) || hasPrefixFold(p, methodSearch)) {
 		return true
 	}
 	return (sp == Port || dp == Port) && bytes.HasPrefix(p, httpPrefix)
