@@ -25,6 +25,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
 	"github.com/wardiomt/ward/internal/dissect/ssh"
 	"github.com/wardiomt/ward/internal/dissect/syslog"
+	"github.com/wardiomt/ward/internal/dissect/tftp"
 	"github.com/wardiomt/ward/internal/dissect/tls"
 	"github.com/wardiomt/ward/internal/dissect/wsd"
 )
@@ -51,6 +52,7 @@ func Default() []dissect.Dissector {
 		nbns.NewBrowser(),
 		syslog.New(), // UDP 514, a PRI first
 		wsd.New(),    // WS-Discovery, UDP 3702
+		tftp.New(),   // read/write requests to UDP 69
 		dicom.New(),  // TCP, detected by content on any port
 		hl7.New(),    // MLLP, detected by content on any port
 		http.New(),   // HTTP/1.x request or status line, any port

@@ -447,6 +447,17 @@ func TestWSDRules(t *testing.T) {
 	})
 }
 
+func TestTFTPRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "cisco phone", o: obs("tftp", "tftp.request", "read", "tftp.file", "SEP001122334455.cnf.xml"), want: []string{"manufacturer=Cisco", "type=ip_phone"}},
+		{name: "cisco phone ITL", o: obs("tftp", "tftp.file", "ITLSEP001122334455.tlv"), want: []string{"manufacturer=Cisco", "type=ip_phone"}},
+		{name: "yealink", o: obs("tftp", "tftp.file", "y000000000044.cfg"), want: []string{"manufacturer=Yealink", "type=ip_phone"}},
+		{name: "polycom", o: obs("tftp", "tftp.file", "0004f2abcdef-phone.cfg"), want: []string{"manufacturer=Polycom"}},
+		{name: "wds boot", o: obs("tftp", "tftp.file", `bootd\wdsnbp.com`), want: []string{"os=Windows"}},
+		{name: "an ordinary file says nothing", o: obs("tftp", "tftp.file", "firmware.bin"), reject: []string{"manufacturer=*", "type=*", "os=*"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},
