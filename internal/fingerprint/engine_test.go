@@ -458,6 +458,15 @@ func TestTFTPRules(t *testing.T) {
 	})
 }
 
+func TestDeviceDescriptionRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "wsd metadata", o: obs("http", "http.device_description", "wsd", "http.device_manufacturer", "Brother Industries, Ltd.", "http.device_model", "Brother HL-L2350DW series", "http.device_serial", "E78123A9N654321", "http.device_firmware", "1.72"),
+			want: []string{"manufacturer=Brother", "model=Brother HL-L2350DW series", "serial=E78123A9N654321", "version=1.72"}},
+		{name: "placeholder serial", o: obs("http", "http.device_description", "upnp", "http.device_serial", "0"), reject: []string{"serial=*"}},
+		{name: "zeros are no serial", o: obs("http", "http.device_description", "upnp", "http.device_serial", "0000000000"), reject: []string{"serial=*"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},

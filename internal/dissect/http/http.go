@@ -177,15 +177,16 @@ func methodLen(p []byte) int {
 
 // Parsing states of one direction.
 const (
-	stStart     = iota // the next message must start here
-	stResync           // after a gap: drop bytes until one starts with a message
-	stHeaders          // inside a header block
-	stBody             // stepping over remain body bytes
-	stChunkSize        // reading a chunk-size line
-	stChunkData        // stepping over remain chunk bytes
-	stChunkEnd         // the CRLF after chunk data
-	stTrailers         // trailer lines after the last chunk
-	stDone             // nothing more to read in this direction
+	stStart       = iota // the next message must start here
+	stResync             // after a gap: drop bytes until one starts with a message
+	stHeaders            // inside a header block
+	stBody               // stepping over remain body bytes
+	stChunkSize          // reading a chunk-size line
+	stChunkData          // stepping over remain chunk bytes
+	stChunkEnd           // the CRLF after chunk data
+	stTrailers           // trailer lines after the last chunk
+	stDescription        // buffering a device description body (see description)
+	stDone               // nothing more to read in this direction
 )
 
 type direction struct {
@@ -294,6 +295,16 @@ func (s *stream) step(m *dissect.Meta, di int, data []byte, e observe.Emitter) [
 			} else {
 				d.state = stChunkEnd
 			}
+		}
+		return data[n:]
+	case stDescription:
+		n := min(int64(len(data)), d.remain)
+		d.buf = append(d.buf, data[:n]...)
+		d.remain -= n
+		if d.remain == 0 {
+			s.description(m, d.buf, e)
+			d.buf = d.buf[:0]
+			s.endMessage(d)
 		}
 		return data[n:]
 	case stChunkEnd:
@@ -453,6 +464,7 @@ type msgInfo struct {
 	chunked   bool
 	upgrade   bool
 	badLength bool
+	xml       bool // the body is XML (a device description, maybe)
 }
 
 // message parses one complete header block, emits its observation and
@@ -572,6 +584,8 @@ func (s *stream) frame(d *direction, mi *msgInfo) {
 		d.state = stStart
 	case mi.chunked:
 		d.state = stChunkSize
+	case !mi.request && mi.xml && mi.status == 200 && !mi.badLength && mi.length > 0 && mi.length <= maxDescription:
+		d.state, d.remain, d.buf = stDescription, mi.length, d.buf[:0]
 	case mi.length >= 0 && !mi.badLength:
 		if mi.length > s.cfg.MaxBodySkip {
 			d.state, d.bulk = stDone, true
@@ -647,6 +661,7 @@ func (s *stream) header(o *observe.Observation, mi *msgInfo, name, value []byte)
 		mi.upgrade = true
 	case eq(name, "content-type"):
 		o.Add("http.content_type", s.sc.text(value, max))
+		mi.xml = containsFold(value, "xml")
 	case mi.request && eq(name, "host"):
 		o.Add("http.host", s.sc.text(value, max))
 	case mi.request && eq(name, "user-agent"):
@@ -757,7 +772,8 @@ func text(b []byte, max int) string {
 			b = b[:len(b)-1]
 		}
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	// A bad byte inside becomes U+FFFD, 3 bytes: cut again at a rune.
+	return dissect.Cap(strings.ToValidUTF8(string(b), "\uFFFD"), max)
 }
 
 // End is called when the conversation ends before the stream reported

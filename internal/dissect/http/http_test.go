@@ -3,6 +3,7 @@ package http
 import (
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,7 +239,7 @@ func TestMatchTCP(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"http_auth.pcap", "http-simple-get.pcap", "http.pcapng"} {
+	for _, name := range []string{"http_auth.pcap", "http-simple-get.pcap", "http.pcapng", "device_descriptions.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
 			for _, fo := range dissecttest.RunChecked(t, filepath.Join("testdata", name), New()) {
@@ -249,6 +250,65 @@ func TestGolden(t *testing.T) {
 			}
 			testutil.Golden(t, "TestGolden_"+name, obs)
 		})
+	}
+}
+
+// TestDeviceDescriptions: the UPnP description and the WSD device metadata
+// a device serves (testdata/capture-descriptions.sh) name it; another XML
+// document (a FHIR Patient with a canary name) is not looked into.
+func TestDeviceDescriptions(t *testing.T) {
+	var got []map[string]string
+	for _, fo := range dissecttest.RunChecked(t, filepath.Join("testdata", "device_descriptions.pcap"), New()) {
+		b, _ := fo.Obs.MarshalJSON()
+		if strings.Contains(string(b), "CANARY") {
+			t.Errorf("a body that is no device description was read: %s", b)
+		}
+		if _, ok := fo.Obs.Get("http.device_description"); ok {
+			got = append(got, dissecttest.FieldMap(fo.Obs))
+		}
+	}
+	want := []map[string]string{
+		{"http.device_description": "upnp", "http.device_manufacturer": "HP", "http.device_model": "HP LaserJet Pro M404dn",
+			"http.device_model_number": "W1A53A", "http.device_serial": "PHBBK12345", "http.device_name": "HP LaserJet Pro M404dn (Ward 3 nurses' station)"},
+		{"http.device_description": "wsd", "http.device_manufacturer": "Brother Industries, Ltd.", "http.device_model": "Brother HL-L2350DW series",
+			"http.device_model_number": "HL-L2350DW", "http.device_serial": "E78123A9N654321", "http.device_name": "Brother HL-L2350DW series", "http.device_firmware": "1.72"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// A description split across many segments, and one larger than the bound
+// (stepped over, not read), frame as any body does.
+func TestDescriptionFraming(t *testing.T) {
+	body := `<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><device><manufacturer>Axis</manufacturer><modelName>P3245-V</modelName></device></root>`
+	resp := "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	for _, step := range []int{1, 7, len(resp)} {
+		s := New().NewStream()
+		var c observe.Collector
+		s.Data(meta(), true, []byte("GET /desc.xml HTTP/1.1\r\nHost: cam\r\n\r\n"), &c)
+		for i := 0; i < len(resp); i += step {
+			s.Data(meta(), false, []byte(resp[i:min(i+step, len(resp))]), &c)
+		}
+		var model string
+		for _, o := range c.Obs {
+			if v, ok := o.Get("http.device_model"); ok {
+				model = v
+			}
+		}
+		if model != "P3245-V" {
+			t.Errorf("step %d: model %q", step, model)
+		}
+	}
+	big := strings.Repeat(" ", maxDescription) + body
+	s := New().NewStream()
+	var c observe.Collector
+	s.Data(meta(), true, []byte("GET /desc.xml HTTP/1.1\r\nHost: cam\r\n\r\n"), &c)
+	s.Data(meta(), false, []byte("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: "+strconv.Itoa(len(big))+"\r\n\r\n"+big), &c)
+	for _, o := range c.Obs {
+		if _, ok := o.Get("http.device_model"); ok {
+			t.Error("a body past the bound was read")
+		}
 	}
 }
 

@@ -61,7 +61,7 @@ var actions = []string{"Hello", "Bye", "ProbeMatches", "ResolveMatches", "Probe"
 // DissectUDP emits one observation per message.
 func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) error {
 	action := ""
-	if a := element(p, "Action"); a != nil {
+	if a := dissect.XMLText(p, "Action"); a != nil {
 		a = bytes.TrimSpace(a)
 		if i := bytes.LastIndexByte(a, '/'); i >= 0 {
 			a = a[i+1:]
@@ -84,83 +84,18 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 		// The body's EndpointReference is the sender's; the header's
 		// (RelatesTo, AppSequence) are not addresses of anything.
 		body := p
-		if i := indexTag(p, "Body"); i >= 0 {
+		if i := dissect.XMLIndex(p, "Body"); i >= 0 {
 			body = p[i:]
 		}
-		o.Add("wsd.address", d.text(element(body, "Address")))
-		o.Add("wsd.types", d.text(element(body, "Types")))
-		o.Add("wsd.scopes", d.text(element(body, "Scopes")))
-		o.Add("wsd.xaddrs", d.text(element(body, "XAddrs")))
+		o.Add("wsd.address", d.text(dissect.XMLText(body, "Address")))
+		o.Add("wsd.types", d.text(dissect.XMLText(body, "Types")))
+		o.Add("wsd.scopes", d.text(dissect.XMLText(body, "Scopes")))
+		o.Add("wsd.xaddrs", d.text(dissect.XMLText(body, "XAddrs")))
 	case "Probe":
-		o.Add("wsd.probe_types", d.text(element(p, "Types")))
+		o.Add("wsd.probe_types", d.text(dissect.XMLText(p, "Types")))
 	}
 	e.Emit(o)
 	return nil
-}
-
-// indexTag finds the start of the first element whose local name is name
-// (with or without a namespace prefix), or -1.
-func indexTag(p []byte, name string) int {
-	for off := 0; off < len(p); {
-		i := bytes.IndexByte(p[off:], '<')
-		if i < 0 {
-			return -1
-		}
-		start := off + i
-		j := start + 1
-		if j < len(p) && (p[j] == '/' || p[j] == '?' || p[j] == '!') {
-			off = j
-			continue
-		}
-		k := j
-		for k < len(p) && p[k] != '>' && p[k] != ' ' && p[k] != '/' && p[k] != '\t' && p[k] != '\r' && p[k] != '\n' {
-			k++
-		}
-		tag := p[j:k]
-		if c := bytes.IndexByte(tag, ':'); c >= 0 {
-			tag = tag[c+1:]
-		}
-		if string(tag) == name {
-			return start
-		}
-		off = k
-	}
-	return -1
-}
-
-// element returns the text content of the first element named name, or nil
-// when there is none or it has child elements or no end.
-func element(p []byte, name string) []byte {
-	i := indexTag(p, name)
-	if i < 0 {
-		return nil
-	}
-	gt := bytes.IndexByte(p[i:], '>')
-	if gt < 0 || p[i+gt-1] == '/' {
-		return nil // missing, or <x/>
-	}
-	content := p[i+gt+1:]
-	lt := bytes.IndexByte(content, '<')
-	if lt < 0 || lt+1 >= len(content) || content[lt+1] != '/' {
-		return nil // no end, or nested elements
-	}
-	return unescape(bytes.TrimSpace(content[:lt]))
-}
-
-var entities = []struct{ from, to string }{
-	{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&apos;", "'"}, {"&amp;", "&"},
-}
-
-// unescape resolves XML's five predefined entities (rare in these values).
-func unescape(v []byte) []byte {
-	if bytes.IndexByte(v, '&') < 0 {
-		return v
-	}
-	s := string(v)
-	for _, e := range entities {
-		s = strings.ReplaceAll(s, e.from, e.to)
-	}
-	return []byte(s)
 }
 
 // text is a clean, bounded string of v (whitespace runs folded to one
