@@ -34,29 +34,29 @@ MIX=$OUT/mix.pcap
 BYTES=$(stat -c %s "$MIX")
 echo "capture: $MIX, $N packets, $BYTES bytes, $(nproc) cores; fastest of $REPEAT runs each"
 
-# Wall seconds of the fastest of REPEAT runs (default 3); that run's CPU seconds (user+sys) go to
-# $OUT/cpu.<tool>, so a busy machine can be seen for what it is and per-core rates computed.
+# Wall seconds of the fastest of REPEAT runs (default 3) of each tool; that run's CPU seconds
+# (user+sys) go to $OUT/cpu.<tool>, so a busy machine can be seen for what it is and per-core rates
+# computed. The tools take turns within each round (read, ward, tshark, p0f, ndpiReader, then again),
+# so that a slow spell of a shared machine falls on all of them, not on whichever ran then.
 TIMEFORMAT='%R %U %S'
-secs() {
-  local name=$1; shift; local best="" t
-  for _ in $(seq "$REPEAT"); do
-    t=$( { time "$@" >/dev/null 2>&1 || true; } 2>&1 )
-    set -- $t "$@"
-    if [[ -z $best ]] || (( $(echo "$1 < $best" | bc -l) )); then
-      best=$1; echo "$2 + $3" | bc -l > "$OUT/cpu.$name"
-    fi
-    shift 3
-  done
-  echo "$best"
-}
 FIELDS="-e eth.src -e ip.src -e dhcp.option.hostname -e dhcp.option.vendor_class_id -e dns.qry.name -e http.user_agent -e http.server -e tls.handshake.extensions_server_name -e tls.handshake.ja3 -e lldp.tlv.system.name -e cdp.deviceid -e snmp.value.octets -e dicom.assoc.ae.calling -e hl7.message.type -e smb.native_os -e tcp.window_size_value"
-
-declare -A T
-T[read]=$(secs read "$OUT/benchtool" read "$MIX")
-T[ward]=$(secs ward "$OUT/ward" observe --format jsonl "$MIX")
-T[tshark]=$(secs tshark tshark -n -r "$MIX" -T fields $FIELDS)
-T[p0f]=$(secs p0f p0f -r "$MIX")
-T[ndpiReader]=$(secs ndpiReader ndpiReader -q -i "$MIX")
+declare -A CMD T
+CMD[read]="$OUT/benchtool read $MIX"
+CMD[ward]="$OUT/ward observe --format jsonl $MIX"
+CMD[tshark]="tshark -n -r $MIX -T fields $FIELDS"
+CMD[p0f]="p0f -r $MIX"
+CMD[ndpiReader]="ndpiReader -q -i $MIX"
+once() { # tool: time one run, keep it if it is the tool's fastest
+  local name=$1 t
+  t=$( { time ${CMD[$name]} >/dev/null 2>&1 || true; } 2>&1 )
+  set -- $t
+  if [[ -z ${T[$name]:-} ]] || (( $(echo "$1 < ${T[$name]}" | bc -l) )); then
+    T[$name]=$1; echo "$2 + $3" | bc -l > "$OUT/cpu.$name"
+  fi
+}
+for _ in $(seq "$REPEAT"); do
+  for t in read ward tshark p0f ndpiReader; do once "$t"; done
+done
 
 printf '%-12s %9s %9s %14s %16s %10s %18s\n' tool wall_s cpu_s packets/s "packets/cpu-s" Gbit/s "ward rate / tool's"
 for t in read ward tshark p0f ndpiReader; do
