@@ -2,6 +2,8 @@ package dissecttest
 
 import (
 	"net/netip"
+	"strings"
+	"testing"
 
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
@@ -37,5 +39,23 @@ func TCPMeta(client, server uint16) func(c2s bool) *dissect.Meta {
 			return &r
 		}
 		return m
+	}
+}
+
+// NoCanary fails t when any canary (a name, number or secret planted in a
+// test's input) appears, case-insensitively, in the JSON of any observation.
+func NoCanary(t testing.TB, obs []observe.Observation, canaries ...string) {
+	t.Helper()
+	for _, o := range obs {
+		b, err := o.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		low := strings.ToLower(string(b))
+		for _, c := range canaries {
+			if strings.Contains(low, strings.ToLower(c)) {
+				t.Errorf("%q reached an observation: %s", c, b)
+			}
+		}
 	}
 }

@@ -3,7 +3,6 @@ package ftp
 import (
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -36,12 +35,7 @@ func TestGolden(t *testing.T) {
 	if diff := cmp.Diff(want, dissecttest.FieldMaps(obs)); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
-	for _, o := range obs {
-		b, _ := o.MarshalJSON()
-		if strings.Contains(string(b), "canary") {
-			t.Errorf("a user name or password reached an observation: %s", b)
-		}
-	}
+	dissecttest.NoCanary(t, obs, "canary")
 }
 
 // TestOracle: the greeting and system type are tshark's 220 and 215

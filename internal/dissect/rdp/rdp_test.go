@@ -2,7 +2,6 @@ package rdp
 
 import (
 	"encoding/binary"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -126,12 +125,7 @@ func TestNegotiation(t *testing.T) {
 				if diff := cmp.Diff(tc.want, dissecttest.FieldMaps(c.Obs)); diff != "" {
 					t.Errorf("cut %d: fields (-want +got):\n%s", cut, diff)
 				}
-				for _, o := range c.Obs {
-					b, _ := o.MarshalJSON()
-					if strings.Contains(string(b), "canary") {
-						t.Fatalf("the cookie's user name leaked: %s", b)
-					}
-				}
+				dissecttest.NoCanary(t, c.Obs, "canary")
 			}
 		})
 	}
