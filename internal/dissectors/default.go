@@ -25,6 +25,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
 	"github.com/wardiomt/ward/internal/dissect/ssh"
 	"github.com/wardiomt/ward/internal/dissect/syslog"
+	"github.com/wardiomt/ward/internal/dissect/telnet"
 	"github.com/wardiomt/ward/internal/dissect/tftp"
 	"github.com/wardiomt/ward/internal/dissect/tls"
 	"github.com/wardiomt/ward/internal/dissect/wsd"
@@ -62,5 +63,6 @@ func Default() []dissect.Dissector {
 		rdp.New(),    // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
 		ftp.New(),    // a 220 greeting on port 21, or naming FTP on any port
 		mqtt.New(),   // a CONNECT naming MQTT, any port
+		telnet.New(), // port 23: the server's banner and login prompt
 	}
 }

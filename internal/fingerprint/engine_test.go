@@ -467,6 +467,14 @@ func TestDeviceDescriptionRules(t *testing.T) {
 	})
 }
 
+func TestTelnetRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "login prompt names the host", o: obs("telnet", "telnet.prompt", "icu-gw login:"), want: []string{"hostname=icu-gw"}},
+		{name: "cisco", o: obs("telnet", "telnet.banner", "User Access Verification", "telnet.prompt", "Username:"), want: []string{"manufacturer=Cisco", "os=Cisco IOS"}, reject: []string{"hostname=*"}},
+		{name: "busybox", o: obs("telnet", "telnet.banner", "BusyBox v1.19.4 (2015-03-02) built-in shell"), want: []string{"software=BusyBox 1.19.4"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},
