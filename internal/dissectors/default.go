@@ -21,6 +21,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/rdp"
 	"github.com/wardiomt/ward/internal/dissect/sip"
 	"github.com/wardiomt/ward/internal/dissect/smb"
+	"github.com/wardiomt/ward/internal/dissect/smtp"
 	"github.com/wardiomt/ward/internal/dissect/snmp"
 	"github.com/wardiomt/ward/internal/dissect/ssdp"
 	"github.com/wardiomt/ward/internal/dissect/ssh"
@@ -64,5 +65,6 @@ func Default() []dissect.Dissector {
 		ftp.New(),    // a 220 greeting on port 21, or naming FTP on any port
 		mqtt.New(),   // a CONNECT naming MQTT, any port
 		telnet.New(), // port 23: the server's banner and login prompt
+		smtp.New(),   // a 220 greeting naming SMTP, or on 25/587
 	}
 }

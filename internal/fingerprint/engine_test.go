@@ -475,6 +475,16 @@ func TestTelnetRules(t *testing.T) {
 	})
 }
 
+func TestSMTPRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "printer names itself", o: obs("smtp", "smtp.helo", "ricoh-mpc3003.radiology.local"), want: []string{"hostname=ricoh-mpc3003.radiology.local"}},
+		{name: "address literal", o: obs("smtp", "smtp.helo", "[10.0.0.5]"), reject: []string{"hostname=*"}},
+		{name: "placeholder", o: obs("smtp", "smtp.helo", "localhost"), reject: []string{"hostname=*"}},
+		{name: "exim", o: obs("smtp", "smtp.banner", "mx1 ESMTP Exim 4.96 Mon, 02 Mar 2026"), want: []string{"software=Exim 4.96"}},
+		{name: "exchange", o: obs("smtp", "smtp.banner", "exch01 Microsoft ESMTP MAIL Service ready"), want: []string{"software=Microsoft Exchange", "os=Windows"}},
+	})
+}
+
 func TestTCPSignatures(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "windows 10 syn", o: obs("tcp", "tcp.syn_signature", "4:128+0:0:1460:mss*44,8:mss,nop,ws,nop,nop,sok:df,id+:0", "tcp.flags", "syn"), want: []string{"os=Windows 10 or 11"}},

@@ -1150,6 +1150,8 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 			if strings.EqualFold(strings.TrimSpace(f.Value), "basic") {
 				name = "http_basic_auth"
 			}
+		case "smtp.cleartext_auth":
+			name, val = "smtp_cleartext_auth", f.Value // the mechanism; the credentials are never read
 		case "mqtt.cleartext_password":
 			name = "mqtt_cleartext_password"
 		case "mqtt.anonymous":

@@ -479,6 +479,7 @@ func TestSignals(t *testing.T) {
 		{"RDP's own certificate is not a self-signed finding", ob(t0, "tls", srv, "10.0.0.2", cli, "10.0.0.1", 3389, 50000, "tls.cert_self_signed", "true", "tls.carrier", "rdp"), "", "tls_self_signed"},
 		{"MQTT password in cleartext, on the broker", ob(t0, "mqtt", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 1883, "mqtt.cleartext_password", "seen"), srv, "mqtt_cleartext_password"},
 		{"MQTT broker letting anonymous clients in", ob(t0, "mqtt", srv, "10.0.0.2", cli, "10.0.0.1", 1883, 50000, "mqtt.connack", "accepted", "mqtt.anonymous", "accepted"), srv, "mqtt_anonymous_access"},
+		{"SMTP AUTH in cleartext, on the server", ob(t0, "smtp", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 25, "smtp.cleartext_auth", "LOGIN"), srv, "smtp_cleartext_auth"},
 		{"telnet listener", ob(t0, "service", srv, "10.0.0.2", cli, "10.0.0.1", 23, 50000, "service.port", "23"), srv, "telnet"},
 	}
 	for _, tt := range tests {

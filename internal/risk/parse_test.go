@@ -30,6 +30,7 @@ func TestServiceMapMatch(t *testing.T) {
 		{"mqtt broker", FindingText{Text: "Eclipse Mosquitto broker denial of service", CPEs: []string{"cpe:2.3:a:eclipse:mosquitto:2.0.10:*:*:*:*:*:*:*"}}, []string{"mqtt"}},
 		{"voip", FindingText{Text: "Crafted SIP INVITE crashes the VoIP phone"}, []string{"sip"}},
 		{"tftp", FindingText{Text: "Path traversal in the TFTP server"}, []string{"tftp"}},
+		{"smtp", FindingText{Text: "Exim remote command execution via crafted SMTP"}, []string{"smtp"}},
 		{"bluetooth is local", FindingText{Text: "Bluetooth Low Energy link layer flaws (SweynTooth)"}, []string{"bluetooth"}},
 		{"url is not a service", FindingText{Text: "See https://example.com/ftp/telnet for details about the memory corruption"}, nil},
 		{"word boundary", FindingText{Text: "The smbios table parser and rsshd"}, nil},

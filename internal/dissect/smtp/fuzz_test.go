@@ -1,0 +1,29 @@
+package smtp
+
+import (
+	"testing"
+
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+// FuzzStream feeds a server and a client direction, cut at an arbitrary point.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte("220 a ESMTP\r\n250 ok\r\n220 go\r\n"), []byte("EHLO h\r\nAUTH LOGIN x\r\nSTARTTLS\r\n"), uint16(9))
+	f.Fuzz(func(t *testing.T, s2c, c2s []byte, cut uint16) {
+		s := New().NewStream()
+		var c observe.Collector
+		k := int(cut)
+		for i, p := range [][]byte{s2c[:min(k, len(s2c))], c2s[:min(k, len(c2s))], s2c[min(k, len(s2c)):], c2s[min(k, len(c2s)):]} {
+			if s.Data(meta(i%2 == 1), i%2 == 1, p, &c) {
+				break
+			}
+		}
+		for _, o := range c.Obs {
+			for _, fl := range o.Fields {
+				if len(fl.Value) > maxValue {
+					t.Fatalf("%s: %d bytes", fl.Key, len(fl.Value))
+				}
+			}
+		}
+	})
+}

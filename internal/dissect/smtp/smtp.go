@@ -1,0 +1,167 @@
+// Package smtp reads the cleartext start of an SMTP session (RFC 5321):
+// the server's 220 greeting, which names its host and often its software,
+// and the client's EHLO/HELO, which names the client: multifunction
+// printers sending scans, devices and servers sending alerts. Whether the
+// client authenticated before STARTTLS (a password in cleartext) is
+// flagged; user names, passwords, addresses and messages are never read.
+// After STARTTLS, or a few commands, the stream stops.
+package smtp
+
+import (
+	"bytes"
+
+	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/observe"
+)
+
+const (
+	maxLine     = 1024
+	maxValue    = 256
+	maxCommands = 8
+	maxReplies  = 8
+)
+
+// Dissector reads SMTP sessions.
+type Dissector struct {
+	obs   observe.Observation
+	texts observe.Interner
+}
+
+// New returns an SMTP dissector.
+func New() *Dissector { return &Dissector{} }
+
+var _ dissect.TCPDissector = (*Dissector)(nil)
+
+// Name is "smtp".
+func (*Dissector) Name() string { return "smtp" }
+
+// MatchTCP recognises a server greeting that names (E)SMTP, on the SMTP
+// ports or any other ("220 mail.example.org ESMTP Postfix").
+func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
+	if len(p) < 5 || string(p[:3]) != "220" || (p[3] != ' ' && p[3] != '-') {
+		return false
+	}
+	line := p[:min(len(p), maxLine)]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	if bytes.Contains(bytes.ToUpper(line), []byte("SMTP")) {
+		return true
+	}
+	return sp == 25 || dp == 25 || sp == 587 || dp == 587
+}
+
+// NewStream starts one session.
+func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
+
+type side struct {
+	buf  []byte
+	n    int
+	done bool
+}
+
+type stream struct {
+	d        *Dissector
+	dir      [2]side // index 0: client to server
+	greeted  bool
+	startTLS bool // the client asked for STARTTLS
+}
+
+// Data splits each direction into lines.
+func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
+	sd := &s.dir[1]
+	if clientToServer {
+		sd = &s.dir[0]
+	}
+	for len(data) > 0 && !sd.done {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			if len(sd.buf)+len(data) > maxLine {
+				sd.done = true
+			} else {
+				sd.buf = append(sd.buf, data...)
+			}
+			break
+		}
+		line := data[:i]
+		data = data[i+1:]
+		if len(sd.buf) > 0 {
+			if len(sd.buf)+len(line) > maxLine {
+				sd.done = true
+				break
+			}
+			line = append(sd.buf, line...)
+			sd.buf = sd.buf[:0]
+		}
+		line = bytes.TrimRight(line, "\r")
+		if clientToServer {
+			s.command(m, sd, line, e)
+		} else {
+			s.reply(m, sd, line, e)
+		}
+	}
+	if s.dir[0].done && s.dir[1].done {
+		s.dir[0].buf, s.dir[1].buf = nil, nil
+		return true
+	}
+	return false
+}
+
+func (s *stream) reply(m *dissect.Meta, sd *side, line []byte, e observe.Emitter) {
+	if len(line) < 3 {
+		sd.done = true
+		return
+	}
+	if sd.n++; sd.n >= maxReplies {
+		sd.done = true
+	}
+	switch string(line[:3]) {
+	case "220":
+		if !s.greeted {
+			s.greeted = true
+			s.emit(m, "smtp.banner", line[min(4, len(line)):], e)
+		} else if s.startTLS { // ready to start TLS: the rest is ciphertext
+			s.dir[0].done, s.dir[1].done = true, true
+		}
+	}
+}
+
+// command reads the client's verbs; only EHLO/HELO's argument is kept.
+func (s *stream) command(m *dissect.Meta, sd *side, line []byte, e observe.Emitter) {
+	if sd.n++; sd.n >= maxCommands {
+		sd.done = true
+	}
+	verb, arg, _ := bytes.Cut(line, []byte{' '})
+	switch {
+	case bytes.EqualFold(verb, []byte("EHLO")), bytes.EqualFold(verb, []byte("HELO")):
+		s.emit(m, "smtp.helo", bytes.TrimSpace(arg), e)
+	case bytes.EqualFold(verb, []byte("AUTH")):
+		if !s.startTLS {
+			mech, _, _ := bytes.Cut(bytes.TrimSpace(arg), []byte{' '})
+			s.emit(m, "smtp.cleartext_auth", bytes.ToUpper(mech), e)
+		}
+	case bytes.EqualFold(verb, []byte("STARTTLS")):
+		s.startTLS = true
+	case bytes.EqualFold(verb, []byte("MAIL")), bytes.EqualFold(verb, []byte("DATA")):
+		sd.done = true // addresses and the message follow: nothing of the device's
+	}
+}
+
+func (s *stream) emit(m *dissect.Meta, key string, v []byte, e observe.Emitter) {
+	d := s.d
+	o := &d.obs
+	m.Fill(o, "smtp")
+	o.Add(key, dissect.Text(&d.texts, v, maxValue))
+	if len(o.Fields) > 0 {
+		e.Emit(o)
+	}
+}
+
+// Gap: the line framing of that direction is lost.
+func (s *stream) Gap(clientToServer bool) {
+	if clientToServer {
+		s.dir[0].done = true
+	} else {
+		s.dir[1].done = true
+	}
+}
