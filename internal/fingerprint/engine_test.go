@@ -472,6 +472,7 @@ func TestTelnetRules(t *testing.T) {
 		{name: "login prompt names the host", o: obs("telnet", "telnet.prompt", "icu-gw login:"), want: []string{"hostname=icu-gw"}},
 		{name: "cisco", o: obs("telnet", "telnet.banner", "User Access Verification", "telnet.prompt", "Username:"), want: []string{"manufacturer=Cisco", "os=Cisco IOS"}, reject: []string{"hostname=*"}},
 		{name: "busybox", o: obs("telnet", "telnet.banner", "BusyBox v1.19.4 (2015-03-02) built-in shell"), want: []string{"software=BusyBox 1.19.4"}},
+		{name: "pump service console", o: obs("telnet", "telnet.banner", "BD Alaris PC 8015 (Guardrails) service console", "telnet.prompt", "login:"), want: []string{"manufacturer=BD"}, reject: []string{"hostname=*"}},
 	})
 }
 
