@@ -58,9 +58,9 @@ func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
 func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
 
 type side struct {
-	buf  []byte // a partial line
-	n    int    // lines (replies or commands) read
-	done bool
+	lines dissect.Lines
+	n     int // lines (replies or commands) read
+	done  bool
 }
 
 type stream struct {
@@ -80,34 +80,21 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 		i = 0
 	}
 	sd := &s.dir[i]
-	for len(data) > 0 && !sd.done {
-		line, rest, ended := cutLine(data)
-		if !ended {
-			if len(sd.buf)+len(line) > maxLine {
-				sd.done = true
-				break
+	if !sd.done {
+		sd.lines.Max = maxLine
+		ok := sd.lines.Feed(data, func(line []byte) bool {
+			if clientToServer {
+				s.command(m, sd, line, e)
+			} else {
+				s.reply(m, sd, line, e)
 			}
-			sd.buf = append(sd.buf, line...)
-			break
-		}
-		data = rest
-		if len(sd.buf) > 0 {
-			if len(sd.buf)+len(line) > maxLine {
-				sd.done = true
-				break
-			}
-			line = append(sd.buf, line...)
-			sd.buf = sd.buf[:0]
-		}
-		line = bytes.TrimRight(line, "\r")
-		if clientToServer {
-			s.command(m, sd, line, e)
-		} else {
-			s.reply(m, sd, line, e)
-		}
+			return !sd.done
+		})
+		sd.done = sd.done || !ok
 	}
 	if s.dir[0].done && s.dir[1].done {
-		s.dir[0].buf, s.dir[1].buf = nil, nil
+		s.dir[0].lines.Release()
+		s.dir[1].lines.Release()
 		return true
 	}
 	return false

@@ -55,9 +55,9 @@ func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
 func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
 
 type side struct {
-	buf  []byte
-	n    int
-	done bool
+	lines dissect.Lines
+	n     int
+	done  bool
 }
 
 type stream struct {
@@ -73,35 +73,21 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	if clientToServer {
 		sd = &s.dir[0]
 	}
-	for len(data) > 0 && !sd.done {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			if len(sd.buf)+len(data) > maxLine {
-				sd.done = true
+	if !sd.done {
+		sd.lines.Max = maxLine
+		ok := sd.lines.Feed(data, func(line []byte) bool {
+			if clientToServer {
+				s.command(m, sd, line, e)
 			} else {
-				sd.buf = append(sd.buf, data...)
+				s.reply(m, sd, line, e)
 			}
-			break
-		}
-		line := data[:i]
-		data = data[i+1:]
-		if len(sd.buf) > 0 {
-			if len(sd.buf)+len(line) > maxLine {
-				sd.done = true
-				break
-			}
-			line = append(sd.buf, line...)
-			sd.buf = sd.buf[:0]
-		}
-		line = bytes.TrimRight(line, "\r")
-		if clientToServer {
-			s.command(m, sd, line, e)
-		} else {
-			s.reply(m, sd, line, e)
-		}
+			return !sd.done
+		})
+		sd.done = sd.done || !ok
 	}
 	if s.dir[0].done && s.dir[1].done {
-		s.dir[0].buf, s.dir[1].buf = nil, nil
+		s.dir[0].lines.Release()
+		s.dir[1].lines.Release()
 		return true
 	}
 	return false

@@ -1,0 +1,43 @@
+package dissect
+
+import "bytes"
+
+// Lines splits one direction of a text protocol (FTP, SMTP) into lines
+// ending in LF, CR trimmed, keeping a partial line between segments up to
+// Max bytes.
+type Lines struct {
+	Max int
+	buf []byte
+}
+
+// Feed hands each complete line of data, in order, to fn while fn returns
+// true. It reports false when a line grew past Max: the direction is then
+// not the protocol, or lost.
+func (l *Lines) Feed(data []byte, fn func(line []byte) bool) bool {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			if len(l.buf)+len(data) > l.Max {
+				return false
+			}
+			l.buf = append(l.buf, data...)
+			return true
+		}
+		line := data[:i]
+		data = data[i+1:]
+		if len(l.buf) > 0 {
+			if len(l.buf)+len(line) > l.Max {
+				return false
+			}
+			line = append(l.buf, line...)
+			l.buf = l.buf[:0]
+		}
+		if !fn(bytes.TrimRight(line, "\r")) {
+			return true
+		}
+	}
+	return true
+}
+
+// Release drops the partial line's buffer.
+func (l *Lines) Release() { l.buf = nil }
