@@ -41,3 +41,35 @@ func (l *Lines) Feed(data []byte, fn func(line []byte) bool) bool {
 
 // Release drops the partial line's buffer.
 func (l *Lines) Release() { l.buf = nil }
+
+// LineSide is one direction of a command/reply text protocol: its line
+// splitter, how many lines were read, and whether reading it is over.
+type LineSide struct {
+	Lines
+	N    int
+	Done bool
+}
+
+// FeedLines reads data into side (index 0: client to server) line by line,
+// handing each line to handle until the side is done. It reports whether
+// both sides are done, having released their buffers.
+func FeedLines(sides *[2]LineSide, clientToServer bool, data []byte, max int, handle func(sd *LineSide, line []byte)) bool {
+	sd := &sides[1]
+	if clientToServer {
+		sd = &sides[0]
+	}
+	if !sd.Done {
+		sd.Max = max
+		ok := sd.Feed(data, func(line []byte) bool {
+			handle(sd, line)
+			return !sd.Done
+		})
+		sd.Done = sd.Done || !ok
+	}
+	if sides[0].Done && sides[1].Done {
+		sides[0].Release()
+		sides[1].Release()
+		return true
+	}
+	return false
+}

@@ -57,52 +57,30 @@ func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
 // NewStream starts one control connection.
 func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
 
-type side struct {
-	lines dissect.Lines
-	n     int // lines (replies or commands) read
-	done  bool
-}
-
 type stream struct {
 	d         *Dissector
-	dir       [2]side // index 0: client to server
-	greeted   bool    // the 220 greeting was reported
-	cont      []byte  // the code of a multi-line reply in progress ("220")
-	anonymous bool    // the last USER named anonymous or ftp
-	authTLS   bool    // the client asked for AUTH TLS/SSL
+	dir       [2]dissect.LineSide // index 0: client to server
+	greeted   bool                // the 220 greeting was reported
+	cont      []byte              // the code of a multi-line reply in progress ("220")
+	anonymous bool                // the last USER named anonymous or ftp
+	authTLS   bool                // the client asked for AUTH TLS/SSL
 	systAsked bool
 }
 
 // Data splits each direction into lines and reads them.
 func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
-	i := 1
-	if clientToServer {
-		i = 0
-	}
-	sd := &s.dir[i]
-	if !sd.done {
-		sd.lines.Max = maxLine
-		ok := sd.lines.Feed(data, func(line []byte) bool {
-			if clientToServer {
-				s.command(m, sd, line, e)
-			} else {
-				s.reply(m, sd, line, e)
-			}
-			return !sd.done
-		})
-		sd.done = sd.done || !ok
-	}
-	if s.dir[0].done && s.dir[1].done {
-		s.dir[0].lines.Release()
-		s.dir[1].lines.Release()
-		return true
-	}
-	return false
+	return dissect.FeedLines(&s.dir, clientToServer, data, maxLine, func(sd *dissect.LineSide, line []byte) {
+		if clientToServer {
+			s.command(m, sd, line, e)
+		} else {
+			s.reply(m, sd, line, e)
+		}
+	})
 }
 
 // reply reads one server line: the first line of each reply carries its
 // code; continuation lines of a multi-line reply are skipped.
-func (s *stream) reply(m *dissect.Meta, sd *side, line []byte, e observe.Emitter) {
+func (s *stream) reply(m *dissect.Meta, sd *dissect.LineSide, line []byte, e observe.Emitter) {
 	if s.cont != nil {
 		// A multi-line reply ends with its code and a space.
 		if len(line) >= 4 && bytes.Equal(line[:3], s.cont) && line[3] == ' ' {
@@ -111,7 +89,7 @@ func (s *stream) reply(m *dissect.Meta, sd *side, line []byte, e observe.Emitter
 		return
 	}
 	if len(line) < 3 || !digits(line[:3]) {
-		sd.done = true // not an FTP reply: lost, or not FTP
+		sd.Done = true // not an FTP reply: lost, or not FTP
 		return
 	}
 	code := line[:3]
@@ -122,8 +100,8 @@ func (s *stream) reply(m *dissect.Meta, sd *side, line []byte, e observe.Emitter
 	if len(text) > 0 {
 		text = text[1:]
 	}
-	if sd.n++; sd.n >= maxReplies {
-		sd.done = true
+	if sd.N++; sd.N >= maxReplies {
+		sd.Done = true
 	}
 	switch string(code) {
 	case "220":
@@ -137,17 +115,17 @@ func (s *stream) reply(m *dissect.Meta, sd *side, line []byte, e observe.Emitter
 		}
 	case "234":
 		if s.authTLS { // the rest is TLS, both ways
-			s.dir[0].done, s.dir[1].done = true, true
+			s.dir[0].Done, s.dir[1].Done = true, true
 		}
 	}
 }
 
 // command reads one client line. Only the verb is looked at, and USER's
 // argument only to tell an anonymous login.
-func (s *stream) command(m *dissect.Meta, sd *side, line []byte, e observe.Emitter) {
+func (s *stream) command(m *dissect.Meta, sd *dissect.LineSide, line []byte, e observe.Emitter) {
 	verb, arg, _ := bytes.Cut(line, []byte{' '})
-	if sd.n++; sd.n >= maxCommands {
-		sd.done = true
+	if sd.N++; sd.N >= maxCommands {
+		sd.Done = true
 	}
 	switch {
 	case bytes.EqualFold(verb, []byte("USER")):
@@ -179,9 +157,9 @@ func (s *stream) emit(m *dissect.Meta, key string, v []byte, e observe.Emitter) 
 // Gap: the line framing of that direction is lost.
 func (s *stream) Gap(clientToServer bool) {
 	if clientToServer {
-		s.dir[0].done = true
+		s.dir[0].Done = true
 	} else {
-		s.dir[1].done = true
+		s.dir[1].Done = true
 	}
 }
 

@@ -54,52 +54,31 @@ func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
 // NewStream starts one session.
 func (d *Dissector) NewStream() dissect.Stream { return &stream{d: d} }
 
-type side struct {
-	lines dissect.Lines
-	n     int
-	done  bool
-}
-
 type stream struct {
 	d        *Dissector
-	dir      [2]side // index 0: client to server
+	dir      [2]dissect.LineSide // index 0: client to server
 	greeted  bool
 	startTLS bool // the client asked for STARTTLS
 }
 
 // Data splits each direction into lines.
 func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e observe.Emitter) bool {
-	sd := &s.dir[1]
-	if clientToServer {
-		sd = &s.dir[0]
-	}
-	if !sd.done {
-		sd.lines.Max = maxLine
-		ok := sd.lines.Feed(data, func(line []byte) bool {
-			if clientToServer {
-				s.command(m, sd, line, e)
-			} else {
-				s.reply(m, sd, line, e)
-			}
-			return !sd.done
-		})
-		sd.done = sd.done || !ok
-	}
-	if s.dir[0].done && s.dir[1].done {
-		s.dir[0].lines.Release()
-		s.dir[1].lines.Release()
-		return true
-	}
-	return false
+	return dissect.FeedLines(&s.dir, clientToServer, data, maxLine, func(sd *dissect.LineSide, line []byte) {
+		if clientToServer {
+			s.command(m, sd, line, e)
+		} else {
+			s.reply(m, sd, line, e)
+		}
+	})
 }
 
-func (s *stream) reply(m *dissect.Meta, sd *side, line []byte, e observe.Emitter) {
+func (s *stream) reply(m *dissect.Meta, sd *dissect.LineSide, line []byte, e observe.Emitter) {
 	if len(line) < 3 {
-		sd.done = true
+		sd.Done = true
 		return
 	}
-	if sd.n++; sd.n >= maxReplies {
-		sd.done = true
+	if sd.N++; sd.N >= maxReplies {
+		sd.Done = true
 	}
 	switch string(line[:3]) {
 	case "220":
@@ -107,15 +86,15 @@ func (s *stream) reply(m *dissect.Meta, sd *side, line []byte, e observe.Emitter
 			s.greeted = true
 			s.emit(m, "smtp.banner", line[min(4, len(line)):], e)
 		} else if s.startTLS { // ready to start TLS: the rest is ciphertext
-			s.dir[0].done, s.dir[1].done = true, true
+			s.dir[0].Done, s.dir[1].Done = true, true
 		}
 	}
 }
 
 // command reads the client's verbs; only EHLO/HELO's argument is kept.
-func (s *stream) command(m *dissect.Meta, sd *side, line []byte, e observe.Emitter) {
-	if sd.n++; sd.n >= maxCommands {
-		sd.done = true
+func (s *stream) command(m *dissect.Meta, sd *dissect.LineSide, line []byte, e observe.Emitter) {
+	if sd.N++; sd.N >= maxCommands {
+		sd.Done = true
 	}
 	verb, arg, _ := bytes.Cut(line, []byte{' '})
 	switch {
@@ -129,7 +108,7 @@ func (s *stream) command(m *dissect.Meta, sd *side, line []byte, e observe.Emitt
 	case bytes.EqualFold(verb, []byte("STARTTLS")):
 		s.startTLS = true
 	case bytes.EqualFold(verb, []byte("MAIL")), bytes.EqualFold(verb, []byte("DATA")):
-		sd.done = true // addresses and the message follow: nothing of the device's
+		sd.Done = true // addresses and the message follow: nothing of the device's
 	}
 }
 
@@ -146,8 +125,8 @@ func (s *stream) emit(m *dissect.Meta, key string, v []byte, e observe.Emitter) 
 // Gap: the line framing of that direction is lost.
 func (s *stream) Gap(clientToServer bool) {
 	if clientToServer {
-		s.dir[0].done = true
+		s.dir[0].Done = true
 	} else {
-		s.dir[1].done = true
+		s.dir[1].Done = true
 	}
 }
