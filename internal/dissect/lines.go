@@ -73,3 +73,13 @@ func FeedLines(sides *[2]LineSide, clientToServer bool, data []byte, max int, ha
 	}
 	return false
 }
+
+// CutLine splits off the first line of p, ending in LF, its CR trimmed.
+// ended is false when p holds no LF: line is then all of p.
+func CutLine(p []byte) (line, rest []byte, ended bool) {
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		return bytes.TrimRight(p, "\r"), nil, false
+	}
+	return bytes.TrimRight(p[:i], "\r"), p[i+1:], true
+}

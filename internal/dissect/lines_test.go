@@ -28,3 +28,20 @@ func TestLines(t *testing.T) {
 		t.Errorf("fn ran %d times after asking to stop at 2", n)
 	}
 }
+
+func TestCutLine(t *testing.T) {
+	for _, tc := range []struct {
+		in, line, rest string
+		ended          bool
+	}{
+		{"220 ok\r\nnext", "220 ok", "next", true},
+		{"a\n", "a", "", true},
+		{"partial\r", "partial", "", false},
+		{"", "", "", false},
+	} {
+		line, rest, ended := CutLine([]byte(tc.in))
+		if string(line) != tc.line || string(rest) != tc.rest || ended != tc.ended {
+			t.Errorf("CutLine(%q) = %q, %q, %v", tc.in, line, rest, ended)
+		}
+	}
+}

@@ -50,3 +50,25 @@ func Cap(s string, max int) string {
 	}
 	return s[:cut]
 }
+
+// PrintableASCII reports whether b is non-empty and all printable US-ASCII
+// (0x20–0x7E): what identification strings, file names and options hold.
+func PrintableASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// Digits reports whether b is non-empty and all ASCII digits (a reply or
+// status code).
+func Digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}

@@ -32,3 +32,16 @@ func TestText(t *testing.T) {
 		t.Error("a repeated value allocates")
 	}
 }
+
+func TestPrintableASCIIAndDigits(t *testing.T) {
+	for in, want := range map[string]bool{"SSH-2.0-x y": true, "": false, "a\x1b": false, "caf\xc3\xa9": false} {
+		if PrintableASCII([]byte(in)) != want {
+			t.Errorf("PrintableASCII(%q) != %v", in, want)
+		}
+	}
+	for in, want := range map[string]bool{"220": true, "": false, "2a0": false} {
+		if Digits([]byte(in)) != want {
+			t.Errorf("Digits(%q) != %v", in, want)
+		}
+	}
+}

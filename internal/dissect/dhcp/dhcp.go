@@ -277,7 +277,7 @@ func (d *Dissector) addUserClass(o *observe.Observation) {
 		d.buf = append(d.buf, v[i+1:i+1+l]...)
 		i += 1 + l
 	}
-	if !ok || !printable(d.buf) {
+	if !ok || !dissect.PrintableASCII(d.buf) {
 		d.buf = append(d.buf[:0], v...)
 	}
 	o.Add("dhcp.user_class", d.texts.Text(d.buf, text))
@@ -343,22 +343,10 @@ func (d *Dissector) addRelay(o *observe.Observation) {
 }
 
 func (d *Dissector) textOrHex(v []byte) string {
-	if printable(v) {
+	if dissect.PrintableASCII(v) {
 		return d.texts.Text(v, text)
 	}
 	return d.hex(v)
-}
-
-func printable(v []byte) bool {
-	if len(v) == 0 {
-		return false
-	}
-	for _, c := range v {
-		if c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // hex formats v as lower-case colon-separated bytes, capped at maxHexByte.

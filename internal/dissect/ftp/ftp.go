@@ -50,7 +50,7 @@ func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
 	if sp == Port || dp == Port {
 		return true
 	}
-	line, _, _ := cutLine(p[:min(len(p), maxLine)])
+	line, _, _ := dissect.CutLine(p[:min(len(p), maxLine)])
 	return bytes.Contains(bytes.ToUpper(line), []byte("FTP"))
 }
 
@@ -88,7 +88,7 @@ func (s *stream) reply(m *dissect.Meta, sd *dissect.LineSide, line []byte, e obs
 		}
 		return
 	}
-	if len(line) < 3 || !digits(line[:3]) {
+	if len(line) < 3 || !dissect.Digits(line[:3]) {
 		sd.Done = true // not an FTP reply: lost, or not FTP
 		return
 	}
@@ -161,22 +161,4 @@ func (s *stream) Gap(clientToServer bool) {
 	} else {
 		s.dir[1].Done = true
 	}
-}
-
-func digits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// cutLine splits off one line ending in LF; ended is false when p has none.
-func cutLine(p []byte) (line, rest []byte, ended bool) {
-	i := bytes.IndexByte(p, '\n')
-	if i < 0 {
-		return p, nil, false
-	}
-	return p[:i], p[i+1:], true
 }

@@ -71,24 +71,15 @@ func startLine(p []byte) bool {
 	if len(p) < 12 || p[0] < 'A' || p[0] > 'Z' {
 		return false
 	}
-	line, _ := nextLine(p[:min(len(p), 512)])
+	line, _, _ := dissect.CutLine(p[:min(len(p), 512)])
 	if bytes.HasPrefix(line, sipVersion) {
-		return len(line) >= 12 && line[7] == ' ' && digits(line[8:11])
+		return len(line) >= 12 && line[7] == ' ' && dissect.Digits(line[8:11])
 	}
 	sp := bytes.IndexByte(line, ' ')
 	if sp <= 0 || !isMethod(line[:sp]) {
 		return false
 	}
 	return bytes.HasSuffix(line, sipVersion)
-}
-
-func digits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return len(b) > 0
 }
 
 func isMethod(b []byte) bool {
@@ -121,13 +112,13 @@ type parsed struct {
 // section's length (0 when the empty line has not arrived).
 func parse(p []byte, out *parsed) error {
 	*out = parsed{contentLength: -1}
-	line, rest := nextLine(p)
+	line, rest, _ := dissect.CutLine(p)
 	if len(line) == 0 {
 		return errEmpty
 	}
 	switch {
 	case bytes.HasPrefix(line, sipVersion):
-		if len(line) < 11 || line[7] != ' ' || !digits(line[8:11]) {
+		if len(line) < 11 || line[7] != ' ' || !dissect.Digits(line[8:11]) {
 			return errStart
 		}
 		out.status = line[8:11]
@@ -143,7 +134,7 @@ func parse(p []byte, out *parsed) error {
 			return nil // the header section is incomplete
 		}
 		var ended bool
-		line, rest, ended = headerLine(rest)
+		line, rest, ended = dissect.CutLine(rest)
 		if !ended {
 			return nil
 		}
@@ -216,25 +207,6 @@ func (d *Dissector) message(m *dissect.Meta, p []byte, e observe.Emitter) (int, 
 }
 
 func (d *Dissector) text(v []byte) string { return dissect.Text(&d.texts, v, maxText) }
-
-// nextLine splits off one line ending in CRLF or LF.
-func nextLine(p []byte) (line, rest []byte) {
-	i := bytes.IndexByte(p, '\n')
-	if i < 0 {
-		return bytes.TrimRight(p, "\r"), nil
-	}
-	return bytes.TrimRight(p[:i], "\r"), p[i+1:]
-}
-
-// headerLine is nextLine that reports whether the line ended (on TCP a
-// header may be split between segments).
-func headerLine(p []byte) (line, rest []byte, ended bool) {
-	i := bytes.IndexByte(p, '\n')
-	if i < 0 {
-		return p, nil, false
-	}
-	return bytes.TrimRight(p[:i], "\r"), p[i+1:], true
-}
 
 // maxTCPMessages is how many messages of each direction of a TCP connection
 // are read: a phone's identity repeats in every one.

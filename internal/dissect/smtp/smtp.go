@@ -41,10 +41,7 @@ func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
 	if len(p) < 5 || string(p[:3]) != "220" || (p[3] != ' ' && p[3] != '-') {
 		return false
 	}
-	line := p[:min(len(p), maxLine)]
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
+	line, _, _ := dissect.CutLine(p[:min(len(p), maxLine)])
 	if bytes.Contains(bytes.ToUpper(line), []byte("SMTP")) {
 		return true
 	}

@@ -91,7 +91,7 @@ func hasPrefixFold(p, prefix []byte) bool {
 
 // DissectUDP emits one observation per message.
 func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) error {
-	line, rest := nextLine(p)
+	line, rest, _ := dissect.CutLine(p)
 	if len(line) == 0 {
 		return errEmpty
 	}
@@ -108,7 +108,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	}
 	var vals [len(headerKeys)][]byte
 	for i := 0; i < maxHeaders && len(rest) > 0; i++ {
-		line, rest = nextLine(rest)
+		line, rest, _ = dissect.CutLine(rest)
 		if len(line) == 0 {
 			break // end of headers
 		}
@@ -130,15 +130,6 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	}
 	e.Emit(&d.obs)
 	return nil
-}
-
-// nextLine splits off one line ending in CRLF or LF.
-func nextLine(p []byte) (line, rest []byte) {
-	i := bytes.IndexByte(p, '\n')
-	if i < 0 {
-		return bytes.TrimRight(p, "\r"), nil
-	}
-	return bytes.TrimRight(p[:i], "\r"), p[i+1:]
 }
 
 // text makes wire bytes a clean, bounded string.

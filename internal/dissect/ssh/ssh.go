@@ -142,7 +142,7 @@ func (s *stream) banner(sd *side, data []byte) []byte {
 	rest := data[nl+1:]
 	line = bytes.TrimSuffix(line, []byte{'\r'})
 	if bytes.HasPrefix(line, []byte("SSH-")) {
-		if len(line) > maxLine || !printable(line) {
+		if len(line) > maxLine || !dissect.PrintableASCII(line) {
 			sd.phase = phDone
 		} else {
 			sd.version = append(sd.version[:0], line...)
@@ -168,17 +168,6 @@ func (s *stream) banner(sd *side, data []byte) []byte {
 // server that speaks both, and its KEXINIT follows as in SSH-2.
 func version1(line []byte) bool {
 	return bytes.HasPrefix(line, []byte("SSH-1.")) && !bytes.HasPrefix(line, []byte("SSH-1.99-"))
-}
-
-// printable: RFC 4253 allows printable US-ASCII in the identification
-// string (and spaces before the comments).
-func printable(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // kexInit buffers the first binary packet (its 4-byte length, then the

@@ -54,7 +54,7 @@ func (*Dissector) MatchUDP(_, dp uint16, p []byte) bool {
 func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) error {
 	op := binary.BigEndian.Uint16(p)
 	file, rest, ok := bytes.Cut(p[2:], []byte{0})
-	if !ok || len(file) == 0 || !printable(file) {
+	if !ok || len(file) == 0 || !dissect.PrintableASCII(file) {
 		return errRequest
 	}
 	mode, _, ok := bytes.Cut(rest, []byte{0})
@@ -72,14 +72,4 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 	o.Add("tftp.mode", dissect.Text(&d.texts, bytes.ToLower(mode), 16))
 	e.Emit(o)
 	return nil
-}
-
-// printable: file names are netascii.
-func printable(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
 }
