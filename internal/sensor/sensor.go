@@ -61,10 +61,11 @@ func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit obse
 		res.Errors = append(res.Errors, err)
 		log.Debug("capture damaged; keeping what was read before", "err", err)
 	})
-	// With a second core, reading runs a few batches ahead on it. Closing
-	// the prefetcher joins that goroutine, so res.Errors (appended by
-	// Merge's callback there) is complete when this function returns. On
-	// one core it would only add copying.
+	// With a second core, reading runs a few batches ahead on it. Merge's
+	// callback appends to res.Errors there: before the batch that ends the
+	// input is handed over (so complete at io.EOF), and the deferred Close
+	// joins the goroutine on the early returns. On one core prefetching
+	// would only add copying.
 	var src capture.Source = m
 	if runtime.GOMAXPROCS(0) > 1 {
 		src = capture.NewPrefetch(m)
@@ -84,7 +85,6 @@ func ReadFiles(ctx context.Context, paths []string, cfg decode.Config, emit obse
 		dec.Packet(pkt.Data, pkt.Info, pkt.LinkType)
 	}
 	dec.Flush()
-	src.Close()
 	res.Packets = res.Stats.Packets
 	res.Duration = time.Since(start)
 	if res.Packets == 0 && len(res.Errors) > 0 {
