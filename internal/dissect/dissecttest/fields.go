@@ -59,3 +59,19 @@ func NoCanary(t testing.TB, obs []observe.Observation, canaries ...string) {
 		}
 	}
 }
+
+// FeedInTurns hands a stream both directions of a conversation, each cut
+// at cut: the head of first, the head of second, the rest of first, the
+// rest of second. first is the client's side when clientFirst, else the
+// server's. It stops once the stream says done and reports whether it did.
+// Fuzz targets use it to try every split of a two-sided exchange.
+func FeedInTurns(s dissect.Stream, meta func(c2s bool) *dissect.Meta, clientFirst bool, first, second []byte, cut int, e observe.Emitter) bool {
+	parts := [][]byte{first[:min(cut, len(first))], second[:min(cut, len(second))], first[min(cut, len(first)):], second[min(cut, len(second)):]}
+	for i, p := range parts {
+		c2s := (i%2 == 0) == clientFirst
+		if s.Data(meta(c2s), c2s, p, e) {
+			return true
+		}
+	}
+	return false
+}

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"testing"
 
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -13,12 +14,7 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c2s, s2c []byte, cut uint16) {
 		s := New().NewStream()
 		var c observe.Collector
-		k := int(cut)
-		for i, p := range [][]byte{c2s[:min(k, len(c2s))], s2c[:min(k, len(s2c))], c2s[min(k, len(c2s)):], s2c[min(k, len(s2c)):]} {
-			if s.Data(meta(i%2 == 0), i%2 == 0, p, &c) {
-				break
-			}
-		}
+		dissecttest.FeedInTurns(s, meta, true, c2s, s2c, int(cut), &c)
 		for _, o := range c.Obs {
 			if v, ok := o.Get("mqtt.cleartext_password"); ok && v != "seen" {
 				t.Fatalf("password value: %q", v)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -15,13 +16,7 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c2s, s2c []byte, cut uint16) {
 		s := New().NewStream()
 		var c observe.Collector
-		k := int(cut)
-		done := false
-		for i, p := range [][]byte{c2s[:min(k, len(c2s))], s2c[:min(k, len(s2c))], c2s[min(k, len(c2s)):], s2c[min(k, len(s2c)):]} {
-			if done = s.Data(meta(i%2 == 0), i%2 == 0, p, &c); done {
-				break
-			}
-		}
+		done := dissecttest.FeedInTurns(s, meta, true, c2s, s2c, int(cut), &c)
 		if !done {
 			s.(dissect.Ender).End(meta(true), &c)
 		}

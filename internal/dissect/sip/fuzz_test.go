@@ -29,11 +29,6 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, c2s, s2c []byte, cut uint16) {
 		s := New().NewStream()
 		var c observe.Collector
-		k := int(cut)
-		for i, p := range [][]byte{c2s[:min(k, len(c2s))], s2c[:min(k, len(s2c))], c2s[min(k, len(c2s)):], s2c[min(k, len(s2c)):]} {
-			if s.Data(meta(i%2 == 0), i%2 == 0, p, &c) {
-				break
-			}
-		}
+		dissecttest.FeedInTurns(s, meta, true, c2s, s2c, int(cut), &c)
 	})
 }

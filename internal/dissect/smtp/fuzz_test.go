@@ -3,6 +3,7 @@ package smtp
 import (
 	"testing"
 
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -12,12 +13,7 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s2c, c2s []byte, cut uint16) {
 		s := New().NewStream()
 		var c observe.Collector
-		k := int(cut)
-		for i, p := range [][]byte{s2c[:min(k, len(s2c))], c2s[:min(k, len(c2s))], s2c[min(k, len(s2c)):], c2s[min(k, len(c2s)):]} {
-			if s.Data(meta(i%2 == 1), i%2 == 1, p, &c) {
-				break
-			}
-		}
+		dissecttest.FeedInTurns(s, meta, false, s2c, c2s, int(cut), &c)
 		for _, o := range c.Obs {
 			for _, fl := range o.Fields {
 				if len(fl.Value) > maxValue {

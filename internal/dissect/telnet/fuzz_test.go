@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wardiomt/ward/internal/dissect"
+	"github.com/wardiomt/ward/internal/dissect/dissecttest"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -14,13 +15,7 @@ func FuzzStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s2c, c2s []byte, cut uint16) {
 		s := New().NewStream()
 		var c observe.Collector
-		k := int(cut)
-		done := false
-		for i, p := range [][]byte{s2c[:min(k, len(s2c))], c2s[:min(k, len(c2s))], s2c[min(k, len(s2c)):], c2s[min(k, len(c2s)):]} {
-			if done = s.Data(meta(i%2 == 1), i%2 == 1, p, &c); done {
-				break
-			}
-		}
+		done := dissecttest.FeedInTurns(s, meta, false, s2c, c2s, int(cut), &c)
 		if !done {
 			s.(dissect.Ender).End(meta(true), &c)
 		}
