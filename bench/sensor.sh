@@ -2,7 +2,8 @@
 # Sensor throughput, Ward against its peers on the same capture in one run.
 #   bash bench/sensor.sh [PACKETS]     (default 2,000,000; needs ../shared/data)
 # Builds a mixed capture from the shared real captures (and a simulated
-# hospital), then times: a bare read, ward observe, tshark extracting the
+# hospital), then times: a bare read, Ward's decoding without dissectors,
+# ward observe, tshark extracting the
 # same fields, p0f and ndpiReader. Prints packets/s, Gbit/s and the ratio of
 # each rate to Ward's. Installs tshark, p0f and ndpiReader from Debian if absent.
 set -euo pipefail
@@ -42,6 +43,7 @@ TIMEFORMAT='%R %U %S'
 FIELDS="-e eth.src -e ip.src -e dhcp.option.hostname -e dhcp.option.vendor_class_id -e dns.qry.name -e http.user_agent -e http.server -e tls.handshake.extensions_server_name -e tls.handshake.ja3 -e lldp.tlv.system.name -e cdp.deviceid -e snmp.value.octets -e dicom.assoc.ae.calling -e hl7.message.type -e smb.native_os -e tcp.window_size_value"
 declare -A CMD T
 CMD[read]="$OUT/benchtool read $MIX"
+CMD[decode]="$OUT/benchtool decode $MIX"
 CMD[ward]="$OUT/ward observe --format jsonl $MIX"
 CMD[tshark]="tshark -n -r $MIX -T fields $FIELDS"
 CMD[p0f]="p0f -r $MIX"
@@ -55,11 +57,11 @@ once() { # tool: time one run, keep it if it is the tool's fastest
   fi
 }
 for _ in $(seq "$REPEAT"); do
-  for t in read ward tshark p0f ndpiReader; do once "$t"; done
+  for t in read decode ward tshark p0f ndpiReader; do once "$t"; done
 done
 
 printf '%-12s %9s %9s %14s %16s %10s %18s\n' tool wall_s cpu_s packets/s "packets/cpu-s" Gbit/s "ward rate / tool's"
-for t in read ward tshark p0f ndpiReader; do
+for t in read decode ward tshark p0f ndpiReader; do
   s=${T[$t]}; c=$(cat "$OUT/cpu.$t")
   pps=$(echo "$N / $s" | bc -l)
   ppc=$(echo "$N / $c" | bc -l)
@@ -68,4 +70,5 @@ for t in read ward tshark p0f ndpiReader; do
   printf '%-12s %9.2f %9.2f %14.0f %16.0f %10.2f %18.2f\n' "$t" "$s" "$c" "$pps" "$ppc" "$gbps" "$ratio"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (rates are only comparable on an otherwise idle machine)"
-echo "(ratio < 1 means that tool was faster than ward; 'read' is the floor: ward should be within 3x of it)"
+echo "(ratio < 1 means that tool was faster than ward; 'read' is the floor: ward should be within 3x of it;"
+echo " 'decode' is Ward's own floor: the read plus L2-L4 decoding and the flow table, no dissector, no output)"

@@ -3,6 +3,7 @@
 //
 //	benchtool mix -out FILE -packets N PCAP...   repeat the inputs, shifting time and addresses
 //	benchtool read FILE                          read every packet, decode nothing
+//	benchtool decode FILE                        read and decode L2-L4 with the flow table, no dissector
 package main
 
 import (
@@ -19,11 +20,13 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/wardiomt/ward/internal/capture"
+	"github.com/wardiomt/ward/internal/decode"
+	"github.com/wardiomt/ward/internal/observe"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool mix|read ...")
+		fmt.Fprintln(os.Stderr, "usage: benchtool mix|read|decode ...")
 		os.Exit(2)
 	}
 	var err error
@@ -32,6 +35,8 @@ func main() {
 		err = mix(os.Args[2:])
 	case "read":
 		err = read(os.Args[2:])
+	case "decode":
+		err = decodeOnly(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
@@ -146,4 +151,48 @@ func read(args []string) error {
 	}
 	fmt.Printf("%d packets %d bytes %.3f s\n", pkts, bytes, time.Since(start).Seconds())
 	return nil
+}
+
+// decodeOnly is Ward's own floor: the file read as ward observe reads it
+// (without read-ahead) and every packet decoded through L2-L4, IPv4
+// reassembly and the TCP flow table, with no dissector and no output.
+// What ward observe takes beyond it is dissection and JSON.
+func decodeOnly(args []string) error {
+	if len(args) != 1 {
+		return errors.New("decode FILE")
+	}
+	start := time.Now()
+	st, obs, err := decodeFile(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d packets %d flows %d observations %.3f s\n", st.Packets, st.FlowsCreated, obs, time.Since(start).Seconds())
+	return nil
+}
+
+func decodeFile(path string) (*decode.Stats, int, error) {
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer src.Close()
+	cfg := decode.DefaultConfig()
+	cfg.SynSignatures, cfg.Services, cfg.Flows = false, false, false
+	var obs int
+	d, err := decode.New(cfg, decode.Split(), observe.EmitterFunc(func(*observe.Observation) { obs++ }))
+	if err != nil {
+		return nil, 0, err
+	}
+	for {
+		p, err := src.ReadPacket()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		d.Packet(p.Data, p.Info, p.LinkType)
+	}
+	d.Flush()
+	return d.Stats(), obs, nil
 }
