@@ -6,6 +6,7 @@ package dissectors
 import (
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/arp"
+	"github.com/wardiomt/ward/internal/dissect/bacnet"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
 	"github.com/wardiomt/ward/internal/dissect/dhcp"
 	"github.com/wardiomt/ward/internal/dissect/dhcpv6"
@@ -16,6 +17,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/http"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/mdns"
+	"github.com/wardiomt/ward/internal/dissect/modbus"
 	"github.com/wardiomt/ward/internal/dissect/mqtt"
 	"github.com/wardiomt/ward/internal/dissect/nbns"
 	"github.com/wardiomt/ward/internal/dissect/rdp"
@@ -55,6 +57,7 @@ func Default() []dissect.Dissector {
 		syslog.New(), // UDP 514, a PRI first
 		wsd.New(),    // WS-Discovery, UDP 3702
 		tftp.New(),   // read/write requests to UDP 69
+		bacnet.New(), // BACnet/IP: BVLC 0x81 with its length, any UDP port (47808, 47809...)
 		dicom.New(),  // TCP, detected by content on any port
 		hl7.New(),    // MLLP, detected by content on any port
 		http.New(),   // HTTP/1.x request or status line, any port
@@ -64,6 +67,7 @@ func Default() []dissect.Dissector {
 		rdp.New(),    // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
 		ftp.New(),    // a 220 greeting on port 21, or naming FTP on any port
 		mqtt.New(),   // a CONNECT naming MQTT, any port
+		modbus.New(), // TCP 502, or whole MBAP frames by content on any port
 		telnet.New(), // port 23: the server's banner and login prompt
 		smtp.New(),   // a 220 greeting naming SMTP, or on 25/587
 	}
