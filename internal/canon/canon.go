@@ -40,6 +40,7 @@ const (
 	Printer            DeviceType = "printer"
 	Switch             DeviceType = "switch"
 	IPPhone            DeviceType = "ip_phone"
+	BuildingAutomation DeviceType = "building_automation" // BACnet/Modbus controllers: HVAC, pressure rooms, refrigeration, power
 	Workstation        DeviceType = "workstation"
 	Server             DeviceType = "server"
 	Other              DeviceType = "other"
@@ -57,6 +58,9 @@ var criticality = map[DeviceType]Criticality{
 	LabAnalyzer:        Diagnostic,
 	PACS:               ClinicalSupport,
 	ImagingWorkstation: ClinicalSupport,
+	// Operating-room and isolation-room pressure, pharmacy and blood-bank
+	// refrigeration run on these controllers.
+	BuildingAutomation: ClinicalSupport,
 	Workstation:        NonClinical,
 	Server:             NonClinical,
 	Printer:            NonClinical,
@@ -69,7 +73,7 @@ var criticality = map[DeviceType]Criticality{
 func Types() []DeviceType {
 	return []DeviceType{CT, MR, Ultrasound, XRay, PACS, ImagingWorkstation, PatientMonitor,
 		MonitoringGateway, InfusionPump, Ventilator, LabAnalyzer, Printer, Switch, IPPhone,
-		Workstation, Server, Other}
+		BuildingAutomation, Workstation, Server, Other}
 }
 
 // CriticalityOf returns the clinical criticality of t; unknown types are non-clinical.

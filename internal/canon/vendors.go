@@ -105,12 +105,35 @@ var vendorAliases = map[string][]string{
 	"SOOIL Developments":                        {"SOOIL", "SOOIL Developments Co, Ltd."},
 	"Johnson & Johnson":                         {"Ethicon", "Ethicon Endo-Surgery", "Johnson and Johnson"},
 	"Össur":                                     {"Ossur", "Ossur hf"},
+	// Building automation (BACnet vendor-name properties, BACnet vendor
+	// registrations, Modbus device identification). Brands whose advisories
+	// are published under the parent's name join it; Hitachi and Toshiba
+	// are not listed here because they fold to the medical businesses above.
+	"Johnson Controls":   {"Johnson Controls Inc", "Johnson Controls International", "JCI", "Johnson Controls Building Automation"},
+	"Honeywell":          {"Honeywell Inc", "Honeywell International", "Alerton", "Alerton / Honeywell", "Novar/Honeywell", "Honeywell Building Technologies"},
+	"Schneider Electric": {"Schneider Electric SE", "Schneider Elektronik", "TAC", "TAC AB", "Andover Controls", "APC", "American Power Conversion", "APC by Schneider Electric"},
+	"Trane":              {"The Trane Company", "Trane Technologies", "Trane Inc"},
+	"Carrier":            {"United Technologies Carrier", "Carrier Corporation", "Carrier Global"},
+	"Automated Logic":    {"Automated Logic Corporation", "ALC"},
+	"Daikin":             {"Daikin Applied", "Daikin Applied Americas", "Daikin Industries", "McQuay"},
+	"Vertiv":             {"Liebert", "Liebert Corporation", "Emerson Network Power", "Vertiv (Formerly Emerson Network Power)", "Avocent"},
+	"Eaton":              {"Eaton Corporation", "Eaton Corp", "Eaton Electrical", "Powerware"},
+	"ABB":                {"ABB Inc", "ABB Ltd", "ABB (Formerly American Auto-Matrix)", "American Auto-Matrix", "ABB (Formerly Cylon Controls, Ltd)", "Cylon Controls"},
+	"Delta Controls":     {"Delta Controls Inc", "Delta Controls Integration Products"},
+	"Distech Controls":   {"Distech Controls SAS", "Distech Controls Inc"},
+	"Tridium":            {"Tridium Inc", "Niagara"},
+	"KMC Controls":       {"KMC Controls Inc", "KMC"},
+	"Reliable Controls":  {"Reliable Controls Corporation"},
+	"Belimo":             {"BELIMO Automation AG", "BELIMO Automation"},
+	"Phoenix Controls":   {"Phoenix Controls Corporation"},
+	"TSI":                {"TSI Incorporated", "TSI Inc"},
+	"Triatek":            {"TRIATEK, LLC", "Triatek LLC"},
 	// The industrial groups that share a parent brand with a medical
 	// manufacturer above: their own names, and where a bare "GE" or
 	// "Siemens" in an advisory about non-medical products goes (Medical
 	// below). Their canonical spellings must not fold to a medical alias.
 	"GE (industrial)":      {"GE Digital", "GE Vernova", "GE Grid Solutions", "GE Multilin", "GE Intelligent Platforms", "GE Power", "GE Renewable Energy", "GE Automation & Controls", "GE Aviation", "GE Aerospace", "GE Energy"},
-	"Siemens (industrial)": {"Siemens Industry", "Siemens Energy", "Siemens Mobility", "Siemens Digital Industries", "Siemens Digital Industries Software", "Siemens Smart Infrastructure", "Siemens Building Technologies", "Mentor Graphics", "Siemens PLM Software"},
+	"Siemens (industrial)": {"Siemens Industry", "Siemens Energy", "Siemens Mobility", "Siemens Digital Industries", "Siemens Digital Industries Software", "Siemens Smart Infrastructure", "Siemens Building Technologies", "Siemens Schweiz", "Siemens Schweiz AG (Formerly: Landis & Staefa Division Europe)", "Siemens Schweiz AG (Formerly: Cerberus AG)", "Landis & Staefa", "Landis & Gyr", "Cerberus", "Mentor Graphics", "Siemens PLM Software"},
 }
 
 // parentBrands are spellings that name a whole group rather than one

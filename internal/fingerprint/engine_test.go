@@ -622,3 +622,31 @@ func newTestEngine(t *testing.T, yaml string) *Engine {
 	}
 	return e
 }
+
+func TestBACnetRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "i-am from a johnson controls engine", o: obs("bacnet", "bacnet.service", "i_am", "bacnet.device_instance", "10060", "bacnet.vendor_id", "5"), want: []string{"manufacturer=Johnson Controls", "type=building_automation"}},
+		{name: "siemens registrations are the industrial business", o: obs("bacnet", "bacnet.device_instance", "7", "bacnet.vendor_id", "7"), want: []string{"manufacturer=Siemens (industrial)"}, reject: []string{"manufacturer=Siemens Healthineers"}},
+		{name: "an unlisted vendor id claims no manufacturer", o: obs("bacnet", "bacnet.device_instance", "260001", "bacnet.vendor_id", "3001"), want: []string{"type=building_automation"}, reject: []string{"manufacturer=*"}},
+		{name: "device object read", o: obs("bacnet", "bacnet.service", "read_property_multiple_ack", "bacnet.device_instance", "10061", "bacnet.vendor_name", "Johnson Controls, Inc.", "bacnet.model_name", "Metasys NAE5510", "bacnet.firmware_revision", "11.0.0.1206", "bacnet.serial_number", "NAE0640299"),
+			want: []string{"manufacturer=Johnson Controls", "model=Metasys NAE5510", "version=11.0.0.1206", "serial=NAE0640299"}},
+		{name: "open-source stack", o: obs("bacnet", "bacnet.device_instance", "0", "bacnet.vendor_id", "260"), want: []string{"software=BACnet Stack"}, reject: []string{"manufacturer=*"}},
+		{
+			// A router passes on an answer from a device on another BACnet
+			// network: it is not the router's identity.
+			name:   "routed answer says nothing about the router",
+			o:      obs("bacnet", "bacnet.device_instance", "2001", "bacnet.vendor_id", "5", "bacnet.model_name", "FEC2611", "bacnet.source_network", "5", "bacnet.source_address", "0a"),
+			reject: []string{"manufacturer=*", "model=*", "type=*"},
+		},
+		{name: "forwarded broadcast says nothing about the forwarder", o: obs("bacnet", "bacnet.device_instance", "2001", "bacnet.vendor_id", "17", "bacnet.forwarded_from", "10.9.0.7:47808"), reject: []string{"manufacturer=*", "type=*"}},
+	})
+}
+
+func TestModbusRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "device identification", o: obs("modbus", "modbus.unit_id", "1", "modbus.vendor_name", "Eaton", "modbus.product_code", "9PX6KIRTN", "modbus.revision", "v2.14.3", "modbus.product_name", "9PX UPS 6kVA", "modbus.model_name", "9PX6KiRT"),
+			want: []string{"manufacturer=Eaton", "model=9PX6KiRT", "version=2.14.3"}, reject: []string{"model=9PX UPS 6kVA", "model=9PX6KIRTN"}},
+		{name: "basic category only: the product name stands in", o: obs("modbus", "modbus.vendor_name", "Schneider Electric", "modbus.product_name", "PM5560"), want: []string{"manufacturer=Schneider Electric", "model=PM5560"}},
+		{name: "a server without identification", o: obs("modbus", "modbus.role", "server", "modbus.unit_id", "1"), want: []string{"type=building_automation"}, reject: []string{"manufacturer=*", "model=*"}},
+	})
+}

@@ -890,6 +890,15 @@ func (b *batch) facts(d *Device, o *observe.Observation, t time.Time) error {
 		if v, ok := o.Get("snmp.sys_location"); ok && strings.TrimSpace(v) != "" && o.SrcPort == 161 {
 			b.setLocation(d, strings.TrimSpace(v), "snmp", t)
 		}
+	case "bacnet":
+		// The device object's location property, read by a supervisor:
+		// the observation's source is the controller itself, unless a
+		// router or broadcast forwarder passed the answer on.
+		_, routed := o.Get("bacnet.source_network")
+		_, forwarded := o.Get("bacnet.forwarded_from")
+		if v, ok := o.Get("bacnet.location"); ok && strings.TrimSpace(v) != "" && !routed && !forwarded {
+			b.setLocation(d, strings.TrimSpace(v), "bacnet", t)
+		}
 	case "lldp", "cdp":
 		for _, f := range o.Fields {
 			if strings.Contains(f.Key, "location") && strings.TrimSpace(f.Value) != "" {
@@ -1156,6 +1165,10 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 			name = "mqtt_cleartext_password"
 		case "mqtt.anonymous":
 			name = "mqtt_anonymous_access"
+		case "modbus.writes":
+			// Modbus has no authentication: whoever reaches the port can
+			// change set points and coils, and here someone did.
+			name = "modbus_write_accepted"
 		case "ftp.cleartext_password":
 			name = "ftp_cleartext_password" // the password itself is never seen by Ward
 		case "ftp.anonymous_login":

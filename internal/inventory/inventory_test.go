@@ -480,6 +480,8 @@ func TestSignals(t *testing.T) {
 		{"MQTT password in cleartext, on the broker", ob(t0, "mqtt", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 1883, "mqtt.cleartext_password", "seen"), srv, "mqtt_cleartext_password"},
 		{"MQTT broker letting anonymous clients in", ob(t0, "mqtt", srv, "10.0.0.2", cli, "10.0.0.1", 1883, 50000, "mqtt.connack", "accepted", "mqtt.anonymous", "accepted"), srv, "mqtt_anonymous_access"},
 		{"SMTP AUTH in cleartext, on the server", ob(t0, "smtp", cli, "10.0.0.1", srv, "10.0.0.2", 50000, 25, "smtp.cleartext_auth", "LOGIN"), srv, "smtp_cleartext_auth"},
+		{"Modbus write accepted, on the controller", ob(t0, "modbus", srv, "10.0.0.2", cli, "10.0.0.1", 502, 50000, "modbus.role", "server", "modbus.writes", "1"), srv, "modbus_write_accepted"},
+		{"Modbus polling alone is no finding", ob(t0, "modbus", srv, "10.0.0.2", cli, "10.0.0.1", 502, 50000, "modbus.role", "server", "modbus.unit_id", "1"), "", "modbus_write_accepted"},
 		{"telnet listener", ob(t0, "service", srv, "10.0.0.2", cli, "10.0.0.1", 23, 50000, "service.port", "23"), srv, "telnet"},
 	}
 	for _, tt := range tests {
