@@ -63,7 +63,7 @@ new services, silences and threat scenarios recorded in the truth file.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&cfg.Devices, "devices", 60, "number of devices (switches and core servers included, minimum 12)")
+	f.IntVar(&cfg.Devices, "devices", 60, "number of devices (switches and core servers included, minimum 12); building controllers, one per 30, come on top")
 	f.Float64Var(&cfg.Hours, "hours", 1, "simulated duration in hours")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed; the same seed gives the same bytes")
 	f.StringVar(&start, "start", "", "capture start time, RFC 3339 (default 2026-03-02T08:00:00Z)")

@@ -15,28 +15,29 @@ var catalogJSON []byte
 
 // Kind is one catalogue entry: a product line of one manufacturer.
 type Kind struct {
-	ID           string     `json:"id"`
-	Type         string     `json:"type"`
-	Manufacturer string     `json:"manufacturer"`
-	Models       []string   `json:"models"`
-	Versions     []string   `json:"versions"`
-	Serial       string     `json:"serial"`
-	OUI          []string   `json:"oui"`
-	OS           string     `json:"os"`
-	Stack        string     `json:"stack"`
-	Hostname     string     `json:"hostname"`
-	Weight       int        `json:"weight"`
-	Role         string     `json:"role"`
-	Protocols    []string   `json:"protocols"`
-	Listen       []Service  `json:"listen"`
-	DICOM        *dicomSpec `json:"dicom"`
-	HL7          *hl7Spec   `json:"hl7"`
-	HTTP         *httpSpec  `json:"http"`
-	SNMP         *snmpSpec  `json:"snmp"`
-	TLS          *tlsSpec   `json:"tls"`
-	MDNS         *mdnsSpec  `json:"mdns"`
-	SSDP         *ssdpSpec  `json:"ssdp"`
-	SMB          *smbSpec   `json:"smb"`
+	ID           string      `json:"id"`
+	Type         string      `json:"type"`
+	Manufacturer string      `json:"manufacturer"`
+	Models       []string    `json:"models"`
+	Versions     []string    `json:"versions"`
+	Serial       string      `json:"serial"`
+	OUI          []string    `json:"oui"`
+	OS           string      `json:"os"`
+	Stack        string      `json:"stack"`
+	Hostname     string      `json:"hostname"`
+	Weight       int         `json:"weight"`
+	Role         string      `json:"role"`
+	Protocols    []string    `json:"protocols"`
+	Listen       []Service   `json:"listen"`
+	DICOM        *dicomSpec  `json:"dicom"`
+	HL7          *hl7Spec    `json:"hl7"`
+	HTTP         *httpSpec   `json:"http"`
+	SNMP         *snmpSpec   `json:"snmp"`
+	TLS          *tlsSpec    `json:"tls"`
+	MDNS         *mdnsSpec   `json:"mdns"`
+	SSDP         *ssdpSpec   `json:"ssdp"`
+	SMB          *smbSpec    `json:"smb"`
+	BACnet       *bacnetSpec `json:"bacnet"`
 
 	ouis  [][3]byte
 	speak map[string]bool
@@ -50,6 +51,13 @@ type dicomSpec struct {
 	ImplVersion string `json:"impl_version"`
 	AE          string `json:"ae"`
 	Explicit    bool   `json:"explicit"`
+}
+
+// bacnetSpec: the ASHRAE vendor identifier and the first device instance
+// (each device adds its index, as sites number controllers).
+type bacnetSpec struct {
+	Vendor   int `json:"vendor"`
+	Instance int `json:"instance"`
 }
 
 type hl7Spec struct {
@@ -100,6 +108,16 @@ type Service struct {
 type Catalog struct {
 	Kinds []*Kind
 	byID  map[string]*Kind
+}
+
+// byRole returns the first kind with role r, or nil.
+func (c *Catalog) byRole(r string) *Kind {
+	for _, k := range c.Kinds {
+		if k.Role == r {
+			return k
+		}
+	}
+	return nil
 }
 
 // LoadCatalog parses the embedded catalogue and checks it: every type must be

@@ -69,6 +69,9 @@ func TestIdentifiedByCoverage(t *testing.T) {
 				mark(src, "ssdp")
 			case u.SrcPort == 137:
 				mark(src, "netbios")
+			case u.SrcPort == 47808 && len(u.Payload) > 7 && u.Payload[0] == 0x81 &&
+				(u.Payload[6] == 0x10 && u.Payload[7] == 0x00 || u.Payload[6]>>4 == 3): // I-Am, Complex-ACK
+				mark(src, "bacnet")
 			}
 		}
 		if tc, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && len(tc.Payload) > 0 {

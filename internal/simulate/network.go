@@ -57,7 +57,7 @@ type device struct {
 }
 
 // Identity-bearing protocols, in the order the truth lists them.
-var identityNames = []string{"cdp", "dhcp", "dicom", "hl7", "http", "lldp", "mdns", "netbios", "smb", "snmp", "ssdp", "tls"}
+var identityNames = []string{"cdp", "dhcp", "dicom", "hl7", "http", "lldp", "mdns", "netbios", "smb", "snmp", "ssdp", "tls", "bacnet"}
 
 const (
 	pCDP uint16 = 1 << iota
@@ -72,6 +72,7 @@ const (
 	pSNMP
 	pSSDP
 	pTLS
+	pBACnet
 )
 
 // saw marks that a conversation carrying d's identity over p was played

@@ -135,6 +135,7 @@ type sim struct {
 	cfg    Config
 	cat    *Catalog
 	rng    *rand.Rand
+	bms    []*device // building-automation controllers, outside the run (facility)
 	start  int64
 	end    int64
 	net    *network
@@ -204,9 +205,11 @@ func GenerateStats(ctx context.Context, cfg Config, w io.Writer) (*Truth, Stats,
 	}
 	s.build()
 	s.plan()
+	s.facility()
 	if err := s.run(ctx); err != nil {
 		return nil, Stats{}, err
 	}
+	s.facilityJoin()
 	if err := s.bw.Flush(); err != nil {
 		return nil, Stats{}, fmt.Errorf("simulate: flush capture: %w", err)
 	}
@@ -226,6 +229,16 @@ func (s *sim) emit(t int64, frame []byte) {
 	}
 	s.seq++
 	s.out.push(pkt{t: t, seq: s.seq, data: frame})
+}
+
+// emitAside queues a frame without advancing s.seq, which HL7 control IDs
+// and TCP sequence numbers are drawn from: the facility traffic leaves the
+// rest of the capture as it was. Its frames sort before others of the same
+// instant.
+func (s *sim) emitAside(t int64, frame []byte) {
+	if t < s.end {
+		s.out.push(pkt{t: t, data: frame})
+	}
 }
 
 func (s *sim) flush(upto int64) {

@@ -128,8 +128,8 @@ func TestDecodes(t *testing.T) {
 func TestTruth(t *testing.T) {
 	cfg := Config{Devices: 300, Hours: 1, Seed: 3}
 	data, tr, _ := generate(t, cfg)
-	if len(tr.Devices) != cfg.Devices {
-		t.Fatalf("truth has %d devices, want %d", len(tr.Devices), cfg.Devices)
+	if want := cfg.Devices + facilityCount(cfg.Devices); len(tr.Devices) != want {
+		t.Fatalf("truth has %d devices, want %d (%d and the building controllers)", len(tr.Devices), want, cfg.Devices)
 	}
 	if !tr.Start.Equal(DefaultStart) || !tr.End.Equal(DefaultStart.Add(time.Hour)) {
 		t.Errorf("truth window %v..%v", tr.Start, tr.End)

@@ -203,6 +203,36 @@ func TestTshark(t *testing.T) {
 		}
 	})
 
+	t.Run("bacnet", func(t *testing.T) {
+		// Wireshark reads the I-Am's vendor and the device object's
+		// model-name from the ReadPropertyMultiple answer.
+		iam := tshark(t, path, nil, "bacapp.unconfirmed_service == 0", "bacapp.instance_number", "bacapp.vendor_identifier")
+		if len(iam) == 0 {
+			t.Fatal("no BACnet I-Am")
+		}
+		for _, r := range iam {
+			if len(r) < 2 || r[1] != "5" {
+				t.Errorf("I-Am %v: want vendor 5 (Johnson Controls)", r)
+			}
+		}
+		// The property values have no field of their own in Wireshark's
+		// BACnet dissector: read them from its detail view.
+		out, err := exec.Command("tshark", "-n", "-r", path, "-Y", "bacapp.confirmed_service == 14 && bacapp.type == 3", "-V").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for _, d := range tr.Devices {
+			if d.Type == "building_automation" && bytes.Contains(out, []byte("model-name: UTF-8 '"+d.Model+"'")) &&
+				bytes.Contains(out, []byte("firmware-revision: UTF-8 '"+d.Version+"'")) {
+				found++
+			}
+		}
+		if found == 0 {
+			t.Errorf("no ReadPropertyMultiple answer carries a truth model and firmware (%d bytes of answers)", len(out))
+		}
+	})
+
 	t.Run("tls", func(t *testing.T) {
 		sni := tshark(t, path, nil, "tls.handshake.extensions_server_name", "tls.handshake.extensions_server_name")
 		if len(sni) == 0 {
