@@ -628,8 +628,8 @@ func TestBACnetRules(t *testing.T) {
 		{name: "i-am from a johnson controls engine", o: obs("bacnet", "bacnet.service", "i_am", "bacnet.device_instance", "10060", "bacnet.vendor_id", "5"), want: []string{"manufacturer=Johnson Controls", "type=building_automation"}},
 		{name: "siemens registrations are the industrial business", o: obs("bacnet", "bacnet.device_instance", "7", "bacnet.vendor_id", "7"), want: []string{"manufacturer=Siemens (industrial)"}, reject: []string{"manufacturer=Siemens Healthineers"}},
 		{name: "an unlisted vendor id claims no manufacturer", o: obs("bacnet", "bacnet.device_instance", "260001", "bacnet.vendor_id", "3001"), want: []string{"type=building_automation"}, reject: []string{"manufacturer=*"}},
-		{name: "device object read", o: obs("bacnet", "bacnet.service", "read_property_multiple_ack", "bacnet.device_instance", "10061", "bacnet.vendor_name", "Johnson Controls, Inc.", "bacnet.model_name", "Metasys NAE5510", "bacnet.firmware_revision", "11.0.0.1206", "bacnet.serial_number", "NAE0640299"),
-			want: []string{"manufacturer=Johnson Controls", "model=Metasys NAE5510", "version=11.0.0.1206", "serial=NAE0640299"}},
+		{name: "device object read", o: obs("bacnet", "bacnet.service", "read_property_multiple_ack", "bacnet.device_instance", "10061", "bacnet.vendor_name", "Johnson Controls, Inc.", "bacnet.model_name", "Metasys NAE5510", "bacnet.firmware_revision", "11.0.0.1206", "bacnet.serial_number", "NAE0640299", "bacnet.object_name", "NAE-0299"),
+			want: []string{"manufacturer=Johnson Controls", "model=Metasys NAE5510", "version=11.0.0.1206", "serial=NAE0640299", "hostname=NAE-0299"}},
 		{name: "open-source stack", o: obs("bacnet", "bacnet.device_instance", "0", "bacnet.vendor_id", "260"), want: []string{"software=BACnet Stack"}, reject: []string{"manufacturer=*"}},
 		{
 			// A router passes on an answer from a device on another BACnet
