@@ -195,7 +195,9 @@ type direction struct {
 	remain  int64
 	skipped int64 // body bytes stepped over in the current message
 	msgs    int
-	bulk    bool // ended by a body too large to step over
+	bulk    bool   // ended by a body too large to step over
+	desc    bool   // this chunked body may be a device description: kept in body
+	body    []byte // a chunked description's data so far, reused
 }
 
 type stream struct {
@@ -288,6 +290,13 @@ func (s *stream) step(m *dissect.Meta, di int, data []byte, e observe.Emitter) [
 		if n > d.remain {
 			n = d.remain
 		}
+		if d.desc {
+			if len(d.body)+int(n) > maxDescription {
+				d.desc, d.body = false, d.body[:0] // too large for a description: stepped over
+			} else {
+				d.body = append(d.body, data[:n]...)
+			}
+		}
 		d.remain -= n
 		if d.remain == 0 {
 			if d.state == stBody {
@@ -315,13 +324,15 @@ func (s *stream) step(m *dissect.Meta, di int, data []byte, e observe.Emitter) [
 		d.state = stChunkSize
 		return data[i+1:]
 	case stChunkSize, stTrailers:
-		return s.chunkLine(d, data)
+		return s.chunkLine(m, d, data, e)
 	}
 	return nil
 }
 
-// chunkLine reads one line of chunked framing (size or trailer).
-func (s *stream) chunkLine(d *direction, data []byte) []byte {
+// chunkLine reads one line of chunked framing (size or trailer). The blank
+// line after the trailers ends the message, and a chunked device
+// description is read then.
+func (s *stream) chunkLine(m *dissect.Meta, d *direction, data []byte, e observe.Emitter) []byte {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
 		if len(d.buf)+len(data) > 1024 {
@@ -345,6 +356,10 @@ func (s *stream) chunkLine(d *direction, data []byte) []byte {
 	if d.state == stTrailers {
 		d.buf = d.buf[:0]
 		if len(line) == 0 {
+			if d.desc {
+				s.description(m, d.body, e)
+				d.desc, d.body = false, d.body[:0]
+			}
 			s.endMessage(d)
 		}
 		return rest
@@ -566,7 +581,7 @@ func (s *stream) popPending() byte {
 
 // frame sets the direction's state for the body that follows the headers.
 func (s *stream) frame(d *direction, mi *msgInfo) {
-	d.skipped = 0
+	d.skipped, d.desc = 0, false
 	if !mi.request && (mi.status == 101 || (mi.connect && mi.status >= 200 && mi.status < 300) || mi.upgrade && mi.status == 101) {
 		s.tunnel = true // the connection now speaks something else
 		return
@@ -584,6 +599,8 @@ func (s *stream) frame(d *direction, mi *msgInfo) {
 		d.state = stStart
 	case mi.chunked:
 		d.state = stChunkSize
+		// Embedded web servers often send their description chunked.
+		d.desc, d.body = !mi.request && mi.xml && mi.status == 200, d.body[:0]
 	case !mi.request && mi.xml && mi.status == 200 && !mi.badLength && mi.length > 0 && mi.length <= maxDescription:
 		d.state, d.remain, d.buf = stDescription, mi.length, d.buf[:0]
 	case mi.length >= 0 && !mi.badLength:

@@ -254,8 +254,9 @@ func TestGolden(t *testing.T) {
 }
 
 // TestDeviceDescriptions: the UPnP description and the WSD device metadata
-// a device serves (testdata/capture-descriptions.sh) name it; another XML
-// document (a FHIR Patient with a canary name) is not looked into.
+// a device serves (testdata/capture-descriptions.sh), with a length or
+// chunked, name it; another XML document (a FHIR Patient with a canary
+// name, with a length and chunked) is not looked into.
 func TestDeviceDescriptions(t *testing.T) {
 	var got []map[string]string
 	for _, fo := range dissecttest.RunChecked(t, filepath.Join("testdata", "device_descriptions.pcap"), New()) {
@@ -272,6 +273,9 @@ func TestDeviceDescriptions(t *testing.T) {
 			"http.device_model_number": "W1A53A", "http.device_serial": "PHBBK12345", "http.device_name": "HP LaserJet Pro M404dn (Ward 3 nurses' station)"},
 		{"http.device_description": "wsd", "http.device_manufacturer": "Brother Industries, Ltd.", "http.device_model": "Brother HL-L2350DW series",
 			"http.device_model_number": "HL-L2350DW", "http.device_serial": "E78123A9N654321", "http.device_name": "Brother HL-L2350DW series", "http.device_firmware": "1.72"},
+		// Sent chunked, 200 bytes a chunk.
+		{"http.device_description": "upnp", "http.device_manufacturer": "AXIS", "http.device_model": "AXIS P3245-V",
+			"http.device_model_number": "P3245-V", "http.device_serial": "ACCC8E123456", "http.device_name": "AXIS P3245-V - ACCC8E123456 (ED triage)"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -308,6 +312,56 @@ func TestDescriptionFraming(t *testing.T) {
 	for _, o := range c.Obs {
 		if _, ok := o.Get("http.device_model"); ok {
 			t.Error("a body past the bound was read")
+		}
+	}
+}
+
+// A chunked description, in chunks of every size and delivered in pieces
+// of every size, is read at its last chunk; one past the bound is not, and
+// the next message on the connection is read as usual.
+func TestChunkedDescriptionFraming(t *testing.T) {
+	body := `<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><device><manufacturer>Axis</manufacturer><modelName>P3245-V</modelName></device></root>`
+	chunked := func(b string, size int) string {
+		var sb strings.Builder
+		for i := 0; i < len(b); i += size {
+			part := b[i:min(i+size, len(b))]
+			sb.WriteString(strconv.FormatInt(int64(len(part)), 16) + ";ext=1\r\n" + part + "\r\n")
+		}
+		return sb.String() + "0\r\nX-Trailer: 1\r\n\r\n"
+	}
+	head := "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+	next := "HTTP/1.1 200 OK\r\nServer: Axis\r\nContent-Length: 0\r\n\r\n"
+	for _, size := range []int{1, 13, len(body)} {
+		resp := head + chunked(body, size) + next
+		for _, step := range []int{1, 5, len(resp)} {
+			s := New().NewStream()
+			var c observe.Collector
+			s.Data(meta(), true, []byte("GET /desc.xml HTTP/1.1\r\nHost: cam\r\n\r\nGET / HTTP/1.1\r\nHost: cam\r\n\r\n"), &c)
+			for i := 0; i < len(resp); i += step {
+				s.Data(meta(), false, []byte(resp[i:min(i+step, len(resp))]), &c)
+			}
+			var model, server string
+			for _, o := range c.Obs {
+				if v, ok := o.Get("http.device_model"); ok {
+					model = v
+				}
+				if v, ok := o.Get("http.server"); ok {
+					server = v
+				}
+			}
+			if model != "P3245-V" || server != "Axis" {
+				t.Errorf("chunks of %d, step %d: model %q, next response's server %q", size, step, model, server)
+			}
+		}
+	}
+	big := strings.Repeat(" ", maxDescription) + body
+	s := New().NewStream()
+	var c observe.Collector
+	s.Data(meta(), true, []byte("GET /desc.xml HTTP/1.1\r\nHost: cam\r\n\r\n"), &c)
+	s.Data(meta(), false, []byte(head+chunked(big, 4096)), &c)
+	for _, o := range c.Obs {
+		if _, ok := o.Get("http.device_model"); ok {
+			t.Error("a chunked body past the bound was read")
 		}
 	}
 }
