@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -74,6 +75,7 @@ func decodeFlags(cmd *cobra.Command, cfg *decode.Config) {
 
 func newObserveCmd(g *globalOpts) *cobra.Command {
 	format := "jsonl"
+	var stats bool
 	cfg := decode.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "observe FILE...",
@@ -109,12 +111,45 @@ Exits non-zero only when nothing could be read.`,
 				return err
 			}
 			log.Debug("done", "files", res.Files, "packets", res.Packets, "took", res.Duration.Round(time.Millisecond))
+			if stats {
+				writeStats(cmd.ErrOrStderr(), res)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", format, "output format: jsonl or table")
+	cmd.Flags().BoolVar(&stats, "stats", false, "print what was decoded and inspected, per protocol, to standard error at the end")
 	decodeFlags(cmd, &cfg)
 	return cmd
+}
+
+// writeStats prints what the decoder did: what to look at first when a
+// capture yields less than expected (a SPAN session missing a direction,
+// a snap length cutting payloads, a dissector rejecting a vendor's
+// dialect, kernel drops).
+func writeStats(w io.Writer, res *sensor.Result) {
+	st := res.Stats
+	if st == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "packets\t%d (%d bytes) in %s\n", st.Packets, st.Bytes, res.Duration.Round(time.Millisecond))
+	if res.Dropped > 0 {
+		fmt.Fprintf(tw, "kernel drops\t%d (the ring overflowed: these packets were never seen)\n", res.Dropped)
+	}
+	fmt.Fprintf(tw, "decoding\t%d errors, %d of unknown link types, %d IPv4 fragments dropped, %d frames unwrapped from tunnels\n",
+		st.DecodeErrors, st.UnknownLink, st.FragsDropped, st.Decapsulated)
+	fmt.Fprintf(tw, "flows\t%d tracked (TCP and UDP), %d expired idle, %d not tracked (table full: --max-flows)\n", st.FlowsCreated, st.FlowsExpired, st.FlowsEvicted)
+	fmt.Fprintf(tw, "tcp payload\t%d bytes inspected, %d skipped once their flow had told what it could\n", st.BytesInspected, st.BytesSkipped)
+	fmt.Fprintln(tw, "protocol\tcalls\tobservations\terrors\tpanics")
+	for _, name := range st.ProtocolNames() {
+		p := st.Protocols[name]
+		if p.Calls == 0 && p.Observations == 0 && p.Errors == 0 && p.Panics == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", name, p.Calls, p.Observations, p.Errors, p.Panics)
+	}
+	_ = tw.Flush()
 }
 
 func newCaptureCmd(g *globalOpts) *cobra.Command {
@@ -124,6 +159,7 @@ func newCaptureCmd(g *globalOpts) *cobra.Command {
 	var filterFile string
 	var count uint64
 	var dur time.Duration
+	var stats bool
 	cmd := &cobra.Command{
 		Use:   "capture --interface IF",
 		Short: "Listen on a SPAN/TAP interface (receive-only) and print observations",
@@ -152,9 +188,12 @@ Ward never transmits: the capture socket is used for receiving only.
 			// The writer is flushed whenever it catches up, so lines appear
 			// as they are heard (within AsyncConfig.Linger) on a quiet link.
 			out := observe.NewAsync(ow, ow.Flush, observe.AsyncConfig{})
-			_, err = sensor.Live(ctx, lc, cfg, count, out, g.logger())
+			res, err := sensor.Live(ctx, lc, cfg, count, out, g.logger())
 			if ferr := out.Close(); ferr != nil && err == nil {
 				err = ferr
+			}
+			if stats && res != nil {
+				writeStats(cmd.ErrOrStderr(), res)
 			}
 			return err
 		},
@@ -165,6 +204,7 @@ Ward never transmits: the capture socket is used for receiving only.
 	cmd.Flags().Uint64Var(&count, "count", 0, "stop after this many packets (0: run until interrupted)")
 	cmd.Flags().DurationVar(&dur, "duration", 0, "stop after this long (0: run until interrupted)")
 	cmd.Flags().StringVar(&format, "format", format, "output format: jsonl or table")
+	cmd.Flags().BoolVar(&stats, "stats", false, "print what was decoded and inspected, per protocol, to standard error at the end")
 	_ = cmd.MarkFlagRequired("interface")
 	decodeFlags(cmd, &cfg)
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,5 +100,55 @@ func TestObserveTableFormat(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "observe", "--format", "xml", good); err == nil || !strings.Contains(err.Error(), "--format") {
 		t.Fatalf("unknown format accepted: %v", err)
+	}
+}
+
+// TestObserveStats: --stats reports on standard error what was decoded and
+// which dissectors spoke, and leaves the JSON Lines on standard output as
+// they are without it.
+func TestObserveStats(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "demo", "hospital-demo.pcap")
+	plain, _, err := runCLI(t, "observe", demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCLI(t, "observe", "--stats", demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != plain {
+		t.Error("--stats changed the observations printed")
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			rows[f[0]] = f[1:]
+		}
+	}
+	if p := rows["packets"]; len(p) == 0 || p[0] != "13681" {
+		t.Errorf("packets row %q, want 13681 packets:\n%s", p, stderr)
+	}
+	// The observation counts per protocol add up to what was printed.
+	total := 0
+	for name, r := range rows {
+		if len(r) != 4 || name == "protocol" {
+			continue
+		}
+		n, err := strconv.Atoi(r[1])
+		if err != nil {
+			t.Fatalf("row %s %q", name, r)
+		}
+		total += n
+	}
+	if want := strings.Count(out, "\n"); total != want {
+		t.Errorf("protocol rows add up to %d observations, %d printed:\n%s", total, want, stderr)
+	}
+	for _, p := range []string{"hl7", "dicom", "bacnet", "lldp"} {
+		if _, ok := rows[p]; !ok {
+			t.Errorf("no %s row:\n%s", p, stderr)
+		}
+	}
+	if !strings.Contains(stderr, "bytes inspected") || !strings.Contains(stderr, "tracked (TCP and UDP)") {
+		t.Errorf("flow and inspection lines missing:\n%s", stderr)
 	}
 }

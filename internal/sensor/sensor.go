@@ -25,6 +25,7 @@ type Result struct {
 	Errors   []error // one per damaged or unreadable file, in order
 	Stats    *decode.Stats
 	Duration time.Duration
+	Dropped  uint64 // live capture: packets the kernel dropped (ring full)
 }
 
 // NewDecoder builds a decoder with the default dissectors.
@@ -125,6 +126,7 @@ func Live(ctx context.Context, lc capture.LiveConfig, cfg decode.Config, limit u
 	res.Packets = res.Stats.Packets
 	res.Duration = time.Since(start)
 	if drops, err := src.Dropped(); err == nil && drops > 0 {
+		res.Dropped = uint64(drops)
 		log.Warn("kernel dropped packets", "drops", drops)
 	}
 	return res, nil
