@@ -166,55 +166,99 @@ const (
 func cleanPrefix(s string) int {
 	i := 0
 	for ; len(s)-i >= 8; i += 8 {
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		// A byte is dirty when < 0x20, == '"', == '\\', == 0x7f or >= 0x80.
-		lt := (x - 0x20*ones) &^ x
-		q := x ^ ('"' * ones)
-		bs := x ^ ('\\' * ones)
-		del := x ^ (0x7f * ones)
-		if (lt|x|((q-ones)&^q)|((bs-ones)&^bs)|((del-ones)&^del))&highs != 0 {
-			break
+		if dirty(word(s[i : i+8])) {
+			return i + cleanTail(s[i:])
 		}
 	}
-	for ; i < len(s); i++ {
+	// The last bytes as one word overlapping the one before: keys and
+	// values rarely end on a word boundary.
+	if i < len(s) && len(s) >= 8 && !dirty(word(s[len(s)-8:])) {
+		return len(s)
+	}
+	return i + cleanTail(s[i:])
+}
+
+// word loads the first eight bytes of w, little-endian.
+func word(w string) uint64 {
+	_ = w[7]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// dirty reports whether one of the eight bytes of x is < 0x20, '"', '\\',
+// 0x7f or >= 0x80.
+func dirty(x uint64) bool {
+	lt := (x - 0x20*ones) &^ x
+	q := x ^ ('"' * ones)
+	bs := x ^ ('\\' * ones)
+	// x+1 per byte carries into the high bit for 0x7f; bytes >= 0x80 have
+	// it already (and a carry out of one of them changes nothing).
+	return (lt|x|(x+ones)|((q-ones)&^q)|((bs-ones)&^bs))&highs != 0
+}
+
+func cleanTail(s string) int {
+	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
-			break
+			return i
 		}
 	}
-	return i
+	return len(s)
 }
 
 // appendTime writes t in UTC as time.RFC3339Nano does (trailing zeros of
 // the fraction dropped), without the general formatter's cost: every
-// observation carries one.
+// observation carries one. The date comes from the day count by the
+// civil-from-days computation (Hinnant), the text is built in one array.
 func appendTime(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, time.RFC3339Nano)
+	secs := t.Unix()
+	// 0000-01-01 .. 9999-12-31; other years take the general formatter.
+	if secs < -62167219200 || secs >= 253402300800 {
+		return t.UTC().AppendFormat(b, time.RFC3339Nano)
 	}
-	hour, min, sec := t.Clock()
-	b = append(b,
-		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
-		byte('0'+day/10), byte('0'+day%10), 'T',
-		byte('0'+hour/10), byte('0'+hour%10), ':',
-		byte('0'+min/10), byte('0'+min%10), ':',
-		byte('0'+sec/10), byte('0'+sec%10))
+	days := secs / 86400
+	sod := secs - days*86400
+	if sod < 0 {
+		days, sod = days-1, sod+86400
+	}
+	// Days since 0000-03-01, in eras of 400 years.
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year := yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	hour, min, sec := sod/3600, sod/60%60, sod%60
+	var buf [30]byte
+	buf[0], buf[1], buf[2], buf[3] = byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10)
+	buf[4], buf[5], buf[6] = '-', byte('0'+month/10), byte('0'+month%10)
+	buf[7], buf[8], buf[9] = '-', byte('0'+day/10), byte('0'+day%10)
+	buf[10], buf[11], buf[12] = 'T', byte('0'+hour/10), byte('0'+hour%10)
+	buf[13], buf[14], buf[15] = ':', byte('0'+min/10), byte('0'+min%10)
+	buf[16], buf[17], buf[18] = ':', byte('0'+sec/10), byte('0'+sec%10)
+	n := 19
 	if ns := t.Nanosecond(); ns != 0 {
-		var frac [10]byte
-		frac[0] = '.'
-		for i := 9; i >= 1; i-- {
-			frac[i] = byte('0' + ns%10)
+		buf[19] = '.'
+		for i := 28; i >= 20; i-- {
+			buf[i] = byte('0' + ns%10)
 			ns /= 10
 		}
-		n := 10
-		for frac[n-1] == '0' {
+		n = 29
+		for buf[n-1] == '0' {
 			n--
 		}
-		b = append(b, frac[:n]...)
 	}
-	return append(b, 'Z')
+	buf[n] = 'Z'
+	return append(b, buf[:n+1]...)
 }

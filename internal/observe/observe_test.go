@@ -138,6 +138,13 @@ func TestAppendTimeMatchesFormat(t *testing.T) {
 		time.Unix(1772426401, 100), time.Date(2026, 12, 31, 23, 59, 59, 999999999, east),
 		time.Date(9999, 12, 31, 23, 59, 59, 10, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 2, 3, 4, 5, 6, 7, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 2, 29, 23, 59, 59, 1, time.UTC), time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(-1, 500_000_000), time.Date(2000, 2, 29, 12, 0, 0, 0, time.UTC), time.Date(1900, 2, 28, 23, 59, 59, 0, time.UTC),
+		time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(1600, 2, 29, 1, 2, 3, 4, time.UTC), time.Date(2100, 3, 1, 0, 0, 0, 0, east),
+	}
+	// Every day of four centuries either side of 1970, at a varying time.
+	for d := int64(-146097 * 4); d < 146097*4; d += 13 {
+		times = append(times, time.Unix(d*86400+d%86400, d%1_000_000_000))
 	}
 	for i := 0; i < 2000; i++ {
 		times = append(times, time.Unix(int64(i)*987654321%4102444800, int64(i)*7919*1000%1_000_000_000))
