@@ -57,18 +57,54 @@ func (b *Batch) Validate() error {
 	return nil
 }
 
-// Encode returns the gzip-compressed JSON of b.
+// Encode returns the gzip-compressed JSON of b. A sensor encodes every
+// observation it hears here, so the JSON is written by hand (each
+// observation once, by AppendJSON, not re-scanned by encoding/json) and
+// compressed at gzip level 3: on a 2-core sensor, encoding/json and the
+// default level cost several times what decoding the packets did. Level 3
+// takes half the default's time for batches a third larger; level 1 saves
+// little more time for batches 1.7 times the default's
+// (BenchmarkBatchEncode).
 func (b *Batch) Encode() ([]byte, error) {
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(b); err != nil {
+	zw, err := gzip.NewWriterLevel(&buf, gzipLevel)
+	if err != nil {
+		return nil, err
+	}
+	head, err := json.Marshal(struct {
+		BatchID string `json:"batch_id"`
+		Sensor  string `json:"sensor"`
+		Site    string `json:"site"`
+	}{b.BatchID, b.Sensor, b.Site})
+	if err != nil {
 		return nil, fmt.Errorf("encode batch %s: %w", b.BatchID, err)
+	}
+	js := make([]byte, 0, 64<<10)
+	js = append(js, head[:len(head)-1]...) // without its closing brace
+	js = append(js, `,"observations":[`...)
+	for i := range b.Observations {
+		if i > 0 {
+			js = append(js, ',')
+		}
+		js = b.Observations[i].AppendJSON(js)
+		if len(js) >= 60<<10 {
+			if _, err := zw.Write(js); err != nil {
+				return nil, err
+			}
+			js = js[:0]
+		}
+	}
+	js = append(js, "]}\n"...)
+	if _, err := zw.Write(js); err != nil {
+		return nil, err
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
+
+const gzipLevel = 3
 
 // ErrTooLarge is returned by Decode when the decompressed body exceeds the limit.
 var ErrTooLarge = errors.New("decompressed batch too large")
