@@ -14,7 +14,7 @@ import (
 // must be the same.
 func TestOneDissectorLikeFresh(t *testing.T) {
 	dissecttest.AssertTCPLikeFresh(t, func() dissect.TCPDissector { return New() }, metaDir, 2,
-		dissecttest.Testdata("http-simple-get.pcap", "http.pcapng", "http_auth.pcap")...)
+		dissecttest.Testdata("http-simple-get.pcap", "http.pcapng", "http_auth.pcap", "ipp_cups.pcap")...)
 }
 
 // metaDir is meta() seen from the sending side.

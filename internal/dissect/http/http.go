@@ -1,7 +1,9 @@
 // Package http reads HTTP/1.x request and response headers on any TCP port:
 // Host, User-Agent and Server banners name software and firmware, and
 // authentication headers reveal devices that send credentials in the clear.
-// Bodies are stepped over, never read; credentials are never kept.
+// Bodies are stepped over, except the device descriptions a device serves
+// about itself (UPnP, WSD) and the printer attributes of IPP responses;
+// credentials are never kept.
 package http
 
 import (
@@ -195,9 +197,11 @@ type direction struct {
 	remain  int64
 	skipped int64 // body bytes stepped over in the current message
 	msgs    int
-	bulk    bool   // ended by a body too large to step over
-	desc    bool   // this chunked body may be a device description: kept in body
-	body    []byte // a chunked description's data so far, reused
+	bulk    bool       // ended by a body too large to step over
+	desc    bool       // this chunked body may be a device description: kept in body
+	body    []byte     // a chunked description's data so far, reused
+	ipp     bool       // this body is an IPP response, read by ippr as it passes
+	ippr    *ippReader // made at the first IPP response: most streams see none
 }
 
 type stream struct {
@@ -297,6 +301,9 @@ func (s *stream) step(m *dissect.Meta, di int, data []byte, e observe.Emitter) [
 				d.body = append(d.body, data[:n]...)
 			}
 		}
+		if d.ipp && d.ippr.feed(data[:n]) {
+			s.ippDescription(m, d.ippr, e)
+		}
 		d.remain -= n
 		if d.remain == 0 {
 			if d.state == stBody {
@@ -373,7 +380,7 @@ func (s *stream) chunkLine(m *dissect.Meta, d *direction, data []byte, e observe
 		d.state = stTrailers
 	default:
 		d.skipped += size
-		if d.skipped > s.cfg.MaxBodySkip {
+		if d.skipped > s.cfg.MaxBodySkip && !(d.ipp && d.skipped <= maxIPP) {
 			d.state, d.bulk = stDone, true
 			return nil
 		}
@@ -480,6 +487,7 @@ type msgInfo struct {
 	upgrade   bool
 	badLength bool
 	xml       bool // the body is XML (a device description, maybe)
+	ipp       bool // the body is an IPP message
 }
 
 // message parses one complete header block, emits its observation and
@@ -495,6 +503,10 @@ func (s *stream) message(m *dissect.Meta, di int, block []byte, e observe.Emitte
 		mi.status = parseStatus(first)
 		if mi.status >= 200 || mi.status == 0 {
 			s.resps++ // an interim 1xx answers nothing yet
+		} else if mi.status != 101 {
+			// Nor does it count toward MaxMessages: IPP clients ask for a
+			// 100 Continue before every request. The byte cutoff still bounds it.
+			d.msgs--
 		}
 		o.Add("http.version", s.sc.text(first[5:min(8, len(first))], 8))
 		if mi.status > 0 {
@@ -581,7 +593,7 @@ func (s *stream) popPending() byte {
 
 // frame sets the direction's state for the body that follows the headers.
 func (s *stream) frame(d *direction, mi *msgInfo) {
-	d.skipped, d.desc = 0, false
+	d.skipped, d.desc, d.ipp = 0, false, false
 	if !mi.request && (mi.status == 101 || (mi.connect && mi.status >= 200 && mi.status < 300) || mi.upgrade && mi.status == 101) {
 		s.tunnel = true // the connection now speaks something else
 		return
@@ -599,10 +611,18 @@ func (s *stream) frame(d *direction, mi *msgInfo) {
 		d.state = stStart
 	case mi.chunked:
 		d.state = stChunkSize
-		// Embedded web servers often send their description chunked.
+		// Embedded web servers often send their description chunked, and
+		// CUPS its IPP responses.
 		d.desc, d.body = !mi.request && mi.xml && mi.status == 200, d.body[:0]
+		if d.ipp = !mi.request && mi.ipp && mi.status == 200; d.ipp {
+			d.readIPP()
+		}
 	case !mi.request && mi.xml && mi.status == 200 && !mi.badLength && mi.length > 0 && mi.length <= maxDescription:
 		d.state, d.remain, d.buf = stDescription, mi.length, d.buf[:0]
+	case !mi.request && mi.ipp && mi.status == 200 && !mi.badLength && mi.length > 0 && mi.length <= maxIPP:
+		// Requests are never read: they carry the document and the user's name.
+		d.state, d.remain, d.ipp = stBody, mi.length, true
+		d.readIPP()
 	case mi.length >= 0 && !mi.badLength:
 		if mi.length > s.cfg.MaxBodySkip {
 			d.state, d.bulk = stDone, true
@@ -679,6 +699,7 @@ func (s *stream) header(o *observe.Observation, mi *msgInfo, name, value []byte)
 	case eq(name, "content-type"):
 		o.Add("http.content_type", s.sc.text(value, max))
 		mi.xml = containsFold(value, "xml")
+		mi.ipp = isIPP(value)
 	case mi.request && eq(name, "host"):
 		o.Add("http.host", s.sc.text(value, max))
 	case mi.request && eq(name, "user-agent"):
@@ -745,6 +766,22 @@ func realm(v []byte) []byte {
 		return p
 	}
 	return nil
+}
+
+// readIPP readies the direction's IPP reader for a response body.
+func (d *direction) readIPP() {
+	if d.ippr == nil {
+		d.ippr = new(ippReader)
+	}
+	d.ippr.reset()
+}
+
+// isIPP reports whether a Content-Type is application/ipp.
+func isIPP(ct []byte) bool {
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return eq(bytes.TrimSpace(ct), "application/ipp")
 }
 
 func eq(name []byte, lower string) bool { return bytes.EqualFold(name, []byte(lower)) }

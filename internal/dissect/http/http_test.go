@@ -239,7 +239,7 @@ func TestMatchTCP(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"http_auth.pcap", "http-simple-get.pcap", "http.pcapng", "device_descriptions.pcap"} {
+	for _, name := range []string{"http_auth.pcap", "http-simple-get.pcap", "http.pcapng", "device_descriptions.pcap", "ipp_cups.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			var obs []observe.Observation
 			for _, fo := range dissecttest.RunChecked(t, filepath.Join("testdata", name), New()) {
