@@ -15,6 +15,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/ftp"
 	"github.com/wardiomt/ward/internal/dissect/hl7"
 	"github.com/wardiomt/ward/internal/dissect/http"
+	"github.com/wardiomt/ward/internal/dissect/kerberos"
 	"github.com/wardiomt/ward/internal/dissect/lldp"
 	"github.com/wardiomt/ward/internal/dissect/mdns"
 	"github.com/wardiomt/ward/internal/dissect/modbus"
@@ -54,21 +55,22 @@ func Default() []dissect.Dissector {
 		ssdp.New(),
 		nbns.New(),
 		nbns.NewBrowser(),
-		syslog.New(), // UDP 514, a PRI first
-		wsd.New(),    // WS-Discovery, UDP 3702
-		tftp.New(),   // read/write requests to UDP 69
-		bacnet.New(), // BACnet/IP: BVLC 0x81 with its length, any UDP port (47808, 47809...)
-		dicom.New(),  // TCP, detected by content on any port
-		hl7.New(),    // MLLP, detected by content on any port
-		http.New(),   // HTTP/1.x request or status line, any port
-		tls.New(),    // handshake record with a Client/ServerHello, any port
-		smb.New(),    // NetBIOS session + SMB1/SMB2 header, any port
-		ssh.New(),    // "SSH-" identification string, any port
-		rdp.New(),    // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
-		ftp.New(),    // a 220 greeting on port 21, or naming FTP on any port
-		mqtt.New(),   // a CONNECT naming MQTT, any port
-		modbus.New(), // TCP 502, or whole MBAP frames by content on any port
-		telnet.New(), // port 23: the server's banner and login prompt
-		smtp.New(),   // a 220 greeting naming SMTP, or on 25/587
+		syslog.New(),   // UDP 514, a PRI first
+		wsd.New(),      // WS-Discovery, UDP 3702
+		tftp.New(),     // read/write requests to UDP 69
+		bacnet.New(),   // BACnet/IP: BVLC 0x81 with its length, any UDP port (47808, 47809...)
+		kerberos.New(), // UDP and TCP 88; KDC messages by content on any port
+		dicom.New(),    // TCP, detected by content on any port
+		hl7.New(),      // MLLP, detected by content on any port
+		http.New(),     // HTTP/1.x request or status line, any port
+		tls.New(),      // handshake record with a Client/ServerHello, any port
+		smb.New(),      // NetBIOS session + SMB1/SMB2 header, any port
+		ssh.New(),      // "SSH-" identification string, any port
+		rdp.New(),      // X.224 Connection Request/Confirm (TLS after it read too), 3389 or by content
+		ftp.New(),      // a 220 greeting on port 21, or naming FTP on any port
+		mqtt.New(),     // a CONNECT naming MQTT, any port
+		modbus.New(),   // TCP 502, or whole MBAP frames by content on any port
+		telnet.New(),   // port 23: the server's banner and login prompt
+		smtp.New(),     // a 220 greeting naming SMTP, or on 25/587
 	}
 }

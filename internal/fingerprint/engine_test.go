@@ -650,3 +650,27 @@ func TestModbusRules(t *testing.T) {
 		{name: "a server without identification", o: obs("modbus", "modbus.role", "server", "modbus.unit_id", "1"), want: []string{"type=building_automation"}, reject: []string{"manufacturer=*", "model=*"}},
 	})
 }
+
+func TestIPPDescriptionRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "printer answering for itself", o: obs("http", "http.device_description", "ipp", "http.device_manufacturer", "HP", "http.device_model", "LaserJet Pro M404dn", "http.device_serial", "PHBBK12345", "http.device_firmware", "002.2308A"),
+			want: []string{"manufacturer=HP", "model=LaserJet Pro M404dn", "serial=PHBBK12345", "version=002.2308A", "type=printer"}},
+		{
+			// CUPS describes the Zebra behind its queue: not the server's identity.
+			name:   "print server answering for a queue",
+			o:      obs("http", "http.device_description", "ipp", "http.device_manufacturer", "Zebra Technologies", "http.device_model", "ZTC ZD510-300dpi ZPL", "http.device_serial", "D2J193401234", "http.ipp_print_server", "cups"),
+			want:   []string{"type=server", "software=CUPS"},
+			reject: []string{"manufacturer=*", "model=*", "serial=*", "type=printer"},
+		},
+	})
+}
+
+func TestKerberosRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "windows xp machine", o: obs("kerberos", "kerberos.message", "as_req", "kerberos.principal_type", "machine", "kerberos.hostname", "XP1", "kerberos.etypes", "23,-133,-128,3,1,24,-135"),
+			want: []string{"hostname=XP1", "os=Windows XP / Server 2003"}},
+		{name: "windows 10 offers aes", o: obs("kerberos", "kerberos.message", "as_req", "kerberos.etypes", "18,17,23,24,-135"), want: []string{"os=Windows"}, reject: []string{"os=Windows XP / Server 2003"}},
+		{name: "mit client is not windows", o: obs("kerberos", "kerberos.message", "as_req", "kerberos.hostname", "WS01", "kerberos.etypes", "18,17,23,20,19,16,25,26"), want: []string{"hostname=WS01"}, reject: []string{"os=*"}},
+		{name: "the kdc", o: obs("kerberos", "kerberos.message", "tgs_rep", "kerberos.role", "kdc", "kerberos.client_hostname", "xp1"), want: []string{"type=server"}, reject: []string{"hostname=*"}},
+	})
+}

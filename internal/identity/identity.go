@@ -53,7 +53,7 @@ func DefaultPolicy() Policy {
 		Reliability: map[string]float64{
 			"dicom": 1, "hl7": 1, "lldp": 0.95, "cdp": 0.95, "snmp": 0.9, "bacnet": 0.9, "modbus": 0.9,
 			"dhcp": 0.85, "dhcpv6": 0.85, "mdns": 0.8, "ssdp": 0.75, "http": 0.75,
-			"smb": 0.8, "netbios": 0.8, "ssh": 0.75, "sip": 0.75, "ftp": 0.7, "rdp": 0.7, "syslog": 0.6, "telnet": 0.6, "smtp": 0.6, "dns": 0.6, "tls": 0.6, "tcp": 0.4, "oui": 0.5, "arp": 0.5,
+			"smb": 0.8, "netbios": 0.8, "ssh": 0.75, "sip": 0.75, "ftp": 0.7, "rdp": 0.7, "syslog": 0.6, "kerberos": 0.7, "telnet": 0.6, "smtp": 0.6, "dns": 0.6, "tls": 0.6, "tcp": 0.4, "oui": 0.5, "arp": 0.5,
 		},
 		DefaultReliability: 0.7,
 		Hysteresis:         0.1,

@@ -1165,6 +1165,15 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 			name = "mqtt_cleartext_password"
 		case "mqtt.anonymous":
 			name = "mqtt_anonymous_access"
+		case "kerberos.weak_etypes":
+			// The client still offers RC4 or DES: a KDC that allows them
+			// hands out tickets that can be cracked offline.
+			name, val = "kerberos_weak_encryption", f.Value
+		case "kerberos.ticket_etype":
+			if f.Value == "23" || f.Value == "24" {
+				// The KDC issued an RC4 ticket: what Kerberoasting cracks.
+				name, val = "kerberos_rc4_ticket", f.Value
+			}
 		case "modbus.writes":
 			// Modbus has no authentication: whoever reaches the port can
 			// change set points and coils, and here someone did.
@@ -1214,9 +1223,10 @@ func (b *batch) signals(d *Device, o *observe.Observation, t time.Time) error {
 		if name == "" {
 			continue
 		}
-		if o.Protocol == "tls" || o.Protocol == "smb" || o.Protocol == "ssh" || o.Protocol == "rdp" {
+		if o.Protocol == "tls" || o.Protocol == "smb" || o.Protocol == "ssh" || o.Protocol == "rdp" || o.Protocol == "kerberos" {
 			// TLS versions, certificates, SMB dialects, SSH identification
-			// strings and the RDP security a server selects describe the speaker.
+			// strings, the RDP security a server selects and the Kerberos
+			// encryption a client offers or a KDC issues describe the speaker.
 			b.signal(d, name, o.Protocol, f.Key, val, t)
 			continue
 		}
