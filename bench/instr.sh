@@ -2,6 +2,8 @@
 # Instructions `ward observe` executes on a mix, counted by valgrind's
 # callgrind: the same total for the same binary and input whatever else the
 # machine is doing, so small changes can be compared on a noisy shared VM.
+# The garbage collector is off for the count (its timing varies the total),
+# so allocation costs show only as the allocations themselves.
 #   bash bench/instr.sh OLD_REV [NEW_REV] [PACKETS]   (NEW_REV defaults to the work tree, PACKETS to 200000)
 # Builds both revisions, makes bench/out/mix-PACKETS.pcap from the shared
 # captures and the simulated hospital (as bench/sensor.sh does), runs each
@@ -29,8 +31,9 @@ if [[ ! -f $MIX ]]; then
   "$tmp/ward-new" simulate --devices 300 --hours 1 --seed 7 --out "$tmp/sim.pcap" --truth "$tmp/sim.json" >/dev/null 2>&1
   "$OUT/benchtool" mix -out "$MIX" -packets "$N" $(ls "$DATA"/pcaps/{tcpdump,arkime,ndpi,dcmtk,hl7}/*.pcap 2>/dev/null) "$tmp/sim.pcap" 2>/dev/null
 fi
-count() { # binary: instructions (Go's asynchronous preemption signals upset callgrind)
-  GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$1" observe "$MIX" 2>&1 >/dev/null |
+count() { # binary: instructions. Go's asynchronous preemption signals upset callgrind; the
+  # collector is off because when it runs depends on timing, and the count with it varies by a few percent.
+  GOGC=off GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$1" observe "$MIX" 2>&1 >/dev/null |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 old=$(count "$tmp/ward-old"); new=$(count "$tmp/ward-new")
