@@ -119,6 +119,14 @@ func (o Observation) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads the contract layout strictly: a bad time, MAC or IP is an error.
 func (o *Observation) UnmarshalJSON(b []byte) error {
+	if fastUnmarshal(b, o) {
+		return nil
+	}
+	return o.slowUnmarshal(b)
+}
+
+// slowUnmarshal is the encoding/json reading every input can take.
+func (o *Observation) slowUnmarshal(b []byte) error {
 	var w wire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err

@@ -81,3 +81,22 @@ func BenchmarkBatchEncode(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "gzip-bytes")
 }
+
+// BenchmarkBatchDecode: the server reading a sensor's batch back.
+func BenchmarkBatchDecode(b *testing.B) {
+	all := demoObservations(b)
+	for len(all) < 2000 {
+		all = append(all, all...)
+	}
+	batch := &Batch{BatchID: NewBatchID(), Sensor: "s1", Site: "icu", Observations: all[:2000]}
+	data, err := batch.Encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(bytes.NewReader(data), true, 64<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
