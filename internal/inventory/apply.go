@@ -77,7 +77,31 @@ func (b *batch) apply(o *observe.Observation) error {
 			return err
 		}
 	}
+	if o.Protocol == "kerberos" {
+		if err := b.kerberosClient(o, t); err != nil {
+			return err
+		}
+	}
 	return b.facts(src, o, t)
+}
+
+// kerberosClient credits the machine account a KDC's reply names to the
+// client the reply goes to: a TGS-REQ does not name its client (that is
+// encrypted), so the reply is the only place its name is heard.
+func (b *batch) kerberosClient(o *observe.Observation, t time.Time) error {
+	name, ok := o.Get("kerberos.client_hostname")
+	if role, _ := o.Get("kerberos.role"); !ok || role != "kdc" {
+		return nil
+	}
+	peer, err := b.peer(o)
+	if err != nil || peer == nil {
+		return err
+	}
+	about := observe.Observation{Time: o.Time, SrcMAC: o.DstMAC, DstMAC: o.SrcMAC, SrcIP: o.DstIP, DstIP: o.SrcIP,
+		SrcPort: o.DstPort, DstPort: o.SrcPort, Transport: o.Transport, Protocol: o.Protocol,
+		Fields: []observe.Field{{Key: "kerberos.hostname", Value: name}}}
+	_, err = b.applyClaims(peer, b.s.claimer.Claims(&about, nil), t)
+	return err
 }
 
 // hl7Sender handles MSH-3 naming the sending application by EUI-64

@@ -47,6 +47,7 @@ var claimer = fieldClaimer{
 	"hl7.device_type":         {fingerprint.DeviceType, 0.9},
 	"dhcp.hostname":           {fingerprint.Hostname, 0.8},
 	"syslog.hostname":         {fingerprint.Hostname, 0.6},
+	"kerberos.hostname":       {fingerprint.Hostname, 0.7},
 	"lldp.med_serial":         {fingerprint.Serial, 0.9},
 	"snmp.serial":             {fingerprint.Serial, 0.9},
 }

@@ -669,3 +669,27 @@ func TestHL7ForwardingEngine(t *testing.T) {
 		t.Errorf("monitors behind the engine: %v", found)
 	}
 }
+
+// TestKerberosReplyNamesClient: a KDC's reply names the machine account of
+// the client it answers (its TGS-REQ could not); the name goes to that
+// client, never to the KDC.
+func TestKerberosReplyNamesClient(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	const kdc, ws = "00:50:56:00:00:01", "00:0c:29:00:00:02"
+	s := newService(t, dbtest.SQLite(t), nil)
+	ingest(t, s, "", ob(t0, "arp", kdc, "10.5.3.1", "", "", 0, 0), ob(t0, "arp", ws, "10.1.12.2", "", "", 0, 0))
+	ingest(t, s, "", ob(t0.Add(time.Second), "kerberos", kdc, "10.5.3.1", ws, "10.1.12.2", 88, 1071,
+		"kerberos.message", "tgs_rep", "kerberos.role", "kdc", "kerberos.client_hostname", "XP1", "kerberos.realm", "DENYDC.COM"))
+	if got := byMAC(t, s, "default", ws).Attr(fingerprint.Hostname); got != "XP1" {
+		t.Errorf("client hostname %q, want XP1", got)
+	}
+	if got := byMAC(t, s, "default", kdc).Attr(fingerprint.Hostname); got != "" {
+		t.Errorf("the KDC took the client's name %q", got)
+	}
+	// A request, or a reply without the KDC role, credits no one else.
+	ingest(t, s, "", ob(t0.Add(2*time.Second), "kerberos", ws, "10.1.12.2", kdc, "10.5.3.1", 1072, 88,
+		"kerberos.message", "tgs_req", "kerberos.client_hostname", "OTHER"))
+	if got := byMAC(t, s, "default", kdc).Attr(fingerprint.Hostname); got != "" {
+		t.Errorf("a request named the KDC %q", got)
+	}
+}
