@@ -83,3 +83,25 @@ func CutLine(p []byte) (line, rest []byte, ended bool) {
 	}
 	return bytes.TrimRight(p[:i], "\r"), p[i+1:], true
 }
+
+// Greeting returns the first line of p (at most maxLine bytes looked at)
+// when p opens with the three-digit reply code and ' ' or '-', as FTP and
+// SMTP servers greet ("220 mail.example.org ESMTP"); ok is false otherwise.
+func Greeting(p []byte, code string, maxLine int) (line []byte, ok bool) {
+	if len(p) < 5 || string(p[:3]) != code || (p[3] != ' ' && p[3] != '-') {
+		return nil, false
+	}
+	line, _, _ = CutLine(p[:min(len(p), maxLine)])
+	return line, true
+}
+
+// ContainsFold reports whether b contains word, compared as bytes.EqualFold
+// does, without the copy an upper-casing would make.
+func ContainsFold(b []byte, word string) bool {
+	for i := 0; i+len(word) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(word)], []byte(word)) {
+			return true
+		}
+	}
+	return false
+}

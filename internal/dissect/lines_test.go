@@ -45,3 +45,50 @@ func TestCutLine(t *testing.T) {
 		}
 	}
 }
+
+func TestGreeting(t *testing.T) {
+	for _, tc := range []struct {
+		in, line string
+		ok       bool
+	}{
+		{"220 mail.example.org ESMTP Postfix\r\n250 x", "220 mail.example.org ESMTP Postfix", true},
+		{"220-ProFTPD\r\n", "220-ProFTPD", true},
+		{"220 no line end yet", "220 no line end yet", true},
+		{"2201 x", "", false},
+		{"230 logged in\r\n", "", false},
+		{"220", "", false},
+	} {
+		line, ok := Greeting([]byte(tc.in), "220", 16)
+		want := tc.line
+		if len(want) > 16 {
+			want = want[:16] // only maxLine bytes are looked at
+		}
+		if ok != tc.ok || string(line) != want {
+			t.Errorf("Greeting(%q) = %q, %v; want %q, %v", tc.in, line, ok, want, tc.ok)
+		}
+	}
+}
+
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		b, word string
+		want    bool
+	}{
+		{"220 mail ESMTP ready", "SMTP", true},
+		{"220 mail esmtp ready", "SMTP", true},
+		{"220 (vsFTPd 3.0.3)", "FTP", true},
+		{"text/xml; charset=utf-8", "xml", true},
+		{"gzip, Chunked", "chunked", true},
+		{"220 mail ready", "SMTP", false},
+		{"SMT", "SMTP", false},
+		{"", "x", false},
+	} {
+		if got := ContainsFold([]byte(tc.b), tc.word); got != tc.want {
+			t.Errorf("ContainsFold(%q, %q) = %v", tc.b, tc.word, got)
+		}
+	}
+	b := []byte("220 mail.example.org ESMTP Postfix")
+	if n := testing.AllocsPerRun(100, func() { ContainsFold(b, "SMTP") }); n != 0 {
+		t.Errorf("%.0f allocations", n)
+	}
+}

@@ -44,14 +44,11 @@ func (*Dissector) Name() string { return "ftp" }
 // MatchTCP recognises a server greeting: "220 " or "220-" on port 21, or
 // on any port when it names FTP (an SMTP greeting is also a 220).
 func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
-	if len(p) < 5 || string(p[:3]) != "220" || (p[3] != ' ' && p[3] != '-') {
+	line, ok := dissect.Greeting(p, "220", maxLine)
+	if !ok {
 		return false
 	}
-	if sp == Port || dp == Port {
-		return true
-	}
-	line, _, _ := dissect.CutLine(p[:min(len(p), maxLine)])
-	return bytes.Contains(bytes.ToUpper(line), []byte("FTP"))
+	return sp == Port || dp == Port || dissect.ContainsFold(line, "FTP")
 }
 
 // NewStream starts one control connection.

@@ -691,14 +691,14 @@ func (s *stream) header(o *observe.Observation, mi *msgInfo, name, value []byte)
 		}
 		mi.length = v
 	case eq(name, "transfer-encoding"):
-		if containsFold(value, "chunked") {
+		if dissect.ContainsFold(value, "chunked") {
 			mi.chunked = true
 		}
 	case eq(name, "upgrade"):
 		mi.upgrade = true
 	case eq(name, "content-type"):
 		o.Add("http.content_type", s.sc.text(value, max))
-		mi.xml = containsFold(value, "xml")
+		mi.xml = dissect.ContainsFold(value, "xml")
 		mi.ipp = isIPP(value)
 	case mi.request && eq(name, "host"):
 		o.Add("http.host", s.sc.text(value, max))
@@ -785,15 +785,6 @@ func isIPP(ct []byte) bool {
 }
 
 func eq(name []byte, lower string) bool { return bytes.EqualFold(name, []byte(lower)) }
-
-func containsFold(b []byte, lower string) bool {
-	for i := 0; i+len(lower) <= len(b); i++ {
-		if bytes.EqualFold(b[i:i+len(lower)], []byte(lower)) {
-			return true
-		}
-	}
-	return false
-}
 
 func parseDec(b []byte) (int64, bool) {
 	if i := bytes.IndexByte(b, ','); i >= 0 {

@@ -38,14 +38,11 @@ func (*Dissector) Name() string { return "smtp" }
 // MatchTCP recognises a server greeting that names (E)SMTP, on the SMTP
 // ports or any other ("220 mail.example.org ESMTP Postfix").
 func (*Dissector) MatchTCP(sp, dp uint16, _ bool, p []byte) bool {
-	if len(p) < 5 || string(p[:3]) != "220" || (p[3] != ' ' && p[3] != '-') {
+	line, ok := dissect.Greeting(p, "220", maxLine)
+	if !ok {
 		return false
 	}
-	line, _, _ := dissect.CutLine(p[:min(len(p), maxLine)])
-	if bytes.Contains(bytes.ToUpper(line), []byte("SMTP")) {
-		return true
-	}
-	return sp == 25 || dp == 25 || sp == 587 || dp == 587
+	return dissect.ContainsFold(line, "SMTP") || sp == 25 || dp == 25 || sp == 587 || dp == 587
 }
 
 // NewStream starts one session.
