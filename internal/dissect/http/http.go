@@ -179,16 +179,15 @@ func methodLen(p []byte) int {
 
 // Parsing states of one direction.
 const (
-	stStart       = iota // the next message must start here
-	stResync             // after a gap: drop bytes until one starts with a message
-	stHeaders            // inside a header block
-	stBody               // stepping over remain body bytes
-	stChunkSize          // reading a chunk-size line
-	stChunkData          // stepping over remain chunk bytes
-	stChunkEnd           // the CRLF after chunk data
-	stTrailers           // trailer lines after the last chunk
-	stDescription        // buffering a device description body (see description)
-	stDone               // nothing more to read in this direction
+	stStart     = iota // the next message must start here
+	stResync           // after a gap: drop bytes until one starts with a message
+	stHeaders          // inside a header block
+	stBody             // stepping over remain body bytes
+	stChunkSize        // reading a chunk-size line
+	stChunkData        // stepping over remain chunk bytes
+	stChunkEnd         // the CRLF after chunk data
+	stTrailers         // trailer lines after the last chunk
+	stDone             // nothing more to read in this direction
 )
 
 type direction struct {
@@ -198,8 +197,8 @@ type direction struct {
 	skipped int64 // body bytes stepped over in the current message
 	msgs    int
 	bulk    bool       // ended by a body too large to step over
-	desc    bool       // this chunked body may be a device description: kept in body
-	body    []byte     // a chunked description's data so far, reused
+	desc    bool       // this body may be a device description: kept in body
+	body    []byte     // a description's data so far, reused
 	ipp     bool       // this body is an IPP response, read by ippr as it passes
 	ippr    *ippReader // made at the first IPP response: most streams see none
 }
@@ -307,20 +306,10 @@ func (s *stream) step(m *dissect.Meta, di int, data []byte, e observe.Emitter) [
 		d.remain -= n
 		if d.remain == 0 {
 			if d.state == stBody {
-				s.endMessage(d)
+				s.endBody(m, d, e)
 			} else {
 				d.state = stChunkEnd
 			}
-		}
-		return data[n:]
-	case stDescription:
-		n := min(int64(len(data)), d.remain)
-		d.buf = append(d.buf, data[:n]...)
-		d.remain -= n
-		if d.remain == 0 {
-			s.description(m, d.buf, e)
-			d.buf = d.buf[:0]
-			s.endMessage(d)
 		}
 		return data[n:]
 	case stChunkEnd:
@@ -363,11 +352,7 @@ func (s *stream) chunkLine(m *dissect.Meta, d *direction, data []byte, e observe
 	if d.state == stTrailers {
 		d.buf = d.buf[:0]
 		if len(line) == 0 {
-			if d.desc {
-				s.description(m, d.body, e)
-				d.desc, d.body = false, d.body[:0]
-			}
-			s.endMessage(d)
+			s.endBody(m, d, e)
 		}
 		return rest
 	}
@@ -414,6 +399,16 @@ func parseHex(b []byte) (int64, bool) {
 		n++
 	}
 	return v, n > 0
+}
+
+// endBody ends a message's body, with either framing: a device description
+// kept from it is read now.
+func (s *stream) endBody(m *dissect.Meta, d *direction, e observe.Emitter) {
+	if d.desc {
+		s.description(m, d.body, e)
+		d.desc, d.body = false, d.body[:0]
+	}
+	s.endMessage(d)
 }
 
 // endMessage readies the direction for the next message, or ends it at the bound.
@@ -593,7 +588,7 @@ func (s *stream) popPending() byte {
 
 // frame sets the direction's state for the body that follows the headers.
 func (s *stream) frame(d *direction, mi *msgInfo) {
-	d.skipped, d.desc, d.ipp = 0, false, false
+	d.skipped, d.desc, d.body, d.ipp = 0, false, d.body[:0], false
 	if !mi.request && (mi.status == 101 || (mi.connect && mi.status >= 200 && mi.status < 300) || mi.upgrade && mi.status == 101) {
 		s.tunnel = true // the connection now speaks something else
 		return
@@ -613,12 +608,12 @@ func (s *stream) frame(d *direction, mi *msgInfo) {
 		d.state = stChunkSize
 		// Embedded web servers often send their description chunked, and
 		// CUPS its IPP responses.
-		d.desc, d.body = !mi.request && mi.xml && mi.status == 200, d.body[:0]
+		d.desc = !mi.request && mi.xml && mi.status == 200
 		if d.ipp = !mi.request && mi.ipp && mi.status == 200; d.ipp {
 			d.readIPP()
 		}
 	case !mi.request && mi.xml && mi.status == 200 && !mi.badLength && mi.length > 0 && mi.length <= maxDescription:
-		d.state, d.remain, d.buf = stDescription, mi.length, d.buf[:0]
+		d.state, d.remain, d.desc = stBody, mi.length, true
 	case !mi.request && mi.ipp && mi.status == 200 && !mi.badLength && mi.length > 0 && mi.length <= maxIPP:
 		// Requests are never read: they carry the document and the user's name.
 		d.state, d.remain, d.ipp = stBody, mi.length, true
