@@ -143,7 +143,13 @@ func isStartLine(p []byte) bool {
 	if sp == 0 {
 		return false
 	}
-	if len(p) <= sp+1 || p[sp+1] == ' ' {
+	// RFC 9112 lets a recipient split the request line on any run of
+	// spaces; some clients (and evasion tests) send several.
+	t := sp + 1
+	for t < len(p) && t <= sp+64 && p[t] == ' ' {
+		t++
+	}
+	if t >= len(p) || p[t] == ' ' || p[t] == '\r' || p[t] == '\n' {
 		return false
 	}
 	line := p

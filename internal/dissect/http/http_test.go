@@ -225,7 +225,11 @@ func TestMatchTCP(t *testing.T) {
 		{"PROPFIND /dav HTTP/1.1\r\n", true},
 		{"FOO /x HTTP/1.1\r\n", true},
 		{"FOO /x", false},
-		{"GET  / HTTP/1.1\r\n", false},
+		{"GET  / HTTP/1.1\r\n", true}, // RFC 9112 3: any run of spaces may split the line
+		{"GET                  /x HTTP/1.1\r\n", true},
+		{"GET   \r\n", false},
+		{"GET    ", false},
+		{"NOTE  this is not HTTP\r\n", false},
 		{"SSH-2.0-OpenSSH\r\n", false},
 		{"\x16\x03\x01\x02\x00\x01", false},
 		{"get / HTTP/1.1\r\n", false},
