@@ -137,7 +137,7 @@ func writeStats(w io.Writer, res *sensor.Result) {
 	if res.Dropped > 0 {
 		fmt.Fprintf(tw, "kernel drops\t%d (the ring overflowed: these packets were never seen)\n", res.Dropped)
 	}
-	fmt.Fprintf(tw, "decoding\t%d errors, %d of unknown link types, %d IPv4 fragments dropped, %d frames unwrapped from tunnels\n",
+	fmt.Fprintf(tw, "decoding\t%d errors, %d of unknown link types, %d IP fragments dropped, %d frames unwrapped from tunnels\n",
 		st.DecodeErrors, st.UnknownLink, st.FragsDropped, st.Decapsulated)
 	fmt.Fprintf(tw, "flows\t%d tracked (TCP and UDP), %d expired idle, %d not tracked (table full: --max-flows)\n", st.FlowsCreated, st.FlowsExpired, st.FlowsEvicted)
 	fmt.Fprintf(tw, "tcp payload\t%d bytes inspected, %d skipped once their flow had told what it could\n", st.BytesInspected, st.BytesSkipped)

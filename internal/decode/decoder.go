@@ -62,9 +62,9 @@ type Decoder struct {
 	emit  observe.Emitter
 	stats Stats
 	depth int // tunnels being unwrapped (see decap)
-	// pppoe rebuilds a PPPoE session frame as plain Ethernet, one buffer
-	// per unwrapping depth (see pppoeFrame).
-	pppoe [maxTunnelDepth + 1][]byte
+	// rebuilt holds a tunnelled frame rebuilt as plain Ethernet (PPPoE,
+	// 802.11 in CAPWAP), one buffer per unwrapping depth.
+	rebuilt [maxTunnelDepth + 1][]byte
 
 	// Preallocated layers, reused for every packet.
 	eth     layers.Ethernet
@@ -99,6 +99,7 @@ type Decoder struct {
 	endMeta     dissect.Meta     // addressing handed to streams that end
 	now         time.Time
 	sweepAt     time.Time
+	resets      []resetFlow // flows lingering after a reset, oldest first
 	fullSweepAt time.Time
 }
 
@@ -145,7 +146,7 @@ func New(cfg Config, ds Dissectors, emit observe.Emitter) (*Decoder, error) {
 	d.pIP4 = mk(layers.LayerTypeIPv4)
 	d.pIP6 = mk(layers.LayerTypeIPv6)
 	d.flows.init(cfg.MaxFlows)
-	d.frag.init(cfg.MaxFragDatagrams, cfg.FragTimeout)
+	d.frag.init(cfg.MaxFragDatagrams, cfg.FragTimeout, &d.stats.FragsDropped)
 	d.servers.init(1 << 16)
 	return d, nil
 }
@@ -196,7 +197,7 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	*m = dissect.Meta{Time: ci.Timestamp}
 	var l2payload []byte
 	var etherType uint16
-	isIP, isTCP, isUDP := false, false, false
+	isIP, isTCP, isUDP, is6 := false, false, false, false
 	fragmented := false
 	var ipProto layers.IPProtocol
 	var ipPayload []byte
@@ -229,11 +230,16 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 			m.DstIP = addr4(d.ip4.DstIP)
 			fragmented = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0
 			ipProto, ipPayload = d.ip4.Protocol, d.ip4.Payload
+			is6 = false
 		case layers.LayerTypeIPv6:
 			isIP = true
 			m.SrcIP = addr16(d.ip6.SrcIP)
 			m.DstIP = addr16(d.ip6.DstIP)
 			ipProto, ipPayload = d.ip6.NextHeader, d.ip6.Payload
+			if d.ip6.HopByHop != nil { // the layer folds it in; its payload starts after it
+				ipProto = d.ip6.HopByHop.NextHeader
+			}
+			is6 = true
 		case layers.LayerTypeTCP:
 			isTCP = true
 		case layers.LayerTypeUDP:
@@ -244,7 +250,10 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 		d.fragment(m)
 		return
 	}
-	if isUDP && d.decap(udpInner(uint16(d.udp.DstPort), d.udp.Payload)) ||
+	if is6 && !isTCP && !isUDP && d.ipv6Ext(m, uint8(ipProto), ipPayload) {
+		return
+	}
+	if isUDP && d.decap(udpInner(&d.rebuilt[d.depth], uint16(d.udp.SrcPort), uint16(d.udp.DstPort), d.udp.Payload)) ||
 		isIP && !isTCP && !isUDP && ipProto == ipProtoGRE && d.decap(greInner(ipPayload)) {
 		return
 	}
@@ -322,25 +331,7 @@ func (d *Decoder) fragment(m *dissect.Meta) {
 	if !ok {
 		return
 	}
-	switch d.ip4.Protocol {
-	case ipProtoGRE:
-		d.decap(greInner(whole))
-	case layers.IPProtocolUDP:
-		if err := d.udp.DecodeFromBytes(whole, gopacket.NilDecodeFeedback); err != nil {
-			d.stats.DecodeErrors++
-			return
-		}
-		if d.decap(udpInner(uint16(d.udp.DstPort), d.udp.Payload)) {
-			return
-		}
-		d.handleUDP(m, d.udp.SrcPort, d.udp.DstPort, d.udp.Payload)
-	case layers.IPProtocolTCP:
-		if err := d.tcp.DecodeFromBytes(whole, gopacket.NilDecodeFeedback); err != nil {
-			d.stats.DecodeErrors++
-			return
-		}
-		d.handleTCP(m, &d.tcp, d.tcp.Payload)
-	}
+	d.transport(m, uint8(d.ip4.Protocol), whole)
 }
 
 func (d *Decoder) handleFrame(m *dissect.Meta, etherType uint16, payload []byte) {
@@ -399,6 +390,7 @@ func (d *Decoder) emitService(m *dissect.Meta, port uint16) {
 
 func (d *Decoder) sweep() {
 	d.sweepAt = d.now.Add(5 * time.Second)
+	d.endResets()
 	d.stats.FlowsExpired += uint64(d.flows.expire(d.now.Add(-d.cfg.FlowIdle), d.endFlow))
 	d.frag.expire(d.now)
 }

@@ -46,6 +46,35 @@ func lessAP(a, b netip.AddrPort) bool {
 	return a.Port() < b.Port()
 }
 
+// rstLinger is how long a reset flow whose dissectors still read is kept
+// for segments already in flight (Zeek waits 5 s; in-flight data follows
+// within a round trip).
+const rstLinger = 2 * time.Second
+
+// resetFlow is a lingering reset flow and the time of its reset, which
+// tells whether the flow is still that conversation (flows are recycled).
+type resetFlow struct {
+	f  *flow
+	at time.Time
+}
+
+// endResets ends the reset flows whose linger is over.
+func (d *Decoder) endResets() {
+	keep := d.resets[:0]
+	for _, r := range d.resets {
+		switch {
+		case !r.f.rstAt.Equal(r.at):
+			// Ended already (a new SYN, both FINs, expiry) and perhaps reused.
+		case d.now.Sub(r.at) > rstLinger:
+			d.flows.remove(r.f, d.endFlow)
+		default:
+			keep = append(keep, r)
+		}
+	}
+	clear(d.resets[len(keep):])
+	d.resets = keep
+}
+
 // maxDetectTries bounds how many payloads per direction detection sees.
 const maxDetectTries = 6
 
@@ -88,6 +117,8 @@ type flow struct {
 	done       bool // inspection finished: later packets are only counted
 	synSeen    bool
 	serviceOut bool
+	rst        [2]bool   // a reset was sent in that direction
+	rstAt      time.Time // when a reset was seen while a dissector still read; zero otherwise
 }
 
 func (f *flow) reset() {
@@ -233,6 +264,11 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	dst := netip.AddrPortFrom(m.DstIP, m.DstPort)
 	key := makeKey(src, dst, 6)
 	f := d.flows.get(key)
+	if f != nil && !f.rstAt.IsZero() && (syn && !ack || d.now.Sub(f.rstAt) > rstLinger) {
+		// The reset conversation is over: a new SYN, or traffic long after.
+		d.flows.remove(f, d.endFlow)
+		f = nil
+	}
 	if f == nil {
 		if !syn && len(payload) == 0 {
 			return // a bare ACK/FIN of a flow we never knew: nothing to learn
@@ -266,7 +302,24 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	f.count(di, m, len(payload))
 	if tcp.RST || tcp.FIN {
 		f.fin[di] = f.fin[di] || tcp.FIN
-		if tcp.RST || (f.fin[0] && f.fin[1]) {
+		rstBefore := f.rst
+		if tcp.RST {
+			f.rst[di] = true
+		}
+		switch {
+		case tcp.RST && f.rst[0] && f.rst[1]:
+			// Both ends reset: neither will send more.
+			defer d.flows.remove(f, d.endFlow)
+		case tcp.RST && (rstBefore[di] || !f.rstAt.IsZero()):
+			// Already lingering; repeated resets change nothing.
+		case tcp.RST && !f.done && len(f.streams) > 0:
+			// What the peer sent before the reset reached it is still on
+			// the wire, and a SPAN port may deliver it after the RST (a
+			// browser that drops a raced connection still gets the
+			// server's certificate): keep reading for rstLinger.
+			f.rstAt = d.now
+			d.resets = append(d.resets, resetFlow{f, d.now})
+		case tcp.RST || (f.fin[0] && f.fin[1]):
 			defer d.flows.remove(f, d.endFlow)
 		}
 	}
