@@ -164,6 +164,14 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 			d.sweep()
 		}
 	}
+	if link == linkTypeNFLOG {
+		var ok bool
+		if data, ok = nflogPayload(data); !ok {
+			d.stats.DecodeErrors++
+			return
+		}
+		link = layers.LinkTypeRaw // the packet has no link header: no MACs
+	}
 	var p *gopacket.DecodingLayerParser
 	switch link {
 	case layers.LinkTypeEthernet:

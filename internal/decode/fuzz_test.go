@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -17,10 +18,11 @@ func FuzzDecoder(f *testing.F) {
 	f.Add(tcpFrame(f, pktOpt{syn: true, seq: 1}))
 	f.Add(tcpFrame(f, pktOpt{ack: true, seq: 1, payload: []byte("GET / HTTP/1.1\r\n")}))
 	f.Add([]byte{})
-	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 1))      // ERSPAN II
-	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 3))      // nested past the limit
-	f.Add(capwapFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1})))         // 802.11 QoS data in CAPWAP
-	f.Add(gtpuFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1})))           // GTP-U with an extension header
+	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 1)) // ERSPAN II
+	f.Add(tunnelFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1}), 3)) // nested past the limit
+	f.Add(capwapFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1})))    // 802.11 QoS data in CAPWAP
+	f.Add(gtpuFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1})))      // GTP-U with an extension header
+	f.Add(nflogRecord(binary.LittleEndian, tcpFrame(f, pktOpt{syn: true, seq: 1})[14:]))
 	if plain := tcpFrame(f, pktOpt{syn: true, seq: 1}); len(plain) > 14 { // the same in a PPPoE session
 		n := len(plain) - 14 + 2
 		pppoe := append(append([]byte{}, plain[:12]...), 0x88, 0x64, 0x11, 0, 0, 1, byte(n>>8), byte(n), 0, 0x21)
@@ -35,6 +37,7 @@ func FuzzDecoder(f *testing.F) {
 		d.Packet(data, ci, layers.LinkTypeEthernet)
 		d.Packet(data, ci, layers.LinkTypeRaw)
 		d.Packet(data, ci, layers.LinkTypeLinuxSLL)
+		d.Packet(data, ci, linkTypeNFLOG)
 		d.Flush()
 	})
 }
