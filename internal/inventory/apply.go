@@ -77,12 +77,59 @@ func (b *batch) apply(o *observe.Observation) error {
 			return err
 		}
 	}
-	if o.Protocol == "kerberos" {
+	switch o.Protocol {
+	case "kerberos":
 		if err := b.kerberosClient(o, t); err != nil {
+			return err
+		}
+	case "bacnet":
+		if err := b.bacnetForwarded(o, t); err != nil {
 			return err
 		}
 	}
 	return b.facts(src, o, t)
+}
+
+// bacnetForwarded credits a BACnet answer that a broadcast management
+// device (BBMD) passed on to the controller that sent it: the
+// Forwarded-NPDU names the controller's own B/IP address, usually on a
+// subnet the sensor never hears directly. An answer that also came
+// through a BACnet router (a source network) names the router, not the
+// controller behind it, so it credits no one.
+func (b *batch) bacnetForwarded(o *observe.Observation, t time.Time) error {
+	from, ok := o.Get("bacnet.forwarded_from")
+	if !ok {
+		return nil
+	}
+	if _, routed := o.Get("bacnet.source_network"); routed {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(from)
+	if err != nil {
+		return nil
+	}
+	a := usableIP(ap.Addr())
+	if !a.IsValid() || a == usableIP(o.SrcIP) {
+		return nil
+	}
+	dev, err := b.resolveIP(a, o.Time.UTC(), true)
+	if err != nil || dev == nil {
+		return err
+	}
+	about := observe.Observation{Time: o.Time, SrcIP: a, DstMAC: o.DstMAC, DstIP: o.DstIP,
+		SrcPort: ap.Port(), DstPort: o.DstPort, Transport: o.Transport, Protocol: o.Protocol}
+	for _, f := range o.Fields {
+		if f.Key != "bacnet.forwarded_from" {
+			about.Fields = append(about.Fields, f)
+		}
+	}
+	if dev, err = b.applyClaims(dev, b.s.claimer.Claims(&about, nil), t); err != nil {
+		return err
+	}
+	if v, ok := o.Get("bacnet.location"); ok && strings.TrimSpace(v) != "" {
+		b.setLocation(dev, strings.TrimSpace(v), "bacnet", t)
+	}
+	return nil
 }
 
 // kerberosClient credits the machine account a KDC's reply names to the

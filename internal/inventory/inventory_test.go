@@ -693,3 +693,50 @@ func TestKerberosReplyNamesClient(t *testing.T) {
 		t.Errorf("a request named the KDC %q", got)
 	}
 }
+
+// TestBACnetForwardedCredited: a BBMD passes on a controller's answer from
+// another subnet; the answer describes the controller at the address the
+// Forwarded-NPDU names, never the BBMD that sent the packet, and one that
+// also crossed a BACnet router credits no one.
+func TestBACnetForwardedCredited(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	const bbmd = "00:50:56:00:00:0b"
+	st, err := sqlstore.Open(context.Background(), dbtest.SQLite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := inventory.New(st, engine(t), inventory.DefaultOptions()) // the real BACnet rules
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, s, "", ob(t0, "bacnet", bbmd, "10.20.0.2", "00:0c:29:00:00:05", "10.20.0.9", 47808, 47808,
+		"bacnet.forwarded_from", "10.31.4.17:47808", "bacnet.vendor_id", "5", "bacnet.model_name", "MS-NAE5510-2",
+		"bacnet.location", "Plant room B2", "bacnet.device_instance", "100"))
+	if got := byMAC(t, s, "default", bbmd); got.Attr(fingerprint.Manufacturer) != "" || got.Location != "" {
+		t.Errorf("the BBMD took the controller's identity: %q, %q", got.Attr(fingerprint.Manufacturer), got.Location)
+	}
+	var ctl *inventory.Device
+	for _, d := range allDevices(t, s, "") {
+		for _, ip := range d.IPs {
+			if ip.IP == "10.31.4.17" {
+				ctl = d
+			}
+		}
+	}
+	if ctl == nil {
+		t.Fatal("no device at the forwarded address 10.31.4.17")
+	}
+	if ctl.Attr(fingerprint.Manufacturer) != "Johnson Controls" || ctl.Attr(fingerprint.Model) != "MS-NAE5510-2" || ctl.Location != "Plant room B2" {
+		t.Errorf("controller: %q %q at %q", ctl.Attr(fingerprint.Manufacturer), ctl.Attr(fingerprint.Model), ctl.Location)
+	}
+	// Through a router as well: the forwarded address is the router's.
+	ingest(t, s, "", ob(t0.Add(time.Second), "bacnet", bbmd, "10.20.0.2", "00:0c:29:00:00:05", "10.20.0.9", 47808, 47808,
+		"bacnet.forwarded_from", "10.31.4.1:47808", "bacnet.source_network", "5", "bacnet.vendor_id", "17"))
+	for _, d := range allDevices(t, s, "") {
+		for _, ip := range d.IPs {
+			if ip.IP == "10.31.4.1" {
+				t.Errorf("the router at 10.31.4.1 became a device: %+v", d.Identity)
+			}
+		}
+	}
+}
