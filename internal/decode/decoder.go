@@ -100,6 +100,7 @@ type Decoder struct {
 	now         time.Time
 	sweepAt     time.Time
 	resets      []resetFlow // flows lingering after a reset, oldest first
+	joined      []byte      // a direction's kept first bytes and its next payload, for detection
 	fullSweepAt time.Time
 }
 

@@ -227,3 +227,36 @@ func TestResetLinger(t *testing.T) {
 		}
 	})
 }
+
+// TestTinyFirstSegment: a direction whose first segment is shorter than
+// any signature (a TLS record header sent on its own, one byte) is
+// recognised with the segment after it, and the dissector reads both.
+func TestTinyFirstSegment(t *testing.T) {
+	tests := []struct {
+		name       string
+		first, rst string
+		want       string // what the dissector reads; "" = not recognised
+	}{
+		{"one byte", "H", "ELLO world", "HELLO world"},
+		{"header alone", "HELL", "O world", "HELLO world"},
+		{"recognised alone", "HELLO", " world", "HELLO world"},
+		{"cleartext first (STARTTLS)", "EHLO x\r\n", "HELLO tls", "HELLO tls"},
+		{"first piece too long to keep", "0123456789abcdefXYZ", "HELLO", "HELLO"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &lateMatch{}
+			d, _ := newTest(t, DefaultConfig(), l)
+			n := uint32(len(tt.first))
+			feed(d,
+				tcpFrame(t, pktOpt{syn: true, seq: 0}),
+				tcpFrame(t, pktOpt{syn: true, ack: true, seq: 500, fromB: true}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1, payload: []byte(tt.first)}),
+				tcpFrame(t, pktOpt{ack: true, seq: 1 + n, payload: []byte(tt.rst)}),
+			)
+			if got := l.got[0].String(); got != tt.want {
+				t.Errorf("read %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

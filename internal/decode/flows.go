@@ -90,7 +90,15 @@ type direction struct {
 	pending   []segment
 	pendBytes int
 	tries     uint8 // payloads of this direction offered to detection
+	headLen   uint8 // bytes in head
+	// head keeps the first bytes of a direction nothing recognised while
+	// they are fewer than a protocol's signature: a stack that sends a TLS
+	// record header, or a request's first letters, in a segment of its own.
+	head [maxHead]byte
 }
+
+// maxHead bounds the undetected first bytes kept for detection.
+const maxHead = 16
 
 type activeStream struct {
 	e    *tcpEntry
@@ -345,9 +353,27 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	// Detection runs on each direction's first payload, and keeps trying on
 	// a few more while nothing matched: STARTTLS (LDAP, SMTP, IMAP) begins
 	// TLS only after some cleartext exchange.
+	seq := tcp.Seq
 	if ds.tries == 0 || (len(f.streams) == 0 && ds.tries < maxDetectTries) {
 		ds.tries++
-		d.detect(f, m, fromClient, payload)
+		if ds.headLen > 0 && ds.init && seq == ds.next {
+			// A tiny first piece, now continued: detect on the two
+			// together, and on a match deliver them together.
+			d.joined = append(append(d.joined[:0], ds.head[:ds.headLen]...), payload...)
+			if d.detect(f, m, fromClient, d.joined); len(f.streams) == 0 {
+				d.detect(f, m, fromClient, payload)
+			} else {
+				payload, seq = d.joined, seq-uint32(ds.headLen)
+				ds.next = seq
+				d.stats.BytesSkipped -= uint64(ds.headLen) // inspected after all
+			}
+		} else {
+			d.detect(f, m, fromClient, payload)
+		}
+		ds.headLen = 0
+		if len(f.streams) == 0 && ds.tries == 1 && len(payload) < maxHead {
+			ds.headLen = uint8(copy(ds.head[:], payload))
+		}
 	}
 	if len(f.streams) == 0 {
 		if f.dir[0].tries >= maxDetectTries && f.dir[1].tries >= maxDetectTries {
@@ -355,11 +381,11 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 		}
 		// Keep the sequence cursor moving over what was skipped, so a
 		// dissector matched on a later payload starts in order.
-		ds.init, ds.next = true, tcp.Seq+uint32(len(payload))
+		ds.init, ds.next = true, seq+uint32(len(payload))
 		d.stats.BytesSkipped += uint64(len(payload))
 		return
 	}
-	d.reassemble(f, ds, m, fromClient, tcp.Seq, payload)
+	d.reassemble(f, ds, m, fromClient, seq, payload)
 }
 
 func (d *Decoder) detect(f *flow, m *dissect.Meta, fromClient bool, payload []byte) {
