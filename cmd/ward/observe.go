@@ -137,6 +137,9 @@ func writeStats(w io.Writer, res *sensor.Result) {
 	if res.Dropped > 0 {
 		fmt.Fprintf(tw, "kernel drops\t%d (the ring overflowed: these packets were never seen)\n", res.Dropped)
 	}
+	if len(res.PerWorker) > 1 {
+		fmt.Fprintf(tw, "workers\t%d, packets each: %v\n", len(res.PerWorker), res.PerWorker)
+	}
 	fmt.Fprintf(tw, "decoding\t%d errors, %d of unknown link types, %d IP fragments dropped, %d frames unwrapped from tunnels\n",
 		st.DecodeErrors, st.UnknownLink, st.FragsDropped, st.Decapsulated)
 	fmt.Fprintf(tw, "flows\t%d tracked (TCP and UDP), %d expired idle, %d not tracked (table full: --max-flows)\n", st.FlowsCreated, st.FlowsExpired, st.FlowsEvicted)
@@ -160,6 +163,7 @@ func newCaptureCmd(g *globalOpts) *cobra.Command {
 	var count uint64
 	var dur time.Duration
 	var stats bool
+	workers := 1
 	cmd := &cobra.Command{
 		Use:   "capture --interface IF",
 		Short: "Listen on a SPAN/TAP interface (receive-only) and print observations",
@@ -188,7 +192,10 @@ Ward never transmits: the capture socket is used for receiving only.
 			// The writer is flushed whenever it catches up, so lines appear
 			// as they are heard (within AsyncConfig.Linger) on a quiet link.
 			out := observe.NewAsync(ow, ow.Flush, observe.AsyncConfig{})
-			res, err := sensor.Live(ctx, lc, cfg, count, out, g.logger())
+			if workers < 1 || workers > maxWorkers {
+				return fmt.Errorf("--workers must be 1 to %d, got %d", maxWorkers, workers)
+			}
+			res, err := sensor.LiveWorkers(ctx, lc, cfg, workers, count, out, g.logger())
 			if ferr := out.Close(); ferr != nil && err == nil {
 				err = ferr
 			}
@@ -203,9 +210,17 @@ Ward never transmits: the capture socket is used for receiving only.
 	cmd.Flags().StringVar(&filterFile, "filter", "", "file with a BPF program in `tcpdump -ddd` form")
 	cmd.Flags().Uint64Var(&count, "count", 0, "stop after this many packets (0: run until interrupted)")
 	cmd.Flags().DurationVar(&dur, "duration", 0, "stop after this long (0: run until interrupted)")
+	cmd.Flags().IntVar(&workers, "workers", 1, workersHelp)
 	cmd.Flags().StringVar(&format, "format", format, "output format: jsonl or table")
 	cmd.Flags().BoolVar(&stats, "stats", false, "print what was decoded and inspected, per protocol, to standard error at the end")
 	_ = cmd.MarkFlagRequired("interface")
 	decodeFlags(cmd, &cfg)
 	return cmd
 }
+
+// maxWorkers bounds --workers (a fanout group holds up to 256 sockets; a
+// sensor has far fewer cores).
+const maxWorkers = 64
+
+// workersHelp describes --workers of capture and sensor.
+const workersHelp = "decoders on as many cores: the kernel spreads conversations over them whole (AF_PACKET fanout by a symmetric flow hash); lines from different workers interleave"

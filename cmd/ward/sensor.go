@@ -30,6 +30,7 @@ func newSensorCmd(g *globalOpts) *cobra.Command {
 		flush          time.Duration
 	)
 	lc := capture.LiveConfig{}
+	workers := 1
 	cfg := decode.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "sensor (--interface IF | --read FILE...) --server URL --token TOKEN [--spool DIR]",
@@ -100,10 +101,13 @@ server. With --read the command exits when everything was delivered.`,
 				}
 				return c.Err()
 			}
+			if workers < 1 || workers > maxWorkers {
+				return fmt.Errorf("--workers must be 1 to %d, got %d", maxWorkers, workers)
+			}
 			rctx, cancel := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- c.Run(rctx) }()
-			_, lerr := sensor.Live(ctx, lc, cfg, 0, c, log)
+			_, lerr := sensor.LiveWorkers(ctx, lc, cfg, workers, 0, c, log)
 			cancel()
 			<-done
 			// Spool what is buffered and try briefly to deliver; the rest waits
@@ -120,6 +124,7 @@ server. With --read the command exits when everything was delivered.`,
 	}
 	cmd.Flags().StringVarP(&lc.Interface, "interface", "i", "", "interface to listen on")
 	cmd.Flags().BoolVar(&lc.Promiscuous, "promiscuous", false, "put the interface in promiscuous mode (TAPs)")
+	cmd.Flags().IntVar(&workers, "workers", 1, workersHelp)
 	cmd.Flags().StringSliceVar(&reads, "read", nil, "capture files to read instead of an interface (repeatable)")
 	cmd.Flags().StringVar(&server, "server", "", "Ward server URL, e.g. https://ward.example:8080 (required)")
 	cmd.Flags().StringVar(&token, "token", "", "sensor API token (default $WARD_TOKEN)")

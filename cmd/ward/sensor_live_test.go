@@ -123,10 +123,17 @@ func txPackets(t *testing.T, iface string) uint64 {
 // TestCaptureStreamsLines: `ward capture` prints observations as they are
 // heard, not when a buffer fills or the capture ends; an operator watching
 // a quiet SPAN port must see the few devices that speak.
+// With --workers 2 the same holds, the lines coming from two decoders.
 func TestCaptureStreamsLines(t *testing.T) {
-	ns, a, b := vethPair(t, "cap")
+	for _, workers := range []string{"1", "2"} {
+		t.Run("workers="+workers, func(t *testing.T) { captureStreams(t, workers) })
+	}
+}
+
+func captureStreams(t *testing.T, workers string) {
+	ns, a, b := vethPair(t, "c"+workers)
 	before := txPackets(t, a)
-	out := startWard(t, "capture", "--interface", a)
+	out := startWard(t, "capture", "--interface", a, "--workers", workers)
 	time.Sleep(700 * time.Millisecond) // the capture ring is up
 	if err := sendFrames(ns, b, filepath.Join("..", "..", "testdata", "demo", "hospital-demo.pcap"), 200); err != nil {
 		t.Fatalf("replay: %v", err)

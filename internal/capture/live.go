@@ -35,6 +35,11 @@ type LiveConfig struct {
 	PollTimeout time.Duration // how long a read waits before checking for cancel
 	BlockSize   int           // ring block size, bytes (power of two multiple of page size)
 	NumBlocks   int
+	// FanoutGroup, when not 0, joins the socket to that AF_PACKET fanout
+	// group: the kernel spreads the interface's frames over the group's
+	// sockets by a hash of the flow that is the same both ways (and after
+	// reassembling IP fragments), so each socket sees whole conversations.
+	FanoutGroup uint16
 }
 
 // OpenLive opens the interface for receive-only capture.
@@ -72,6 +77,12 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		if err := h.SetBPF(prog); err != nil {
 			h.Close()
 			return nil, fmt.Errorf("attach filter on %s: %w", cfg.Interface, err)
+		}
+	}
+	if cfg.FanoutGroup != 0 {
+		if err := h.SetFanout(afpacket.FanoutHash|afpacket.FanoutHashWithDefrag, cfg.FanoutGroup); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("join fanout group %d on %s: %w", cfg.FanoutGroup, cfg.Interface, err)
 		}
 	}
 	if cfg.Promiscuous {

@@ -31,6 +31,35 @@ type ProtoStats struct {
 	Panics       uint64
 }
 
+// Add adds o's counters to s (the decoders of parallel workers).
+func (s *Stats) Add(o *Stats) {
+	s.Packets += o.Packets
+	s.Bytes += o.Bytes
+	s.DecodeErrors += o.DecodeErrors
+	s.UnknownLink += o.UnknownLink
+	s.FlowsCreated += o.FlowsCreated
+	s.FlowsEvicted += o.FlowsEvicted
+	s.FlowsExpired += o.FlowsExpired
+	s.FragsDropped += o.FragsDropped
+	s.Decapsulated += o.Decapsulated
+	s.BytesInspected += o.BytesInspected
+	s.BytesSkipped += o.BytesSkipped
+	for name, p := range o.Protocols {
+		if s.Protocols == nil {
+			s.Protocols = map[string]*ProtoStats{}
+		}
+		q := s.Protocols[name]
+		if q == nil {
+			q = &ProtoStats{}
+			s.Protocols[name] = q
+		}
+		q.Calls += p.Calls
+		q.Observations += p.Observations
+		q.Errors += p.Errors
+		q.Panics += p.Panics
+	}
+}
+
 // ProtocolNames lists the dissectors with counters, sorted.
 func (s *Stats) ProtocolNames() []string {
 	names := make([]string, 0, len(s.Protocols))

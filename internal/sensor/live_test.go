@@ -22,6 +22,7 @@ import (
 	"github.com/wardiomt/ward/internal/decode"
 	"github.com/wardiomt/ward/internal/observe"
 	"github.com/wardiomt/ward/internal/sensor"
+	"github.com/wardiomt/ward/internal/simulate"
 )
 
 const replayEnv = "WARD_TEST_REPLAY"
@@ -113,6 +114,35 @@ func summary(obs []observe.Observation) []string {
 // see the same observations as from the file, and its interface must not
 // transmit a single packet.
 func TestLiveCaptureNetns(t *testing.T) {
+	liveMatchesFile(t, "testdata/dhcp-rfc4388.pcap", 1)
+}
+
+// TestLiveWorkersNetns: with two workers in a fanout group, the
+// conversations of a simulated hospital (HL7, TLS, HTTP, SSH over TCP)
+// reach one decoder each, whole, and the observations are those of the
+// file.
+func TestLiveWorkersNetns(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sim.pcap")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := simulate.Generate(context.Background(), simulate.Config{Devices: 12, Hours: 0.1, Seed: 3}, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res := liveMatchesFile(t, file, 2)
+	if res.Stats.Protocols["tls"] == nil {
+		t.Error("no TLS decoded: the capture did not exercise TCP conversations")
+	}
+	if len(res.PerWorker) != 2 || res.PerWorker[0] == 0 || res.PerWorker[1] == 0 {
+		t.Errorf("packets per worker %v: the kernel did not spread the conversations", res.PerWorker)
+	}
+}
+
+func liveMatchesFile(t *testing.T, file string, workers int) *sensor.Result {
 	if os.Geteuid() != 0 {
 		t.Skip("live capture needs root (CAP_NET_RAW, netns)")
 	}
@@ -122,8 +152,9 @@ func TestLiveCaptureNetns(t *testing.T) {
 		}
 		t.Skip("iproute2 not installed")
 	}
-	ns := fmt.Sprintf("wardpeer%d", os.Getpid())
-	a, b := fmt.Sprintf("wsen%d", os.Getpid()%100000), fmt.Sprintf("wpeer%d", os.Getpid()%100000)
+	id := os.Getpid()%10000*10 + workers
+	ns := fmt.Sprintf("wardpeer%d", id)
+	a, b := fmt.Sprintf("wsen%d", id), fmt.Sprintf("wpeer%d", id)
 	sh(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	sh(t, "ip", "link", "add", a, "type", "veth", "peer", "name", b)
@@ -136,7 +167,6 @@ func TestLiveCaptureNetns(t *testing.T) {
 	sh(t, "ip", "netns", "exec", ns, "ip", "link", "set", b, "up")
 	time.Sleep(300 * time.Millisecond)
 
-	file := "testdata/dhcp-rfc4388.pcap"
 	var want observe.Collector
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if _, err := sensor.ReadFiles(context.Background(), []string{file}, decode.DefaultConfig(), &want, log); err != nil {
@@ -147,12 +177,16 @@ func TestLiveCaptureNetns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got observe.Collector
-	done := make(chan error, 1)
+	type outcome struct {
+		res *sensor.Result
+		err error
+	}
+	done := make(chan outcome, 1)
 	go func() {
-		_, err := sensor.Live(ctx, capture.LiveConfig{Interface: a, PollTimeout: 50 * time.Millisecond}, decode.DefaultConfig(), 0, &got, log)
-		done <- err
+		res, err := sensor.LiveWorkers(ctx, capture.LiveConfig{Interface: a, PollTimeout: 50 * time.Millisecond}, decode.DefaultConfig(), workers, 0, &got, log)
+		done <- outcome{res, err}
 	}()
-	time.Sleep(500 * time.Millisecond) // ring is set up
+	time.Sleep(500 * time.Millisecond) // rings are set up
 
 	abs, _ := filepath.Abs(file)
 	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
@@ -162,14 +196,18 @@ func TestLiveCaptureNetns(t *testing.T) {
 	}
 	time.Sleep(700 * time.Millisecond)
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("live capture: %v", err)
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("live capture: %v", r.err)
 	}
 	if tx := counter(t, a, "tx_packets") - txBefore; tx != 0 {
 		t.Errorf("sensor interface transmitted %d packets, want 0", tx)
 	}
 	if rx := counter(t, a, "rx_packets"); rx == 0 {
 		t.Error("sensor interface received nothing: the test did not exercise capture")
+	}
+	if r.res.Packets == 0 || r.res.Dropped != 0 {
+		t.Errorf("decoded %d packets, %d dropped by the kernel", r.res.Packets, r.res.Dropped)
 	}
 	w, g := summary(want.Obs), summary(got.Obs)
 	if len(w) == 0 {
@@ -178,4 +216,5 @@ func TestLiveCaptureNetns(t *testing.T) {
 	if strings.Join(w, "\n") != strings.Join(g, "\n") {
 		t.Errorf("live observations differ from the file's:\nfile (%d):\n%s\nlive (%d):\n%s", len(w), strings.Join(w, "\n"), len(g), strings.Join(g, "\n"))
 	}
+	return r.res
 }

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wardiomt/ward/internal/capture"
@@ -26,6 +29,9 @@ type Result struct {
 	Stats    *decode.Stats
 	Duration time.Duration
 	Dropped  uint64 // live capture: packets the kernel dropped (ring full)
+	// PerWorker is each worker's packet count when a live capture ran on
+	// several (a lopsided split means a few conversations dominate the link).
+	PerWorker []uint64
 }
 
 // NewDecoder builds a decoder with the default dissectors.
@@ -109,25 +115,111 @@ func Live(ctx context.Context, lc capture.LiveConfig, cfg decode.Config, limit u
 	}
 	res := &Result{Stats: dec.Stats()}
 	log.Info("capturing (receive-only)", "interface", lc.Interface)
+	err = readLive(ctx, src, dec, func() bool { return limit > 0 && res.Stats.Packets >= limit })
+	dec.Flush()
+	res.Packets = res.Stats.Packets
+	res.Duration = time.Since(start)
+	if drops, derr := src.Dropped(); derr == nil && drops > 0 {
+		res.Dropped = uint64(drops)
+		log.Warn("kernel dropped packets", "drops", drops)
+	}
+	return res, err
+}
+
+// readLive feeds dec from src until ctx ends, enough reports true after a
+// packet, or reading fails.
+func readLive(ctx context.Context, src *capture.Live, dec *decode.Decoder, enough func() bool) error {
 	for ctx.Err() == nil {
 		pkt, err := src.ReadPacket()
 		if errors.Is(err, capture.ErrTimeout) {
 			continue
 		}
 		if err != nil {
-			return res, err
+			return err
 		}
 		dec.Packet(pkt.Data, pkt.Info, pkt.LinkType)
-		if limit > 0 && res.Stats.Packets >= limit {
-			break
+		if enough() {
+			return nil
 		}
 	}
-	dec.Flush()
+	return nil
+}
+
+// LiveWorkers is Live on several cores: workers decoders, each reading its
+// own socket of one AF_PACKET fanout group. The kernel keeps both
+// directions of a conversation (and the fragments of a datagram) on one
+// socket, so each decoder sees whole flows, as one decoder would. The
+// observations of all workers reach emit one at a time, in the order they
+// are made, not in one global packet order; limit counts packets over all
+// workers.
+func LiveWorkers(ctx context.Context, lc capture.LiveConfig, cfg decode.Config, workers int, limit uint64, emit observe.Emitter, log *slog.Logger) (*Result, error) {
+	if workers <= 1 {
+		return Live(ctx, lc, cfg, limit, emit, log)
+	}
+	start := time.Now()
+	if lc.FanoutGroup == 0 {
+		// Groups are per host: the process id keeps two sensors apart.
+		lc.FanoutGroup = uint16(os.Getpid()) | 1
+	}
+	srcs := make([]*capture.Live, 0, workers)
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
+	for range workers {
+		src, err := capture.OpenLive(lc)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, src)
+	}
+	shared := &lockedEmitter{next: emit}
+	decs := make([]*decode.Decoder, len(srcs))
+	for i := range decs {
+		var err error
+		if decs[i], err = NewDecoder(cfg, shared); err != nil {
+			return nil, err
+		}
+	}
+	log.Info("capturing (receive-only)", "interface", lc.Interface, "workers", workers, "fanout_group", lc.FanoutGroup)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var total atomic.Uint64
+	errs := make([]error, len(srcs))
+	var wg sync.WaitGroup
+	for i, src := range srcs {
+		wg.Go(func() {
+			errs[i] = readLive(ctx, src, decs[i], func() bool { return limit > 0 && total.Add(1) >= limit })
+			cancel() // one worker failing or reaching the limit stops all
+		})
+	}
+	wg.Wait()
+	res := &Result{Stats: &decode.Stats{}}
+	for i, dec := range decs {
+		dec.Flush()
+		res.Stats.Add(dec.Stats())
+		res.PerWorker = append(res.PerWorker, dec.Stats().Packets)
+		if drops, err := srcs[i].Dropped(); err == nil {
+			res.Dropped += uint64(drops)
+		}
+	}
 	res.Packets = res.Stats.Packets
 	res.Duration = time.Since(start)
-	if drops, err := src.Dropped(); err == nil && drops > 0 {
-		res.Dropped = uint64(drops)
-		log.Warn("kernel dropped packets", "drops", drops)
+	if res.Dropped > 0 {
+		log.Warn("kernel dropped packets", "drops", res.Dropped)
 	}
-	return res, nil
+	return res, errors.Join(errs...)
+}
+
+// lockedEmitter lets parallel decoders share one emitter.
+type lockedEmitter struct {
+	mu   sync.Mutex
+	next observe.Emitter
+}
+
+func (l *lockedEmitter) Emit(o *observe.Observation) {
+	l.mu.Lock()
+	l.next.Emit(o)
+	l.mu.Unlock()
 }
