@@ -15,7 +15,11 @@ import (
 // through two interface layers per packet, it reads large blocks into one
 // buffer, parses each 16-byte record header in place and hands out the
 // packet as a slice of that buffer. Bytes move only when a record crosses
-// the end of the buffer. Its acceptance rules and lengths match pcapgo's.
+// the end of the buffer. Its acceptance rules and lengths are pcapgo's,
+// widened to what libpcap (so tcpdump and tshark) also reads: versions 2.0
+// to 2.3 with their swapped length fields, DG/UX's 543.0, and records whose
+// captured length exceeds the original one (a writer's bug: the original
+// length is taken to be the captured one).
 type classicReader struct {
 	r   io.Reader
 	buf []byte
@@ -30,7 +34,19 @@ type classicReader struct {
 	snaplen    uint32
 	link       layers.LinkType
 	maxCapLen  int
+	swapped    lengthOrder
 }
+
+// lengthOrder is how a file's record headers order the captured and
+// original lengths: version 2.3 swapped them relative to earlier versions,
+// and some 2.3 files were written in the old order (libpcap's rule).
+type lengthOrder uint8
+
+const (
+	lengthsInOrder lengthOrder = iota
+	lengthsSwapped
+	lengthsMaybeSwapped // 2.3: swapped only when the captured length exceeds the original
+)
 
 const (
 	// classicBlock is how much is read at once: 256 KiB stays in a core's
@@ -68,12 +84,18 @@ func newClassicReader(r io.Reader, bufSize int) (*classicReader, error) {
 	default:
 		return nil, fmt.Errorf("Unknown magic %x", magic)
 	}
-	// Same version checks and messages as pcapgo.
-	if major := c.u16(h[4:6]); major != 2 {
+	// pcapgo's messages; libpcap's accepted versions.
+	switch major, minor := c.u16(h[4:6]), c.u16(h[6:8]); {
+	case major == 543 && minor == 0: // DG/UX tcpdump
+		c.swapped = lengthsSwapped
+	case major != 2:
 		return nil, fmt.Errorf("Unknown major version %d", major)
-	}
-	if minor := c.u16(h[6:8]); minor != 4 {
+	case minor > 4:
 		return nil, fmt.Errorf("Unknown minor version %d", minor)
+	case minor < 3:
+		c.swapped = lengthsSwapped
+	case minor == 3:
+		c.swapped = lengthsMaybeSwapped
 	}
 	c.snaplen = c.u32(h[16:20])
 	c.link = layers.LinkType(c.u32(h[20:24]))
@@ -120,12 +142,12 @@ func (c *classicReader) read(p *Packet) error {
 	// The multiplication stays in uint32, as in pcapgo, so even a corrupt
 	// microsecond field (>= 2^32/1000) yields the very same timestamp.
 	ci.Timestamp = time.Unix(int64(sec), int64(frac*c.nanoFactor)).UTC()
-	ci.CaptureLength, ci.Length = int(capLen), int(origLen)
+	if c.swapped == lengthsSwapped || c.swapped == lengthsMaybeSwapped && capLen > origLen {
+		capLen, origLen = origLen, capLen
+	}
+	ci.CaptureLength, ci.Length = int(capLen), int(max(origLen, capLen))
 	if ci.CaptureLength < 0 || ci.CaptureLength > c.maxCapLen { // < 0: a 32-bit int
 		return fmt.Errorf("capture length exceeds snap length: %d > %d", capLen, c.snaplen)
-	}
-	if ci.CaptureLength > ci.Length {
-		return fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
 	}
 	need := recordHeaderLen + ci.CaptureLength
 	if c.end-c.pos < need && !c.fill(need) {

@@ -51,6 +51,12 @@ func encodeClassic(order binary.AppendByteOrder, nano bool, snaplen, link uint32
 	return b
 }
 
+// swappedRec is r with its length fields in pre-2.3 order.
+func swappedRec(r rec) rec {
+	r.caplen, r.origlen = r.origlen, r.caplen
+	return r
+}
+
 // fullRec is a well-formed record of n bytes patterned by seed.
 func fullRec(sec, frac uint32, n int, seed byte) rec {
 	d := make([]byte, n)
@@ -74,7 +80,7 @@ type outcome struct {
 // entirely, so its short-stream errors are judged by the byte arithmetic.
 func comparePcapgo(t testing.TB, b []byte, bufSize int, wrap func(io.Reader) io.Reader) outcome {
 	t.Helper()
-	pr, perr := pcapgo.NewReader(bytes.NewReader(b))
+	pr, perr := pcapgo.NewReader(bytes.NewReader(libpcapNormalized(b)))
 	cr, cerr := newClassicReader(wrap(bytes.NewReader(b)), bufSize)
 	if (perr == nil) != (cerr == nil) {
 		t.Fatalf("header: pcapgo err %v, classic err %v", perr, cerr)
@@ -118,6 +124,61 @@ func comparePcapgo(t testing.TB, b []byte, bufSize int, wrap func(io.Reader) io.
 	}
 }
 
+// libpcapNormalized rewrites what libpcap reads and pcapgo refuses into
+// what pcapgo reads the same way: version 2.0-2.3 and 543.0 headers become
+// 2.4 with their record lengths put in 2.4's order, and a captured length
+// above the original raises the original. Anything else stays as it is.
+func libpcapNormalized(b []byte) []byte {
+	if len(b) < classicHeaderLen {
+		return b
+	}
+	var order binary.ByteOrder
+	switch binary.LittleEndian.Uint32(b) {
+	case 0xa1b2c3d4, 0xa1b23c4d:
+		order = binary.LittleEndian
+	case 0xd4c3b2a1, 0x4d3cb2a1:
+		order = binary.BigEndian
+	default:
+		return b
+	}
+	major, minor := order.Uint16(b[4:]), order.Uint16(b[6:])
+	swap := lengthsInOrder
+	switch {
+	case major == 543 && minor == 0, major == 2 && minor < 3:
+		swap = lengthsSwapped
+	case major == 2 && minor == 3:
+		swap = lengthsMaybeSwapped
+	case major != 2 || minor != 4:
+		return b
+	}
+	n := append([]byte(nil), b...)
+	order.PutUint16(n[4:], 2)
+	order.PutUint16(n[6:], 4)
+	maxCap := max(uint64(order.Uint32(n[16:])), pcapgoEagerMax)
+	for off := classicHeaderLen; off+recordHeaderLen <= len(n); {
+		capLen, origLen := order.Uint32(n[off+8:]), order.Uint32(n[off+12:])
+		if swap == lengthsSwapped || swap == lengthsMaybeSwapped && capLen > origLen {
+			capLen, origLen = origLen, capLen
+		}
+		origLen = max(origLen, capLen)
+		order.PutUint32(n[off+8:], capLen)
+		order.PutUint32(n[off+12:], origLen)
+		if uint64(capLen) > maxCap {
+			break
+		}
+		off += recordHeaderLen + int(capLen)
+	}
+	return n
+}
+
+// withVersion sets a classic file's version fields.
+func withVersion(b []byte, order binary.ByteOrder, major, minor uint16) []byte {
+	n := append([]byte(nil), b...)
+	order.PutUint16(n[4:], major)
+	order.PutUint16(n[6:], minor)
+	return n
+}
+
 // readPacket is read in pcapgo's shape, for comparing the two.
 func (c *classicReader) readPacket() ([]byte, gopacket.CaptureInfo, error) {
 	var p Packet
@@ -157,10 +218,16 @@ func TestClassicMatchesPcapgo(t *testing.T) {
 		{"record over MAXIMUM_SNAPLEN allowed by snaplen", encodeClassic(be, false, 1<<20, 1, []rec{sliced, big, sliced}), outcome{packets: 3, clean: true}},
 		{"microsecond field out of range", encodeClassic(le, false, 65535, 1, []rec{fullRec(1, 4294967295, 60, 1)}), outcome{packets: 1, clean: true}},
 		{"caplen over MAXIMUM_SNAPLEN", encodeClassic(le, false, 65535, 1, []rec{sliced, big}), outcome{packets: 1, msg: "capture length exceeds snap length: 300000 > 65535"}},
-		{"caplen over origlen", encodeClassic(le, false, 65535, 1, []rec{{caplen: 10, origlen: 9, data: make([]byte, 10)}}), outcome{msg: "capture length exceeds original packet length: 10 > 9"}},
+		// libpcap reads it (tcpdump's own tests have such files); the
+		// original length is raised to the captured one.
+		{"caplen over origlen", encodeClassic(le, false, 65535, 1, []rec{{caplen: 10, origlen: 9, data: make([]byte, 10)}}), outcome{packets: 1, clean: true}},
+		{"version 2.2, lengths swapped", withVersion(encodeClassic(be, false, 96, 1, []rec{swappedRec(sliced), swappedRec(sliced)}), be, 2, 2), outcome{packets: 2, clean: true}},
+		{"version 2.3, some lengths swapped", withVersion(encodeClassic(le, false, 96, 1, []rec{swappedRec(sliced), sliced}), le, 2, 3), outcome{packets: 2, clean: true}},
+		{"DG/UX 543.0", withVersion(encodeClassic(le, false, 96, 1, []rec{swappedRec(sliced)}), le, 543, 0), outcome{packets: 1, clean: true}},
+		{"version 2.5", withVersion(encodeClassic(le, false, 96, 1, three), le, 2, 5), outcome{msg: "Unknown minor version 5"}},
 		{"absurd caplen", encodeClassic(be, false, 0xffffffff, 1, []rec{{caplen: 0xfffffff0, origlen: 0xfffffff0, data: make([]byte, 100)}}), outcome{}},
 		{"bad major version", append(le.AppendUint32(nil, 0xa1b2c3d4), make([]byte, 20)...), outcome{msg: "Unknown major version 0"}},
-		{"bad minor version", append(le.AppendUint32(le.AppendUint16(le.AppendUint32(nil, 0xa1b2c3d4), 2), 3), make([]byte, 16)...), outcome{msg: "Unknown minor version 3"}},
+		{"bad minor version", append(le.AppendUint32(le.AppendUint16(le.AppendUint32(nil, 0xa1b2c3d4), 2), 7), make([]byte, 16)...), outcome{msg: "Unknown minor version 7"}},
 		{"bad magic", make([]byte, 24), outcome{msg: "Unknown magic 0"}},
 		{"short header", encodeClassic(le, false, 65535, 1, nil)[:20], outcome{msg: "unexpected EOF"}},
 	}
