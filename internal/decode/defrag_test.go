@@ -18,7 +18,7 @@ var (
 
 // udp6Datagram is a UDP header and payload from port 68 to 67 (what
 // udpRec records), checksummed over the IPv6 pseudo-header.
-func udp6Datagram(t *testing.T, payload []byte) []byte {
+func udp6Datagram(t testing.TB, payload []byte) []byte {
 	t.Helper()
 	udp := &layers.UDP{SrcPort: 68, DstPort: 67}
 	_ = udp.SetNetworkLayerForChecksum(&layers.IPv6{Version: 6, NextHeader: layers.IPProtocolUDP, SrcIP: ip6A, DstIP: ip6B})
@@ -31,7 +31,7 @@ func udp6Datagram(t *testing.T, payload []byte) []byte {
 
 // ip6Frame is an Ethernet frame with an IPv6 header whose next header is
 // next, followed by rest as it is (extension headers built by hand).
-func ip6Frame(t *testing.T, next uint8, rest []byte) []byte {
+func ip6Frame(t testing.TB, next uint8, rest []byte) []byte {
 	t.Helper()
 	eth := &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv6}
 	ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocol(next), SrcIP: ip6A, DstIP: ip6B}

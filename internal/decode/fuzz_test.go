@@ -23,6 +23,10 @@ func FuzzDecoder(f *testing.F) {
 	f.Add(capwapFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1})))    // 802.11 QoS data in CAPWAP
 	f.Add(gtpuFrame(f, tcpFrame(f, pktOpt{syn: true, seq: 1})))      // GTP-U with an extension header
 	f.Add(nflogRecord(binary.LittleEndian, tcpFrame(f, pktOpt{syn: true, seq: 1})[14:]))
+	// IPv6: a first fragment behind destination options, and an atomic fragment.
+	u6 := udp6Datagram(f, []byte("0123456789abcdef0123456789abcdef"))
+	f.Add(ip6Frame(f, ip6DestOpts, cat(destOpts(ip6Fragment), fragHdr(uint8(layers.IPProtocolUDP), 0, true, 1), u6[:16])))
+	f.Add(ip6Frame(f, ip6Fragment, cat(fragHdr(uint8(layers.IPProtocolUDP), 0, false, 2), u6)))
 	if plain := tcpFrame(f, pktOpt{syn: true, seq: 1}); len(plain) > 14 { // the same in a PPPoE session
 		n := len(plain) - 14 + 2
 		pppoe := append(append([]byte{}, plain[:12]...), 0x88, 0x64, 0x11, 0, 0, 1, byte(n>>8), byte(n), 0, 0x21)
