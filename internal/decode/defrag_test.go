@@ -260,3 +260,38 @@ func TestTinyFirstSegment(t *testing.T) {
 		})
 	}
 }
+
+// TestOutOfOrderStart: a message whose second segment arrives before its
+// first is still recognised and read whole once the first comes.
+func TestOutOfOrderStart(t *testing.T) {
+	l := &lateMatch{}
+	d, _ := newTest(t, DefaultConfig(), l)
+	feed(d,
+		tcpFrame(t, pktOpt{syn: true, seq: 0}),
+		tcpFrame(t, pktOpt{syn: true, ack: true, seq: 500, fromB: true}),
+		tcpFrame(t, pktOpt{ack: true, seq: 6, payload: []byte(" world")}),
+		tcpFrame(t, pktOpt{ack: true, seq: 1, payload: []byte("HELLO")}),
+		tcpFrame(t, pktOpt{ack: true, seq: 12, payload: []byte("!")}),
+	)
+	if got := l.got[0].String(); got != "HELLO world!" {
+		t.Errorf("read %q, want %q", got, "HELLO world!")
+	}
+	// A hole that never fills: the later segments are tried one by one,
+	// as before, and nothing is held once detection gives up.
+	l2 := &lateMatch{}
+	d2, _ := newTest(t, DefaultConfig(), l2)
+	frames := [][]byte{tcpFrame(t, pktOpt{syn: true, seq: 0})}
+	for i := range 8 {
+		frames = append(frames, tcpFrame(t, pktOpt{ack: true, seq: uint32(100 + 10*i), payload: []byte("0123456789")}))
+	}
+	frames = append(frames, tcpFrame(t, pktOpt{ack: true, seq: 180, payload: []byte("HELLO")}))
+	feed(d2, frames...)
+	if got := l2.got[0].String(); got != "" {
+		t.Errorf("read %q after detection gave up", got)
+	}
+	for _, f := range d2.flows.m {
+		if n := len(f.dir[0].pending); n > maxDetectTries {
+			t.Errorf("%d segments held for a hole that never filled", n)
+		}
+	}
+}

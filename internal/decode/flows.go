@@ -379,6 +379,16 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 		if f.dir[0].tries >= maxDetectTries && f.dir[1].tries >= maxDetectTries {
 			f.done = true
 		}
+		if ds.init && int32(seq-ds.next) > 0 && ds.tries < maxDetectTries &&
+			ds.pendBytes+len(payload) <= d.cfg.MaxReorderBytes && len(ds.pending) < 64 {
+			// Ahead of the cursor: the segment before it (a message's
+			// start, out of order on the SPAN) may still come and be
+			// recognised; this one is kept for it. Only while detection
+			// still tries, so a hole that never fills costs a few segments.
+			ds.pending = append(ds.pending, segment{seq: seq, data: append([]byte(nil), payload...)})
+			ds.pendBytes += len(payload)
+			return
+		}
 		// Keep the sequence cursor moving over what was skipped, so a
 		// dissector matched on a later payload starts in order.
 		ds.init, ds.next = true, seq+uint32(len(payload))
