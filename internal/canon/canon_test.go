@@ -23,6 +23,14 @@ func TestManufacturer(t *testing.T) {
 		{"Dräger", "Dräger", true},
 		{"Draeger Medical", "Dräger", true},
 		{"Acme Medical Devices", "Acme", true},
+		// Laboratory (IVD) vendors, as ASTM instrument rules name them.
+		{"Roche Diagnostics", "Roche", true},
+		{"bioMerieux", "bioMérieux", true},
+		{"DiaSorin S.p.A.", "DiaSorin", true},
+		{"Instrumentation Laboratory", "Werfen", true},
+		{"Thermo Fisher", "Thermo Fisher Scientific", true},
+		{"Ortho", "Ortho Clinical Diagnostics", true},
+		{"Radiometer Medical ApS", "Radiometer", true},
 		{"  Unknown Maker GmbH \x00", "Unknown Maker GmbH", false},
 		{"", "", false},
 	}

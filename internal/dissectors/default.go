@@ -6,6 +6,7 @@ package dissectors
 import (
 	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/arp"
+	"github.com/wardiomt/ward/internal/dissect/astm"
 	"github.com/wardiomt/ward/internal/dissect/bacnet"
 	"github.com/wardiomt/ward/internal/dissect/cdp"
 	"github.com/wardiomt/ward/internal/dissect/dhcp"
@@ -62,6 +63,7 @@ func Default() []dissect.Dissector {
 		kerberos.New(), // UDP and TCP 88; KDC messages by content on any port
 		dicom.New(),    // TCP, detected by content on any port
 		hl7.New(),      // MLLP, detected by content on any port
+		astm.New(),     // ASTM E1394 Header over E1381 frames or raw, by content on any port
 		http.New(),     // HTTP/1.x request or status line, any port
 		tls.New(),      // handshake record with a Client/ServerHello, any port
 		smb.New(),      // NetBIOS session + SMB1/SMB2 header, any port

@@ -209,6 +209,57 @@ func TestHL7Rules(t *testing.T) {
 	})
 }
 
+func TestASTMRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{
+			name: "Sysmex coagulation analyser",
+			o: obs("astm", "astm.sender", "CS-2500^01-70^21768^^^Rezus^BV981798", "astm.sender_name", "CS-2500",
+				"astm.sender_version", "01-70", "astm.sender_serial", "21768", "astm.receiver", "LIS", "astm.role", "instrument"),
+			want: []string{"type=lab_analyzer", "manufacturer=Sysmex", "model=CS-2500", "version=01-70", "serial=21768"},
+		},
+		{
+			name: "Ortho OCD^model^version",
+			o: obs("astm", "astm.sender", "OCD^VISION^5.13.1", "astm.sender_name", "OCD", "astm.sender_version", "VISION",
+				"astm.sender_serial", "5.13.1", "astm.role", "instrument"),
+			want:   []string{"type=lab_analyzer", "manufacturer=Ortho Clinical Diagnostics", "model=VISION", "version=5.13.1"},
+			reject: []string{"model=OCD", "serial=*", "version=VISION"},
+		},
+		{
+			name: "Thermo Fisher data manager",
+			o: obs("astm", "astm.sender", "ImmunoCAP Data Manager^1.00^1.00", "astm.sender_name", "ImmunoCAP Data Manager",
+				"astm.sender_version", "1.00", "astm.sender_serial", "1.00", "astm.role", "instrument"),
+			want: []string{"type=lab_analyzer", "manufacturer=Thermo Fisher Scientific", "model=ImmunoCAP Data Manager", "version=1.00"},
+		},
+		{
+			name: "lower-case cobas, no components",
+			o:    obs("astm", "astm.sender", "cobas 8000", "astm.sender_name", "cobas 8000", "astm.role", "instrument"),
+			want: []string{"type=lab_analyzer", "manufacturer=Roche", "model=cobas 8000"},
+		},
+		{name: "Beckman AU", o: obs("astm", "astm.sender_name", "AU5800", "astm.role", "instrument"), want: []string{"manufacturer=Beckman Coulter", "model=AU5800"}},
+		{name: "Abbott", o: obs("astm", "astm.sender_name", "ARCHITECT i2000SR"), want: []string{"manufacturer=Abbott", "type=lab_analyzer"}},
+		{name: "Siemens", o: obs("astm", "astm.sender_name", "Atellica IM"), want: []string{"manufacturer=Siemens Healthineers"}},
+		{name: "bioMerieux", o: obs("astm", "astm.sender_name", "VIDAS 3"), want: []string{"manufacturer=bioMérieux"}},
+		{name: "DiaSorin", o: obs("astm", "astm.sender_name", "LIAISON XL"), want: []string{"manufacturer=DiaSorin"}},
+		{name: "Mindray", o: obs("astm", "astm.sender_name", "BC-6800"), want: []string{"manufacturer=Mindray"}},
+		{name: "Bio-Rad", o: obs("astm", "astm.sender_name", "D-10"), want: []string{"manufacturer=Bio-Rad"}},
+		{name: "Radiometer", o: obs("astm", "astm.sender_name", "ABL800"), want: []string{"manufacturer=Radiometer"}},
+		{name: "Werfen", o: obs("astm", "astm.sender_name", "GEM Premier 5000"), want: []string{"manufacturer=Werfen"}},
+		{name: "Sysmex haematology", o: obs("astm", "astm.sender_name", "xn-1000"), want: []string{"manufacturer=Sysmex"}},
+		{
+			name:   "the LIS's own header claims nothing",
+			o:      obs("astm", "astm.sender", "LIS", "astm.sender_name", "LIS", "astm.receiver", "CS-2500", "astm.role", "host"),
+			reject: []string{"type=*", "model=*", "manufacturer=*", "version=*", "serial=*"},
+		},
+		{
+			name:   "an unknown instrument is a lab analyser of no known maker",
+			o:      obs("astm", "astm.sender", "HSX00^V1.0", "astm.sender_name", "HSX00", "astm.sender_version", "V1.0", "astm.role", "instrument"),
+			want:   []string{"type=lab_analyzer", "model=HSX00", "version=V1.0"},
+			reject: []string{"manufacturer=*"},
+		},
+		{name: "not a Sysmex: CS without a dash and digit", o: obs("astm", "astm.sender_name", "CSLAB"), reject: []string{"manufacturer=*"}},
+	})
+}
+
 func TestDHCPRules(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "MSFT 5.0", o: obs("dhcp", "dhcp.vendor_class", "MSFT 5.0"), want: []string{"os=Windows"}},
