@@ -51,6 +51,7 @@ type Client struct {
 
 	mu    sync.Mutex
 	buf   []observe.Observation
+	enc   Encoder   // batches are encoded under mu, one at a time
 	first time.Time // when the oldest buffered observation arrived
 	err   error     // first spool write error
 	stats Stats
@@ -119,7 +120,7 @@ func (c *Client) flushLocked() {
 		return
 	}
 	b := Batch{BatchID: NewBatchID(), Sensor: c.cfg.Sensor, Site: c.cfg.Site, Observations: c.buf}
-	data, err := b.Encode()
+	data, err := c.enc.Encode(&b)
 	if err == nil {
 		err = c.cfg.Spool.Put(data)
 	}

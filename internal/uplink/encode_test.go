@@ -82,6 +82,48 @@ func BenchmarkBatchEncode(b *testing.B) {
 	b.ReportMetric(float64(n), "gzip-bytes")
 }
 
+// BenchmarkEncoderReuse: the same, as the uplink client does it, with
+// one Encoder reused from batch to batch.
+func BenchmarkEncoderReuse(b *testing.B) {
+	all := demoObservations(b)
+	for len(all) < 2000 {
+		all = append(all, all...)
+	}
+	batch := &Batch{BatchID: NewBatchID(), Sensor: "s1", Site: "icu", Observations: all[:2000]}
+	var e Encoder
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Encode(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestEncoderReuse: a reused Encoder writes each batch as Batch.Encode
+// does, whatever it encoded before.
+func TestEncoderReuse(t *testing.T) {
+	all := demoObservations(t)
+	var e Encoder
+	for i, n := range []int{len(all), 1, 0, len(all) / 2, len(all)} {
+		batch := &Batch{BatchID: NewBatchID(), Sensor: "s1", Site: "icu", Observations: all[:n]}
+		want, err := batch.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Encode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("batch %d (%d observations): reused encoder wrote %d bytes, Batch.Encode %d", i, n, len(got), len(want))
+		}
+		back, err := Decode(bytes.NewReader(got), true, 1<<30)
+		if err != nil || len(back.Observations) != n {
+			t.Fatalf("batch %d: decoded %v observations, err %v", i, back, err)
+		}
+	}
+}
+
 // BenchmarkBatchDecode: the server reading a sensor's batch back.
 func BenchmarkBatchDecode(b *testing.B) {
 	all := demoObservations(b)
