@@ -478,6 +478,22 @@ func TestRDPRules(t *testing.T) {
 		{name: "the same certificate outside RDP is a web server's", o: obs("tls", "tls.cert_subject", "CN=OFFICE-WIN10-VM", "tls.cert_role", "server"), reject: []string{"hostname=*"}},
 		{name: "a client certificate is not the server's name", o: obs("tls", "tls.cert_subject", "CN=pump-17", "tls.cert_role", "client", "tls.carrier", "rdp"), reject: []string{"hostname=*"}},
 		{name: "no negotiation: legacy windows", o: obs("rdp", "rdp.selected_protocol", "rdp", "rdp.negotiation", "none"), want: []string{"os=Windows XP / Server 2003"}},
+		{
+			name: "standard security: the client core data of mstsc on Windows 7",
+			o:    obs("rdp", "rdp.message", "mcs_connect_initial", "rdp.client_version", "5.0-8.1", "rdp.client_build", "7601", "rdp.client_name", "ECHO-CART-2", "rdp.keyboard_layout", "0x0407"),
+			want: []string{"hostname=ECHO-CART-2", "os=Windows 7 SP1 / Server 2008 R2 SP1"},
+		},
+		{
+			// testdata/xrdp_freerdp_stdsec.pcap in internal/dissect/rdp.
+			name:   "FreeRDP's constant build 18363 is no Windows",
+			o:      obs("rdp", "rdp.message", "mcs_connect_initial", "rdp.client_version", "10.7", "rdp.client_build", "18363", "rdp.client_name", "WARDTESTPC", "rdp.keyboard_layout", "0x0409"),
+			want:   []string{"hostname=WARDTESTPC"},
+			reject: []string{"os=*"},
+		},
+		{name: "rdesktop's constant build 2600 is no Windows XP", o: obs("rdp", "rdp.client_build", "2600"), reject: []string{"os=*"}},
+		{name: "Windows 11", o: obs("rdp", "rdp.client_build", "22631"), want: []string{"os=Windows 11"}},
+		{name: "an unknown build claims nothing", o: obs("rdp", "rdp.client_build", "12345"), reject: []string{"os=*"}},
+		{name: "a client name that is no host name", o: obs("rdp", "rdp.client_name", "Pflege Station"), reject: []string{"hostname=*"}},
 	})
 }
 

@@ -9,8 +9,11 @@
 // When TLS follows (the usual case), the handshake is handed to the TLS
 // dissector: the server's certificate is self-signed with the machine's
 // own name, and its observations are marked tls.carrier=rdp so that rules
-// can take that name as the host's. The client's "Cookie: mstshash=" (a
-// user name) is never read.
+// can take that name as the host's. Under standard RDP security nothing is
+// encrypted until after the MCS connect exchange, whose client and server
+// core data are read (see mcs.go): the client's computer name, Windows
+// build, keyboard layout and RDP version, and the server's RDP version.
+// The client's "Cookie: mstshash=" (a user name) is never read.
 package rdp
 
 import (
@@ -40,6 +43,9 @@ const (
 type Dissector struct {
 	obs observe.Observation
 	tls *tls.Dissector
+
+	names, numbers observe.Interner // client names (by their UTF-16), numbers (by their text)
+	scratch        [maxName + 8]byte
 }
 
 // New returns an RDP dissector.
@@ -117,6 +123,8 @@ type stream struct {
 	inner dissect.Stream
 	fed   [2][]byte // bytes after the negotiation that arrived before TLS was known to follow
 	tls   bool      // the server selected a TLS-based protocol
+	std   bool      // the server selected standard RDP security: the MCS connect PDUs follow in cleartext
+	mcs   [2]side   // each side's MCS connect PDU, under standard security
 	off   bool      // nothing follows that Ward reads
 }
 
@@ -130,6 +138,9 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	if !sd.done {
 		data = s.negotiation(m, sd, clientToServer, data, e)
 	}
+	if len(data) > 0 && s.std && !s.mcs[i].done {
+		data = s.connect(m, i, data, e)
+	}
 	if len(data) > 0 && s.inner != nil {
 		if s.inner.Data(m, clientToServer, data, carrier{e}) {
 			s.inner, s.off = nil, true
@@ -141,7 +152,7 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 			s.fed[0] = append(s.fed[0], data...)
 		}
 	}
-	if s.dir[0].done && s.dir[1].done && s.inner == nil && !s.tls {
+	if s.dir[0].done && s.dir[1].done && s.inner == nil && !s.tls && (!s.std || s.mcs[0].done && s.mcs[1].done) {
 		s.off = true
 	}
 	return s.off
@@ -202,6 +213,8 @@ func (s *stream) negotiation(m *dissect.Meta, sd *side, clientToServer bool, dat
 			o.Add("rdp.selected_protocol", protocolNames(sel))
 			if sel != 0 {
 				s.tls = true
+			} else {
+				s.std = true
 			}
 		case hasBlock && block[0] == negFailure:
 			o.Add("rdp.failure", failureName(binary.LittleEndian.Uint32(block[4:8])))
@@ -209,6 +222,7 @@ func (s *stream) negotiation(m *dissect.Meta, sd *side, clientToServer bool, dat
 			// RDP 5.x servers (Windows XP, Server 2003) do not negotiate.
 			o.Add("rdp.selected_protocol", "rdp")
 			o.Add("rdp.negotiation", "none")
+			s.std = true
 		}
 	default:
 		return rest
@@ -224,6 +238,13 @@ func (s *stream) negotiation(m *dissect.Meta, sd *side, clientToServer bool, dat
 			}
 			s.fed[0] = nil
 		}
+	}
+	if s.std && len(s.fed[0]) > 0 && !s.mcs[0].done {
+		// The client's Connect Initial came before the confirm was seen.
+		cm := m.Reverse()
+		fed := s.fed[0]
+		s.fed[0] = nil
+		s.connect(&cm, 0, fed, e)
 	}
 	return rest
 }
@@ -249,6 +270,7 @@ func (s *stream) Gap(clientToServer bool) {
 		i = 0
 	}
 	s.dir[i].done = true
+	s.mcs[i].done, s.mcs[i].buf = true, nil
 	if s.inner != nil {
 		s.inner.Gap(clientToServer)
 	}
