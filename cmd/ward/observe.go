@@ -137,6 +137,9 @@ func writeStats(w io.Writer, res *sensor.Result) {
 	if res.Dropped > 0 {
 		fmt.Fprintf(tw, "kernel drops\t%d (the ring overflowed: these packets were never seen)\n", res.Dropped)
 	}
+	if st.Truncated > 0 {
+		fmt.Fprintf(tw, "truncated\t%d packets cut by the capture's snap length (application fields past the cut are lost)\n", st.Truncated)
+	}
 	if len(res.PerWorker) > 1 {
 		fmt.Fprintf(tw, "workers\t%d, packets each: %v\n", len(res.PerWorker), res.PerWorker)
 	}

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/wardiomt/ward/internal/observe"
 )
@@ -151,4 +156,61 @@ func TestObserveStats(t *testing.T) {
 	if !strings.Contains(stderr, "bytes inspected") || !strings.Contains(stderr, "tracked (TCP and UDP)") {
 		t.Errorf("flow and inspection lines missing:\n%s", stderr)
 	}
+	if _, ok := rows["truncated"]; ok {
+		t.Errorf("a truncated row for a capture with whole packets:\n%s", stderr)
+	}
+
+	// The same capture cut at 96 bytes a packet, as a privacy-minded
+	// recorder writes it: --stats says how many packets lost their tail.
+	cut, want := snapCut(t, demo, 96)
+	_, stderr, err = runCLI(t, "observe", "--stats", cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("truncated    %d packets cut by the capture's snap length", want)) {
+		t.Errorf("want %d truncated packets reported:\n%s", want, stderr)
+	}
+}
+
+// snapCut writes a copy of the capture at path with every packet cut to
+// snap bytes, and returns its path and how many packets were cut.
+func snapCut(t *testing.T, path string, snap int) (string, int) {
+	t.Helper()
+	in, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, err := pcapgo.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outPath := filepath.Join(t.TempDir(), "cut.pcap")
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	w := pcapgo.NewWriter(out)
+	if err := w.WriteFileHeader(uint32(snap), r.LinkType()); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > snap {
+			data, n = data[:snap], n+1
+		}
+		ci.CaptureLength = len(data)
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return outPath, n
 }

@@ -160,6 +160,9 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	if d.depth == 0 { // a tunnel's inner frame is not another packet read
 		d.stats.Packets++
 		d.stats.Bytes += uint64(len(data))
+		if ci.Length > ci.CaptureLength {
+			d.stats.Truncated++
+		}
 		d.now = ci.Timestamp
 		if d.now.After(d.sweepAt) {
 			d.sweep()

@@ -11,6 +11,7 @@ import (
 type Stats struct {
 	Packets        uint64
 	Bytes          uint64
+	Truncated      uint64 // frames cut by the capture's snap length: their application fields may be missing
 	DecodeErrors   uint64 // frames L2–L4 could not decode
 	UnknownLink    uint64
 	FlowsCreated   uint64
@@ -35,6 +36,7 @@ type ProtoStats struct {
 func (s *Stats) Add(o *Stats) {
 	s.Packets += o.Packets
 	s.Bytes += o.Bytes
+	s.Truncated += o.Truncated
 	s.DecodeErrors += o.DecodeErrors
 	s.UnknownLink += o.UnknownLink
 	s.FlowsCreated += o.FlowsCreated
