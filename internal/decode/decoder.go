@@ -101,6 +101,7 @@ type Decoder struct {
 	sweepAt     time.Time
 	resets      []resetFlow // flows lingering after a reset, oldest first
 	joined      []byte      // a direction's kept first bytes and its next payload, for detection
+	cut         int         // TCP payload bytes of this packet the snap length cut off
 	fullSweepAt time.Time
 }
 
@@ -271,7 +272,12 @@ func (d *Decoder) Packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkT
 	}
 	switch {
 	case isTCP:
+		d.cut = 0
+		if ci.Length > ci.CaptureLength {
+			d.cut = d.tcpCut(is6)
+		}
 		d.handleTCP(m, &d.tcp, d.tcp.Payload)
+		d.cut = 0
 	case isUDP:
 		d.handleUDP(m, d.udp.SrcPort, d.udp.DstPort, d.udp.Payload)
 	case !isIP && etherType == etherPPPoESession:
@@ -410,4 +416,20 @@ func (d *Decoder) sweep() {
 // Flush ends all flows (end of input), emitting their summaries.
 func (d *Decoder) Flush() {
 	d.flows.expire(time.Unix(1<<40, 0), d.endFlow)
+}
+
+// tcpCut returns how many bytes of the TCP payload the capture's snap
+// length cut off, from the lengths the IP header declares.
+func (d *Decoder) tcpCut(is6 bool) int {
+	whole := int(d.ip4.Length) - int(d.ip4.IHL)*4
+	if is6 {
+		whole = int(d.ip6.Length)
+		if d.ip6.HopByHop != nil {
+			whole -= len(d.ip6.HopByHop.Contents)
+		}
+	}
+	if n := whole - int(d.tcp.DataOffset)*4 - len(d.tcp.Payload); n > 0 {
+		return n
+	}
+	return 0
 }

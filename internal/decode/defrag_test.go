@@ -295,3 +295,35 @@ func TestOutOfOrderStart(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapLengthCut: a segment the capture's snap length cut reaches the
+// dissector as far as it was kept, the hole is announced at once (not
+// when the next segment seems early), and the flow counts what was sent.
+func TestSnapLengthCut(t *testing.T) {
+	r := &recorder{}
+	d, c := newTest(t, DefaultConfig(), r)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	send := func(ms int, frame []byte, keep int) {
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(ms) * time.Millisecond), CaptureLength: min(keep, len(frame)), Length: len(frame)}
+		d.Packet(frame[:ci.CaptureLength], ci, layers.LinkTypeEthernet)
+	}
+	body := bytes.Repeat([]byte("x"), 200)
+	send(0, tcpFrame(t, pktOpt{syn: true, seq: 0}), 1500)
+	send(1, tcpFrame(t, pktOpt{syn: true, ack: true, seq: 500, fromB: true}), 1500)
+	send(2, tcpFrame(t, pktOpt{ack: true, seq: 1, payload: append([]byte("GET /"), body...)}), 14+20+20+5) // 5 payload bytes kept
+	if got := r.got[0].String(); got != "GET /" || r.gaps != 1 {
+		t.Fatalf("read %q with %d gaps, want %q and 1", got, r.gaps, "GET /")
+	}
+	send(3, tcpFrame(t, pktOpt{ack: true, seq: 206, payload: []byte("next")}), 1500)
+	if got := r.got[0].String(); got != "GET /next" || r.gaps != 1 {
+		t.Fatalf("read %q with %d gaps: the segment after the cut one is in order", got, r.gaps)
+	}
+	if d.Stats().Truncated != 1 {
+		t.Errorf("truncated = %d, want 1", d.Stats().Truncated)
+	}
+	d.Flush()
+	fl := c.Obs[len(c.Obs)-1]
+	if b, _ := fl.Get("flow.bytes_out"); fl.Protocol != "flow" || b != "209" {
+		t.Errorf("flow summary %v: bytes_out %q, want 209 (sent, not kept)", fl.Protocol, b)
+	}
+}

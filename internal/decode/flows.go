@@ -307,7 +307,7 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 	if fromClient {
 		di = 0
 	}
-	f.count(di, m, len(payload))
+	f.count(di, m, len(payload)+d.cut) // what was sent, not what the snap length kept
 	if tcp.RST || tcp.FIN {
 		f.fin[di] = f.fin[di] || tcp.FIN
 		rstBefore := f.rst
@@ -391,7 +391,7 @@ func (d *Decoder) handleTCP(m *dissect.Meta, tcp *layers.TCP, payload []byte) {
 		}
 		// Keep the sequence cursor moving over what was skipped, so a
 		// dissector matched on a later payload starts in order.
-		ds.init, ds.next = true, seq+uint32(len(payload))
+		ds.init, ds.next = true, seq+uint32(len(payload)+d.cut)
 		d.stats.BytesSkipped += uint64(len(payload))
 		return
 	}
@@ -448,6 +448,14 @@ func (d *Decoder) reassemble(f *flow, ds *direction, m *dissect.Meta, fromClient
 	}
 	ds.next += uint32(len(payload))
 	d.deliver(f, ds, m, fromClient, payload)
+	if d.cut > 0 {
+		// The snap length cut this segment: its missing tail is a hole the
+		// dissectors hear of now, not when the next segment seems early.
+		ds.next += uint32(d.cut)
+		if !f.done {
+			d.gap(f, fromClient)
+		}
+	}
 	// Drain buffered segments that are now in order.
 	for progress := true; progress && len(ds.pending) > 0 && !f.done; {
 		progress = false

@@ -207,6 +207,7 @@ type direction struct {
 	body    []byte     // a description's data so far, reused
 	ipp     bool       // this body is an IPP response, read by ippr as it passes
 	ippr    *ippReader // made at the first IPP response: most streams see none
+	cut     int        // after a gap: buf[:cut] is the complete lines of a cut header block
 }
 
 type stream struct {
@@ -238,9 +239,35 @@ func idx(clientToServer bool) int {
 // Gap makes the direction wait for the next message start.
 func (s *stream) Gap(clientToServer bool) {
 	d := &s.dir[idx(clientToServer)]
-	if d.state != stDone {
-		d.state, d.buf = stResync, d.buf[:0]
+	if d.state == stHeaders {
+		// The complete lines before the hole are kept for flushCut.
+		d.cut = bytes.LastIndexByte(d.buf, '\n') + 1
 	}
+	if d.state != stDone {
+		d.state = stResync
+		if d.cut == 0 {
+			d.buf = d.buf[:0]
+		}
+	}
+}
+
+// flushCut reads the complete lines of a header block that a gap cut (a
+// capture's short snap length, lost segments): its start line and whole
+// header lines are as good as in a full block, the cut line is dropped.
+// How the message's body was framed is unknown, so the direction then
+// looks for the next message's start.
+func (s *stream) flushCut(m *dissect.Meta, di int, e observe.Emitter) {
+	d := &s.dir[di]
+	block := d.buf[:d.cut]
+	d.cut = 0
+	if first, _ := nextLine(skipCRLF(block)); isStartLine(first) {
+		s.message(m, di, block, e)
+		d.desc, d.ipp, d.remain, d.body = false, false, 0, d.body[:0]
+		if d.state != stDone {
+			d.state = stResync
+		}
+	}
+	d.buf = d.buf[:0]
 }
 
 // Data parses what arrived and reports done once both sides have given
@@ -251,6 +278,9 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	}
 	di := idx(clientToServer)
 	d := &s.dir[di]
+	if d.cut > 0 {
+		s.flushCut(m, di, e)
+	}
 	for len(data) > 0 && d.state != stDone && !s.tunnel {
 		data = s.step(m, di, data, e)
 	}
@@ -824,8 +854,17 @@ func text(b []byte, max int) string {
 
 // End is called when the conversation ends before the stream reported
 // done: nothing is left to emit, and the stream can serve the next one.
-func (s *stream) End(*dissect.Meta, observe.Emitter) {
-	if !s.released {
-		s.release()
+func (s *stream) End(m *dissect.Meta, e observe.Emitter) {
+	if s.released {
+		return
 	}
+	// A header block cut just before the conversation ended.
+	if s.dir[0].cut > 0 {
+		s.flushCut(m, 0, e)
+	}
+	if s.dir[1].cut > 0 {
+		rm := m.Reverse()
+		s.flushCut(&rm, 1, e)
+	}
+	s.release()
 }

@@ -431,3 +431,60 @@ func TestGapResync(t *testing.T) {
 		t.Errorf("after a gap (-want +got):\n%s", diff)
 	}
 }
+
+// TestGapCutsHeaders: a header block cut by a hole (a capture's short snap
+// length) still gives its complete lines, never the cut one, when the next
+// data of that side comes or the conversation ends; then the next message
+// is found.
+func TestGapCutsHeaders(t *testing.T) {
+	fields := func(c *observe.Collector) []map[string]string {
+		var out []map[string]string
+		for _, o := range c.Obs {
+			m := map[string]string{}
+			for _, f := range o.Fields {
+				m[f.Key] = f.Value
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	t.Run("next data", func(t *testing.T) {
+		s := New().NewStream()
+		var c observe.Collector
+		s.Data(meta(), true, []byte("GET /dev/info HTTP/1.1\r\nHost: pump-17\r\nUser-Agent: Mozilla/5.0 (Win"), &c)
+		s.Gap(true)
+		s.Data(meta(), true, []byte("GET /b HTTP/1.1\r\nHost: h2\r\n\r\n"), &c)
+		want := []map[string]string{
+			{"http.method": "GET", "http.uri": "/dev/info", "http.version": "1.1", "http.host": "pump-17"},
+			{"http.method": "GET", "http.uri": "/b", "http.version": "1.1", "http.host": "h2"},
+		}
+		if diff := cmp.Diff(want, fields(&c)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("end of conversation", func(t *testing.T) {
+		s := New().NewStream()
+		var c observe.Collector
+		s.Data(meta(), true, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), &c)
+		s.Data(meta(), false, []byte("HTTP/1.1 200 OK\r\nServer: Allegro-Software-RomPager/4.01\r\nContent-Ty"), &c)
+		s.Gap(false)
+		s.(dissect.Ender).End(meta(), &c)
+		got := fields(&c)
+		if len(got) != 2 || got[1]["http.server"] != "Allegro-Software-RomPager/4.01" || got[1]["http.content_type"] != "" {
+			t.Errorf("observations %v", got)
+		}
+		if c.Obs[1].SrcPort != meta().DstPort {
+			t.Errorf("the server's observation is not from the server: %+v", c.Obs[1])
+		}
+	})
+	t.Run("no complete start line", func(t *testing.T) {
+		s := New().NewStream()
+		var c observe.Collector
+		s.Data(meta(), true, []byte("GET /very/long/path/that/was/cu"), &c)
+		s.Gap(true)
+		s.Data(meta(), true, []byte("tail of something\r\n"), &c)
+		if len(c.Obs) != 0 {
+			t.Errorf("a cut start line gave %v", fields(&c))
+		}
+	})
+}
