@@ -98,6 +98,7 @@ func (s *stream) release() {
 type side struct {
 	buf    []byte // an incomplete frame (starting at its start block)
 	inside bool   // buf holds a frame in progress
+	cut    int    // after a gap: buf[:cut] is the complete segments of a cut frame
 }
 
 type stream struct {
@@ -131,6 +132,9 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	s.cur = 0
 	if !clientToServer {
 		sd, s.cur = &s.dir[1], 1
+	}
+	if sd.cut > 0 {
+		s.flushCut(m, sd, e)
 	}
 	for len(data) > 0 && s.messages < s.d.cfg.MaxMessages {
 		if !sd.inside {
@@ -178,20 +182,48 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	return false
 }
 
-// End emits the count of repeated messages not yet reported.
-func (s *stream) End(_ *dissect.Meta, e observe.Emitter) {
+// End emits what a cut frame held and the count of repeated messages not
+// yet reported.
+func (s *stream) End(m *dissect.Meta, e observe.Emitter) {
+	if s.dir[0].cut > 0 {
+		s.cur = 0
+		s.flushCut(m, &s.dir[0], e)
+	}
+	if s.dir[1].cut > 0 {
+		s.cur = 1
+		rm := m.Reverse()
+		s.flushCut(&rm, &s.dir[1], e)
+	}
 	s.flush(e, 0)
 	s.flush(e, 1)
 	s.release()
 }
 
-// Gap drops a partial frame; the next start block resynchronises.
+// flushCut parses the complete segments of a frame that a hole cut (lost
+// segments, a capture's short snap length): a whole MSH names the sender
+// as well as in a whole frame, with the same segments dropped unread; the
+// cut segment is not read. s.cur must be sd's direction.
+func (s *stream) flushCut(m *dissect.Meta, sd *side, e observe.Emitter) {
+	if s.messages < s.d.cfg.MaxMessages {
+		s.frame(m, sd.buf[:sd.cut], e)
+	}
+	sd.cut, sd.buf = 0, sd.buf[:0]
+}
+
+// Gap keeps the complete segments of a partial frame for flushCut; the
+// next start block resynchronises.
 func (s *stream) Gap(clientToServer bool) {
 	sd := &s.dir[0]
 	if !clientToServer {
 		sd = &s.dir[1]
 	}
-	sd.inside, sd.buf = false, sd.buf[:0]
+	if sd.inside {
+		sd.cut = bytes.LastIndexByte(sd.buf, '\r') + 1
+	}
+	sd.inside = false
+	if sd.cut == 0 {
+		sd.buf = sd.buf[:0]
+	}
 }
 
 // delims are the separators declared in MSH-1/MSH-2 (or FHS/BHS).

@@ -1,6 +1,7 @@
 package hl7
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -406,4 +407,47 @@ func readTSV(t *testing.T, path string) []map[string]string {
 		out = append(out, m)
 	}
 	return out
+}
+
+// TestGapCutsFrame: a frame a hole cut (a capture's short snap length)
+// still gives its whole segments, MSH first, when that side sends again or
+// the conversation ends; the cut segment is not read and no patient
+// segment's text comes out.
+func TestGapCutsFrame(t *testing.T) {
+	msg := mllp(pcd01("\r", '|', '^', '~', '\\', '&'))
+	// Cut inside the second OBX: MSH, PID..OBR and OBX 1 are whole.
+	cut := bytes.Index(msg, []byte("OBX|2|")) + 12
+	for _, atEnd := range []bool{false, true} {
+		d := New()
+		st := d.NewStream()
+		var c observe.Collector
+		st.Data(meta(true), true, msg[:cut], &c)
+		st.Gap(true)
+		if atEnd {
+			st.(dissect.Ender).End(meta(true), &c)
+		} else {
+			st.Data(meta(true), true, mllp("MSH|^~\\&|NEXT|F|R|F|20240101||ADT^A01|2|P|2.5\r"), &c)
+		}
+		var types, senders []string
+		for _, o := range c.Obs {
+			if v, ok := o.Get("hl7.message_type"); ok {
+				types = append(types, v)
+			}
+			if v, ok := o.Get("hl7.sending_application"); ok {
+				senders = append(senders, v)
+			}
+		}
+		if len(types) == 0 || types[0] != "ORU^R01" || senders[0] != "MONITOR^0009FB0000000001^EUI-64" {
+			t.Errorf("atEnd=%v: message types %v, senders %v", atEnd, types, senders)
+		}
+		if !atEnd && (len(types) != 2 || types[1] != "ADT^A01") {
+			t.Errorf("the next frame after the cut one: %v", types)
+		}
+		for _, o := range c.Obs {
+			if v, ok := o.Get("hl7.device_model"); ok {
+				t.Errorf("the cut OBX was read: model %q", v)
+			}
+		}
+		medtest.AssertNoCanary(t, c.Obs, nil, canaries...)
+	}
 }
