@@ -113,8 +113,17 @@ var _ dissect.Ender = (*stream)(nil)
 
 // End reports the usage of an association whose connection ended before
 // its identity was read (an echo, a query, a released association).
-func (s *stream) End(_ *dissect.Meta, e observe.Emitter) {
+func (s *stream) End(m *dissect.Meta, e observe.Emitter) {
 	if !s.done {
+		for di := range s.dir {
+			if sd := &s.dir[di]; sd.cut {
+				sm := *m // m runs client to server
+				if di == 1 {
+					sm = m.Reverse()
+				}
+				s.cutAssociate(&sm, di, sd, e)
+			}
+		}
 		s.finish(e)
 	}
 	s.release()
@@ -155,6 +164,7 @@ type side struct {
 	dsTried  int // len(ds) at the last parse attempt
 
 	lost bool // out of sync after a gap or garbage
+	cut  bool // body holds the start of an A-ASSOCIATE a hole cut, fixed fields whole
 }
 
 // stream is one association (one TCP connection carries at most one).
@@ -210,6 +220,9 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 		}
 	}
 	sd := &s.dir[di]
+	if sd.cut {
+		s.cutAssociate(m, di, sd, e)
+	}
 	for len(data) > 0 && !s.done {
 		if sd.lost {
 			i := resync(data)
@@ -240,8 +253,23 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 // plausible P-DATA-TF header.
 func (s *stream) Gap(clientToServer bool) {
 	sd := &s.dir[dirIndex(clientToServer)]
+	// An association request or answer cut after its fixed fields (a
+	// capture's short snap length) still names both AE titles, and the
+	// items before the hole: kept for cutAssociate.
+	sd.cut = sd.hdrN == 6 && (sd.typ == pduAssociateRQ || sd.typ == pduAssociateAC) && !sd.skip && sd.left > 0 && len(sd.body) >= 68
 	sd.lost = true
 	sd.dsActive = false
+}
+
+// cutAssociate reads an A-ASSOCIATE a hole cut, as far as it came.
+func (s *stream) cutAssociate(m *dissect.Meta, di int, sd *side, e observe.Emitter) {
+	sd.cut = false
+	if sd.typ == pduAssociateRQ {
+		_ = s.associateRQ(m, di, sd.body, e)
+	} else if !s.acSeen {
+		_ = s.associateAC(m, sd.body, e)
+	}
+	sd.body = sd.body[:0]
 }
 
 func (sd *side) resetPDU() {

@@ -1,11 +1,13 @@
 package dicom
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/dissect/medtest"
 	"github.com/wardiomt/ward/internal/observe"
 )
@@ -210,5 +212,56 @@ func TestStopAfterTopLevel(t *testing.T) {
 		if string(id.vals[idModel]) != "TOP MODEL " || string(id.vals[idSoftware]) != "V1" {
 			t.Errorf("%+v: model %q software %q", e, id.vals[idModel], id.vals[idSoftware])
 		}
+	}
+}
+
+// TestGapCutsAssociate: an A-ASSOCIATE-RQ a hole cut after its fixed
+// fields (a capture's short snap length) still names both AE titles and
+// the abstract syntaxes before the hole, when that side sends again or
+// the association ends; one cut inside the fixed fields names nothing.
+func TestGapCutsAssociate(t *testing.T) {
+	rq := associateRQ("CT_SCANNER_04", "PACS_ARCHIVE", []pc{
+		{1, "1.2.840.10008.5.1.4.1.1.2", []string{"1.2.840.10008.1.2"}},
+		{3, "1.2.840.10008.5.1.4.1.1.4", []string{"1.2.840.10008.1.2"}},
+	})
+	afterFirstPC := bytes.Index(rq, []byte("1.2.840.10008.5.1.4.1.1.4")) - 8
+	for _, tt := range []struct {
+		name  string
+		cut   int
+		atEnd bool
+		want  int // observations: the association's and one per syntax
+	}{
+		{"next data", afterFirstPC, false, 2},
+		{"end", afterFirstPC, true, 2},
+		{"only fixed fields", 6 + 68, true, 1},
+		{"inside the fixed fields", 6 + 40, true, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := New()
+			st := d.NewStream()
+			var c observe.Collector
+			st.Data(testMeta(true), true, rq[:tt.cut], &c)
+			st.Gap(true)
+			if tt.atEnd {
+				st.(dissect.Ender).End(testMeta(true), &c)
+			} else {
+				st.Data(testMeta(true), true, []byte("garbage after the hole"), &c)
+			}
+			n, calling := 0, ""
+			for _, o := range c.Obs {
+				if pdu, _ := o.Get("dicom.pdu"); pdu == "associate-rq" {
+					calling, _ = o.Get("dicom.calling_ae")
+				}
+				if _, ok := o.Get("dicom.associations"); !ok { // not the end-of-association counts
+					n++
+				}
+			}
+			if tt.want > 0 && calling != "CT_SCANNER_04" {
+				t.Errorf("calling AE %q; observations %+v", calling, c.Obs)
+			}
+			if n != tt.want {
+				t.Errorf("%d observations, want %d: %+v", n, tt.want, c.Obs)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -39,15 +40,26 @@ func FuzzPDU(f *testing.F) {
 		d := New()
 		st := d.NewStream()
 		var c observe.Collector
-		for len(c2s) > 0 || len(s2c) > 0 {
+		done, first := false, true
+		for !done && (len(c2s) > 0 || len(s2c) > 0) {
 			a, b := min(n, len(c2s)), min(n, len(s2c))
-			if st.Data(testMeta(true), true, c2s[:a], &c) {
+			if done = st.Data(testMeta(true), true, c2s[:a], &c); done {
 				break
 			}
-			if b > 0 && st.Data(testMeta(false), false, s2c[:b], &c) {
-				break
+			if b > 0 {
+				if done = st.Data(testMeta(false), false, s2c[:b], &c); done {
+					break
+				}
 			}
+			if first && chunk&0x8000 != 0 { // a hole after the first pieces (lost segments, a snap length)
+				st.Gap(true)
+				st.Gap(false)
+			}
+			first = false
 			c2s, s2c = c2s[a:], s2c[b:]
+		}
+		if !done {
+			st.(dissect.Ender).End(testMeta(true), &c)
 		}
 		if d.guard.Dropped != 0 {
 			t.Fatalf("guard dropped %d fields", d.guard.Dropped)

@@ -22,10 +22,13 @@ func FuzzHL7(f *testing.F) {
 		st := d.NewStream()
 		var c observe.Collector
 		n := int(chunk%2048) + 1
-		for len(b) > 0 {
+		for first := true; len(b) > 0; first = false {
 			k := min(n, len(b))
 			st.Data(meta(true), true, b[:k], &c)
 			b = b[k:]
+			if first && chunk&0x8000 != 0 { // a hole after the first piece
+				st.Gap(true)
+			}
 		}
 		st.(dissect.Ender).End(meta(true), &c)
 		if d.guard.Dropped != 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -39,7 +40,11 @@ func FuzzStream(f *testing.F) {
 			if i == 1 && cut%5 == 0 {
 				s.Gap(true)
 			}
+			if i == 1 && cut%7 == 0 {
+				s.Gap(false)
+			}
 		}
+		s.(dissect.Ender).End(m, e) // a cut header block is read at the end
 	})
 }
 
