@@ -31,6 +31,10 @@ func TestManufacturer(t *testing.T) {
 		{"Thermo Fisher", "Thermo Fisher Scientific", true},
 		{"Ortho", "Ortho Clinical Diagnostics", true},
 		{"Radiometer Medical ApS", "Radiometer", true},
+		// Point-of-care vendors, as POCT1-A Hellos name them.
+		{"Nova Biomedical Corporation", "Nova Biomedical", true},
+		{"HemoCue AB", "HemoCue", true},
+		{"Abbott Point of Care", "Abbott", true},
 		{"  Unknown Maker GmbH \x00", "Unknown Maker GmbH", false},
 		{"", "", false},
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/wardiomt/ward/internal/dissect/modbus"
 	"github.com/wardiomt/ward/internal/dissect/mqtt"
 	"github.com/wardiomt/ward/internal/dissect/nbns"
+	"github.com/wardiomt/ward/internal/dissect/poct"
 	"github.com/wardiomt/ward/internal/dissect/rdp"
 	"github.com/wardiomt/ward/internal/dissect/sip"
 	"github.com/wardiomt/ward/internal/dissect/smb"
@@ -64,6 +65,7 @@ func Default() []dissect.Dissector {
 		dicom.New(),    // TCP, detected by content on any port
 		hl7.New(),      // MLLP, detected by content on any port
 		astm.New(),     // ASTM E1394 Header over E1381 frames or raw, by content on any port
+		poct.New(),     // CLSI POCT1-A XML messages (a root ABC.Rnn), by content on any port
 		http.New(),     // HTTP/1.x request or status line, any port
 		tls.New(),      // handshake record with a Client/ServerHello, any port
 		smb.New(),      // NetBIOS session + SMB1/SMB2 header, any port

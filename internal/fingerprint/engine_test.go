@@ -260,6 +260,44 @@ func TestASTMRules(t *testing.T) {
 	})
 }
 
+func TestPOCTRules(t *testing.T) {
+	runFamily(t, []familyCase{
+		{
+			name: "Roche glucose meter",
+			o: obs("poct", "poct.message", "HEL.R01", "poct.version", "POCT1", "poct.device_id", "0060350A1B2C", "poct.vendor_id", "ROCHE",
+				"poct.model", "Inform II", "poct.serial", "UU12345678", "poct.manufacturer", "Roche Diagnostics", "poct.hw_version", "2.1",
+				"poct.sw_version", "03.02.05", "poct.device_name", "ICU-GLU-07"),
+			want: []string{"type=lab_analyzer", "manufacturer=Roche", "model=Inform II", "version=03.02.05", "serial=UU12345678", "hostname=ICU-GLU-07"},
+		},
+		{
+			name: "blood gas analyser, manufacturer spelled out",
+			o:    obs("poct", "poct.message", "HEL.R01", "poct.manufacturer", "Radiometer Medical ApS", "poct.model", "ABL90 FLEX PLUS", "poct.sw_version", "3.5.1"),
+			want: []string{"type=lab_analyzer", "manufacturer=Radiometer", "model=ABL90 FLEX PLUS", "version=3.5.1"},
+		},
+		{name: "vendor id only", o: obs("poct", "poct.message", "HEL.R01", "poct.vendor_id", "nova", "poct.model", "XYZ"), want: []string{"manufacturer=Nova Biomedical", "model=XYZ"}},
+		{name: "vendor id ISTAT", o: obs("poct", "poct.message", "HEL.R01", "poct.vendor_id", "ISTAT"), want: []string{"manufacturer=Abbott"}},
+		{name: "i-STAT by model", o: obs("poct", "poct.message", "HEL.R01", "poct.model", "i-STAT 1"), want: []string{"manufacturer=Abbott", "type=lab_analyzer"}},
+		{name: "StatStrip by model", o: obs("poct", "poct.message", "HEL.R01", "poct.model", "StatStrip Glucose"), want: []string{"manufacturer=Nova Biomedical"}},
+		{name: "DCA Vantage by model", o: obs("poct", "poct.message", "HEL.R01", "poct.model", "DCA Vantage"), want: []string{"manufacturer=Siemens Healthineers"}},
+		{name: "Afinion by model", o: obs("poct", "poct.message", "HEL.R01", "poct.model", "Afinion 2"), want: []string{"manufacturer=Abbott"}},
+		{name: "HemoCue by model", o: obs("poct", "poct.message", "HEL.R01", "poct.model", "HemoCue Hb 801"), want: []string{"manufacturer=HemoCue"}},
+		{name: "HemoCue AB spelled out", o: obs("poct", "poct.message", "HEL.R01", "poct.manufacturer", "HemoCue AB"), want: []string{"manufacturer=HemoCue"}},
+		{
+			name:   "the manufacturer named wins over the vendor id and model family",
+			o:      obs("poct", "poct.message", "HEL.R01", "poct.manufacturer", "Acme POC", "poct.vendor_id", "ROCHE", "poct.model", "Inform II"),
+			want:   []string{"manufacturer=Acme POC"},
+			reject: []string{"manufacturer=Roche"},
+		},
+		{
+			name:   "an unknown device is a lab analyser of no known maker",
+			o:      obs("poct", "poct.message", "HEL.R01", "poct.model", "QX-9", "poct.vendor_id", "QX"),
+			want:   []string{"type=lab_analyzer", "model=QX-9"},
+			reject: []string{"manufacturer=*"},
+		},
+		{name: "placeholder serial", o: obs("poct", "poct.message", "HEL.R01", "poct.serial", "000000"), reject: []string{"serial=*"}},
+	})
+}
+
 func TestDHCPRules(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "MSFT 5.0", o: obs("dhcp", "dhcp.vendor_class", "MSFT 5.0"), want: []string{"os=Windows"}},

@@ -46,12 +46,12 @@ type Policy struct {
 }
 
 // DefaultPolicy returns the built-in weights: clinical protocols that carry
-// the device's own description (DICOM, HL7, ASTM, LLDP/CDP, SNMP) outrank
+// the device's own description (DICOM, HL7, ASTM, POCT1-A, LLDP/CDP, SNMP) outrank
 // heuristics such as the OUI table or TCP stack fingerprints.
 func DefaultPolicy() Policy {
 	return Policy{
 		Reliability: map[string]float64{
-			"dicom": 1, "hl7": 1, "astm": 1, "lldp": 0.95, "cdp": 0.95, "snmp": 0.9, "bacnet": 0.9, "modbus": 0.9,
+			"dicom": 1, "hl7": 1, "astm": 1, "poct": 1, "lldp": 0.95, "cdp": 0.95, "snmp": 0.9, "bacnet": 0.9, "modbus": 0.9,
 			"dhcp": 0.85, "dhcpv6": 0.85, "mdns": 0.8, "ssdp": 0.75, "http": 0.75,
 			"smb": 0.8, "netbios": 0.8, "ssh": 0.75, "sip": 0.75, "ftp": 0.7, "rdp": 0.7, "syslog": 0.6, "kerberos": 0.7, "telnet": 0.6, "smtp": 0.6, "dns": 0.6, "tls": 0.6, "tcp": 0.4, "oui": 0.5, "arp": 0.5,
 		},

@@ -18,7 +18,7 @@ import (
 )
 
 // TestNoPHIAnywhere runs the whole sensor (all default dissectors, debug
-// logging) over every shared capture with DICOM or HL7 and the synthetic ASTM one, writes the
+// logging) over every shared capture with DICOM or HL7 and the synthetic ASTM and POCT1-A ones, writes the
 // observations to disk as `ward observe` would, and greps the logs and the
 // file for the patient and study values the captures carry.
 func TestNoPHIAnywhere(t *testing.T) {
@@ -35,6 +35,9 @@ func TestNoPHIAnywhere(t *testing.T) {
 	// ASTM E1381/E1394: no real capture is available; the synthetic one
 	// carries patient, specimen and result records with canary values.
 	paths = append(paths, filepath.Join(testutil.RepoRoot(t), "internal/dissect/astm/testdata/astm_e1381_synthetic.pcap"))
+	// CLSI POCT1-A: likewise synthetic; observation and operator-list
+	// messages carry patient, result, sample and operator canaries.
+	paths = append(paths, filepath.Join(testutil.RepoRoot(t), "internal/dissect/poct/testdata/poct_synthetic.pcap"))
 	// Patient/study values in the captures (from their sources and from
 	// tshark's dumps of them).
 	phi := []string{
@@ -43,6 +46,8 @@ func TestNoPHIAnywhere(t *testing.T) {
 		"MOUSE^MICKEY", "135769", // ndpi/hl7.pcap PID
 		// astm_e1381_synthetic.pcap: P/O/R/C records, H-3/H-4/H-6/H-8/H-14
 		"CANARY", "19450607", "SPEC0042", "97.123456", "MSGCTRL77", "S3CRETPW", "Springfield", "555-0100", "20240102030405",
+		// poct_synthetic.pcap: OBS/OPL values, control IDs, creation times
+		"SAMPLE9931", "7.654321", "Canaryname", "CTRLID4242", "CTRLOBS5151", "DMCTRL9001", "2024-01-02T03",
 	}
 	oracle := testutil.SharedData(t, "pcaps/oracle")
 	tags, _ := filepath.Glob(filepath.Join(oracle, "dcmtk__*.dicom_tags.tsv"))
@@ -84,7 +89,7 @@ func TestNoPHIAnywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(medtest.Values(c.Obs, "dicom.manufacturer")) == 0 || len(medtest.Values(c.Obs, "hl7.equipment_id")) == 0 || len(medtest.Values(c.Obs, "astm.sender")) == 0 {
+	if len(medtest.Values(c.Obs, "dicom.manufacturer")) == 0 || len(medtest.Values(c.Obs, "hl7.equipment_id")) == 0 || len(medtest.Values(c.Obs, "astm.sender")) == 0 || len(medtest.Values(c.Obs, "poct.model")) == 0 {
 		t.Fatal("the medical dissectors produced nothing: the check would be vacuous")
 	}
 	medtest.AssertNoCanary(t, nil, [][]byte{logs.Bytes(), written}, phi...)
