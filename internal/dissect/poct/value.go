@@ -207,19 +207,5 @@ func (s *stream) report(m *dissect.Meta, sd *side, e observe.Emitter) {
 
 // emit drops any field not on the allowlist and passes the rest on.
 func (dd *Dissector) emit(e observe.Emitter, o *observe.Observation) {
-	kept := o.Fields[:0]
-	for _, f := range o.Fields {
-		if allowed[f.Key] {
-			kept = append(kept, f)
-			continue
-		}
-		dd.Dropped++
-	}
-	for i := len(kept); i < len(o.Fields); i++ {
-		o.Fields[i] = observe.Field{}
-	}
-	o.Fields = kept
-	if len(kept) > 0 {
-		e.Emit(o)
-	}
+	dd.Dropped += uint64(dissect.EmitAllowed(e, o, allowed))
 }
