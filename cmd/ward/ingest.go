@@ -308,6 +308,7 @@ input changes nothing. Silent devices are evaluated against the capture's clock.
 				if res != nil {
 					packets = res.Packets
 					readErrs = res.Errors
+					warnSnapLength(cmd.ErrOrStderr(), res.Stats)
 				}
 				if err != nil && in.err == nil {
 					return err

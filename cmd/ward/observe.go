@@ -113,6 +113,8 @@ Exits non-zero only when nothing could be read.`,
 			log.Debug("done", "files", res.Files, "packets", res.Packets, "took", res.Duration.Round(time.Millisecond))
 			if stats {
 				writeStats(cmd.ErrOrStderr(), res)
+			} else {
+				warnSnapLength(cmd.ErrOrStderr(), res.Stats)
 			}
 			return nil
 		},
@@ -121,6 +123,15 @@ Exits non-zero only when nothing could be read.`,
 	cmd.Flags().BoolVar(&stats, "stats", false, "print what was decoded and inspected, per protocol, to standard error at the end")
 	decodeFlags(cmd, &cfg)
 	return cmd
+}
+
+// warnSnapLength says, when a tenth or more of the packets were cut by the
+// capture's snap length, that application fields past the cut are lost:
+// otherwise the missing fields look like Ward's fault.
+func warnSnapLength(w io.Writer, st *decode.Stats) {
+	if st != nil && st.Truncated > 0 && st.Truncated*10 >= st.Packets {
+		fmt.Fprintf(w, "ward: warning: %d of %d packets were cut by the capture's snap length; application fields past the cut are lost\n", st.Truncated, st.Packets)
+	}
 }
 
 // writeStats prints what the decoder did: what to look at first when a

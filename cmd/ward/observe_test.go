@@ -170,6 +170,18 @@ func TestObserveStats(t *testing.T) {
 	if !strings.Contains(stderr, fmt.Sprintf("truncated    %d packets cut by the capture's snap length", want)) {
 		t.Errorf("want %d truncated packets reported:\n%s", want, stderr)
 	}
+	// Without --stats, a warning when a good share of packets was cut; none
+	// for whole captures.
+	_, stderr, err = runCLI(t, "observe", cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("ward: warning: %d of 13681 packets were cut by the capture's snap length", want)) {
+		t.Errorf("no snap length warning:\n%s", stderr)
+	}
+	if _, stderr, _ = runCLI(t, "observe", demo); strings.Contains(stderr, "snap length") {
+		t.Errorf("a snap length warning for whole packets:\n%s", stderr)
+	}
 }
 
 // snapCut writes a copy of the capture at path with every packet cut to
@@ -213,4 +225,19 @@ func snapCut(t *testing.T, path string, snap int) (string, int) {
 		}
 	}
 	return outPath, n
+}
+
+// TestIngestWarnsSnapLength: ingesting a capture whose packets were cut
+// says so, as observe does.
+func TestIngestWarnsSnapLength(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "demo", "hospital-demo.pcap")
+	cut, n := snapCut(t, demo, 96)
+	db := filepath.Join(t.TempDir(), "ward.db")
+	_, stderr, err := runCLI(t, "ingest", "--db", db, cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("ward: warning: %d of 13681 packets were cut", n)) {
+		t.Errorf("no snap length warning:\n%s", stderr)
+	}
 }
