@@ -4,6 +4,7 @@ import (
 	gotls "crypto/tls"
 	"testing"
 
+	"github.com/wardiomt/ward/internal/dissect"
 	"github.com/wardiomt/ward/internal/observe"
 )
 
@@ -27,10 +28,17 @@ func FuzzStream(f *testing.F) {
 		var c observe.Collector
 		k := int(cut)
 		parts := [][]byte{c2s[:min(k, len(c2s))], s2c[:min(k, len(s2c))], c2s[min(k, len(c2s)):], s2c[min(k, len(s2c)):]}
+		done := false
 		for i, p := range parts {
-			if s.Data(meta(i%2 == 0), i%2 == 0, p, &c) {
+			if done = s.Data(meta(i%2 == 0), i%2 == 0, p, &c); done {
 				break
 			}
+			if i == 0 && cut&0x8000 != 0 { // a hole after the client's first piece
+				s.Gap(true)
+			}
+		}
+		if !done {
+			s.(dissect.Ender).End(meta(true), &c)
 		}
 		for _, o := range c.Obs {
 			for _, fl := range o.Fields {

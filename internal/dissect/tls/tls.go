@@ -134,6 +134,7 @@ type direction struct {
 	recLeft int
 	hs      []byte // handshake bytes not yet forming a whole message
 	done    bool
+	cut     bool // a hole cut the ClientHello in hs: its server name may be whole
 }
 
 type stream struct {
@@ -152,8 +153,79 @@ func idx(clientToServer bool) int {
 	return 1
 }
 
-// Gap ends the direction: records cannot be found again reliably.
-func (s *stream) Gap(clientToServer bool) { s.dir[idx(clientToServer)].done = true }
+// Gap ends the direction: records cannot be found again reliably. A
+// ClientHello the hole cut (a capture's short snap length) is kept for
+// flushCut: its server name often comes before the cut.
+func (s *stream) Gap(clientToServer bool) {
+	d := &s.dir[idx(clientToServer)]
+	d.cut = !d.done && len(d.hs) > 4 && d.hs[0] == hsClientHello
+	d.done = true
+}
+
+// flushCuts reads the server name of any ClientHello a hole cut; m is the
+// direction di's.
+func (s *stream) flushCuts(m *dissect.Meta, di int, e observe.Emitter) {
+	for i := range s.dir {
+		d := &s.dir[i]
+		if !d.cut {
+			continue
+		}
+		d.cut = false
+		mm := *m
+		if i != di {
+			mm = m.Reverse()
+		}
+		if sni := partialSNI(d.hs[4:]); sni != nil {
+			if s.clientDir < 0 {
+				s.clientDir = i
+			}
+			sc := s.sc
+			mm.Fill(&sc.obs, "tls")
+			sc.obs.Add("tls.handshake", "client_hello")
+			sc.obs.Add("tls.sni", sc.text(sni, s.cfg.MaxValue))
+			sc.obs.Add("tls.truncated", "1") // no fingerprint: the hello is not whole
+			e.Emit(&sc.obs)
+		}
+		d.hs = d.hs[:0]
+	}
+}
+
+// partialSNI returns the server name of a ClientHello body that ends early,
+// when the server_name extension lies whole before the end; JA3 and JA4
+// need the whole hello and are not attempted.
+func partialSNI(body []byte) []byte {
+	r := reader{b: body}
+	r.u16() // legacy version
+	r.bytes(32)
+	r.bytes(r.u8())  // session id
+	r.bytes(r.u16()) // cipher suites
+	r.bytes(r.u8())  // compression methods
+	n := r.u16()
+	if r.bad {
+		return nil
+	}
+	ex := reader{b: r.b[:min(n, len(r.b))]}
+	for i := 0; len(ex.b) >= 4 && i < 512; i++ {
+		typ := ex.u16()
+		data := reader{b: ex.bytes(ex.u16())}
+		if ex.bad {
+			return nil // the hole cut this extension
+		}
+		if typ != 0 {
+			continue
+		}
+		list := reader{b: data.bytes(data.u16())}
+		for len(list.b) >= 3 {
+			kind := list.u8()
+			name := list.bytes(list.u16())
+			if kind == 0 && len(name) > 0 && !list.bad {
+				return name
+			}
+		}
+		return nil
+	}
+	return nil
+}
 
 // Data walks records and handshake messages. It reports done once both
 // directions reached encrypted data (or a TLS 1.3 ServerHello was read).
@@ -163,6 +235,9 @@ func (s *stream) Data(m *dissect.Meta, clientToServer bool, data []byte, e obser
 	}
 	di := idx(clientToServer)
 	d := &s.dir[di]
+	if s.dir[0].cut || s.dir[1].cut {
+		s.flushCuts(m, di, e)
+	}
 	for len(data) > 0 && !d.done && !s.tls13 {
 		if d.recLeft == 0 {
 			n := copy(d.hdr[d.hdrN:], data)
@@ -765,9 +840,14 @@ func text(b []byte, max int) string {
 }
 
 // End is called when the conversation ends before the stream reported
-// done: nothing is left to emit, and the stream can serve the next one.
-func (s *stream) End(*dissect.Meta, observe.Emitter) {
-	if !s.released {
-		s.release()
+// done: only a cut ClientHello is left to read, and the stream can serve
+// the next one. m runs client to server.
+func (s *stream) End(m *dissect.Meta, e observe.Emitter) {
+	if s.released {
+		return
 	}
+	if (s.dir[0].cut || s.dir[1].cut) && m != nil {
+		s.flushCuts(m, 0, e)
+	}
+	s.release()
 }

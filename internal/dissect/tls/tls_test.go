@@ -1,6 +1,7 @@
 package tls
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -459,5 +460,56 @@ func BenchmarkClientHello(b *testing.B) {
 	for b.Loop() {
 		s := New().NewStream()
 		s.Data(m, true, chunks[0].data, e)
+	}
+}
+
+// TestCutClientHello: a ClientHello a hole cut (a capture's short snap
+// length) still gives its server name when the server_name extension came
+// whole before the cut, marked tls.truncated and with no fingerprint; one
+// cut inside that extension gives nothing.
+func TestCutClientHello(t *testing.T) {
+	sni := func(name string) []byte {
+		return vec16(append([]byte{0}, vec16([]byte(name))...))
+	}
+	hello := clientHello(0x0303, []uint16{0x1301, 0x1302, 0xc02b, 0xc02f},
+		[]ext{{0, sni("pump-gw.hospital.example")}, {10, vec16(u16(29, 23))}, {16, vec16(vec8([]byte("h2")))}})
+	sniEnd := bytes.Index(hello, []byte("pump-gw.hospital.example")) + len("pump-gw.hospital.example")
+	for _, tt := range []struct {
+		name  string
+		cut   int
+		atEnd bool
+		want  string
+	}{
+		{"after the name, next data", sniEnd + 3, false, "pump-gw.hospital.example"},
+		{"after the name, end", sniEnd, true, "pump-gw.hospital.example"},
+		{"inside the name", sniEnd - 4, true, ""},
+		{"inside the ciphers", 50, true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := New().NewStream()
+			var c observe.Collector
+			st.Data(meta(true), true, hello[:tt.cut], &c)
+			st.Gap(true)
+			if tt.atEnd {
+				st.(dissect.Ender).End(meta(true), &c)
+			} else {
+				st.Data(meta(false), false, record(hsServerHello, append(u16(0x0303), make([]byte, 36)...)), &c)
+			}
+			got := ""
+			for _, o := range c.Obs {
+				if v, ok := o.Get("tls.sni"); ok {
+					got = v
+					if tr, _ := o.Get("tls.truncated"); tr != "1" || o.SrcPort != meta(true).SrcPort {
+						t.Errorf("observation %+v", o)
+					}
+					if _, ok := o.Get("tls.ja3"); ok {
+						t.Error("a fingerprint from a cut hello")
+					}
+				}
+			}
+			if got != tt.want {
+				t.Errorf("sni %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
