@@ -2,13 +2,8 @@ package astm_test
 
 import (
 	"flag"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/wardiomt/ward/internal/capture"
 	"github.com/wardiomt/ward/internal/decode"
@@ -32,117 +27,47 @@ func TestWriteSyntheticPcap(t *testing.T) {
 	if !*writePcap {
 		t.Skip("run with -write-pcap to rewrite the capture")
 	}
-	f, err := os.Create(pcapPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range syntheticPackets(t) {
-		if err := w.WritePacket(p.Info, p.Data); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-type conn struct {
-	cli, srv     [4]byte
-	cport, sport uint16
-	cseq, sseq   uint32
+	medtest.WritePcap(t, pcapPath, syntheticPackets(t))
 }
 
 func syntheticPackets(t *testing.T) []capture.Packet {
 	t.Helper()
-	ts := time.Unix(1700000000, 0)
-	var out []capture.Packet
-	send := func(c *conn, fromClient bool, flags string, payload []byte) {
-		eth := &layers.Ethernet{SrcMAC: []byte{0, 0x1e, 0xc0, 1, 2, 3}, DstMAC: []byte{2, 0, 0, 0, 0, 5}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: c.cli[:], DstIP: c.srv[:]}
-		tcp := &layers.TCP{SrcPort: layers.TCPPort(c.cport), DstPort: layers.TCPPort(c.sport), Seq: c.cseq, Ack: c.sseq, Window: 8192}
-		if !fromClient {
-			eth.SrcMAC, eth.DstMAC = eth.DstMAC, eth.SrcMAC
-			ip.SrcIP, ip.DstIP = ip.DstIP, ip.SrcIP
-			tcp.SrcPort, tcp.DstPort, tcp.Seq, tcp.Ack = tcp.DstPort, tcp.SrcPort, c.sseq, c.cseq
-		}
-		for _, fl := range flags {
-			switch fl {
-			case 'S':
-				tcp.SYN = true
-			case 'A':
-				tcp.ACK = true
-			case 'F':
-				tcp.FIN = true
-			case 'P':
-				tcp.PSH = true
-			}
-		}
-		if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
-			t.Fatal(err)
-		}
-		buf := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tcp, gopacket.Payload(payload)); err != nil {
-			t.Fatal(err)
-		}
-		n := uint32(len(payload))
-		if tcp.SYN || tcp.FIN {
-			n++
-		}
-		if fromClient {
-			c.cseq += n
-		} else {
-			c.sseq += n
-		}
-		ts = ts.Add(10 * time.Millisecond)
-		data := append([]byte(nil), buf.Bytes()...)
-		out = append(out, capture.Packet{Data: data, LinkType: layers.LinkTypeEthernet, Info: gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data), Length: len(data)}})
-	}
-	open := func(c *conn) {
-		send(c, true, "S", nil)
-		send(c, false, "SA", nil)
-		send(c, true, "A", nil)
-	}
-	closeC := func(c *conn) {
-		send(c, true, "FA", nil)
-		send(c, false, "FA", nil)
-		send(c, true, "A", nil)
-	}
+	s := medtest.NewSynth(t, time.Unix(1700000000, 0))
+	inst, lis := []byte{0, 0x1e, 0xc0, 1, 2, 3}, []byte{2, 0, 0, 0, 0, 5}
 	ack := []byte{0x06}
 	// E1381: each frame its own segment, acknowledged.
-	c := &conn{cli: [4]byte{10, 2, 0, 31}, srv: [4]byte{10, 2, 0, 5}, cport: 49152, sport: 5000, cseq: 1000, sseq: 5000}
-	open(c)
+	c := &medtest.Conn{ClientMAC: inst, ServerMAC: lis, Client: [4]byte{10, 2, 0, 31}, Server: [4]byte{10, 2, 0, 5}, ClientPort: 49152, ServerPort: 5000, ClientSeq: 1000, ServerSeq: 5000}
+	s.Open(c)
 	upload := func(fromClient bool, msg []byte) {
 		// msg is ENQ, frames, EOT: cut it at each frame end (LF).
-		send(c, fromClient, "PA", msg[:1])
-		send(c, !fromClient, "PA", ack)
+		s.Send(c, fromClient, msg[:1])
+		s.Send(c, !fromClient, ack)
 		rest := msg[1:]
 		for len(rest) > 1 {
 			i := 0
 			for rest[i] != '\n' {
 				i++
 			}
-			send(c, fromClient, "PA", rest[:i+1])
-			send(c, !fromClient, "PA", ack)
+			s.Send(c, fromClient, rest[:i+1])
+			s.Send(c, !fromClient, ack)
 			rest = rest[i+1:]
 		}
-		send(c, fromClient, "PA", rest) // EOT
+		s.Send(c, fromClient, rest) // EOT
 	}
 	upload(true, astm.E1381ForTest(astm.MessageForTest(astm.InstrumentHeaderForTest)...))
 	upload(false, astm.E1381ForTest(astm.LISHeaderForTest, `P|1||CANARYPID77||CANARY^ALICE||19450607`, `O|1|SPEC0042||^^^PT|R`, `L|1|F`))
-	closeC(c)
+	s.Close(c)
 	// Raw records over another connection.
-	r := &conn{cli: [4]byte{10, 2, 0, 32}, srv: [4]byte{10, 2, 0, 5}, cport: 49153, sport: 5001, cseq: 100, sseq: 900}
-	open(r)
+	r := &medtest.Conn{ClientMAC: inst, ServerMAC: lis, Client: [4]byte{10, 2, 0, 32}, Server: [4]byte{10, 2, 0, 5}, ClientPort: 49153, ServerPort: 5001, ClientSeq: 100, ServerSeq: 900}
+	s.Open(r)
 	msg := []byte{}
 	for _, rec := range astm.MessageForTest(`H|\^&|||cobas 8000^01-02^12345|||||LIS||P|LIS2-A2|20240102030405`) {
 		msg = append(append(msg, rec...), '\r')
 	}
-	send(r, true, "PA", msg[:90])
-	send(r, true, "PA", msg[90:])
-	closeC(r)
-	return out
+	s.Send(r, true, msg[:90])
+	s.Send(r, true, msg[90:])
+	s.Close(r)
+	return s.Packets
 }
 
 // TestThroughDecoder runs the synthetic capture through the decoder with

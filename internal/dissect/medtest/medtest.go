@@ -1,5 +1,5 @@
 // Package medtest holds test helpers shared by the medical dissectors
-// (DICOM, HL7, ASTM): reading captures into memory, replaying them through a
+// (DICOM, HL7, ASTM, POCT1-A): reading and building captures, replaying them through a
 // decoder in any order, and checking that canary PHI never leaks. Only
 // _test.go files import it.
 package medtest

@@ -2,13 +2,8 @@ package poct_test
 
 import (
 	"flag"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/wardiomt/ward/internal/capture"
 	"github.com/wardiomt/ward/internal/decode"
@@ -33,109 +28,39 @@ func TestWriteSyntheticPcap(t *testing.T) {
 	if !*writePcap {
 		t.Skip("run with -write-pcap to rewrite the capture")
 	}
-	f, err := os.Create(pcapPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range syntheticPackets(t) {
-		if err := w.WritePacket(p.Info, p.Data); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-type conn struct {
-	cli, srv     [4]byte
-	cport, sport uint16
-	cseq, sseq   uint32
+	medtest.WritePcap(t, pcapPath, syntheticPackets(t))
 }
 
 func syntheticPackets(t *testing.T) []capture.Packet {
 	t.Helper()
-	ts := time.Unix(1700000000, 0)
-	var out []capture.Packet
-	send := func(c *conn, fromClient bool, flags string, payload []byte) {
-		eth := &layers.Ethernet{SrcMAC: []byte{0, 0x60, 0x35, 1, 2, 3}, DstMAC: []byte{2, 0, 0, 0, 0, 5}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: c.cli[:], DstIP: c.srv[:]}
-		tcp := &layers.TCP{SrcPort: layers.TCPPort(c.cport), DstPort: layers.TCPPort(c.sport), Seq: c.cseq, Ack: c.sseq, Window: 8192}
-		if !fromClient {
-			eth.SrcMAC, eth.DstMAC = eth.DstMAC, eth.SrcMAC
-			ip.SrcIP, ip.DstIP = ip.DstIP, ip.SrcIP
-			tcp.SrcPort, tcp.DstPort, tcp.Seq, tcp.Ack = tcp.DstPort, tcp.SrcPort, c.sseq, c.cseq
-		}
-		for _, fl := range flags {
-			switch fl {
-			case 'S':
-				tcp.SYN = true
-			case 'A':
-				tcp.ACK = true
-			case 'F':
-				tcp.FIN = true
-			case 'P':
-				tcp.PSH = true
-			}
-		}
-		if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
-			t.Fatal(err)
-		}
-		buf := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, tcp, gopacket.Payload(payload)); err != nil {
-			t.Fatal(err)
-		}
-		n := uint32(len(payload))
-		if tcp.SYN || tcp.FIN {
-			n++
-		}
-		if fromClient {
-			c.cseq += n
-		} else {
-			c.sseq += n
-		}
-		ts = ts.Add(10 * time.Millisecond)
-		data := append([]byte(nil), buf.Bytes()...)
-		out = append(out, capture.Packet{Data: data, LinkType: layers.LinkTypeEthernet, Info: gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data), Length: len(data)}})
-	}
-	open := func(c *conn) {
-		send(c, true, "S", nil)
-		send(c, false, "SA", nil)
-		send(c, true, "A", nil)
-	}
-	closeC := func(c *conn) {
-		send(c, true, "FA", nil)
-		send(c, false, "FA", nil)
-		send(c, true, "A", nil)
-	}
-	// The device's messages, each acknowledged; long ones in segments of
-	// at most 600 bytes.
-	c := &conn{cli: [4]byte{10, 3, 0, 41}, srv: [4]byte{10, 3, 0, 5}, cport: 50123, sport: 7020, cseq: 1000, sseq: 5000}
-	open(c)
-	segs := func(c *conn, fromClient bool, msg string, size int) {
+	s := medtest.NewSynth(t, time.Unix(1700000000, 0))
+	meter, dm := []byte{0, 0x60, 0x35, 1, 2, 3}, []byte{2, 0, 0, 0, 0, 5}
+	segs := func(c *medtest.Conn, fromClient bool, msg string, size int) {
 		for len(msg) > 0 {
 			n := min(size, len(msg))
-			send(c, fromClient, "PA", []byte(msg[:n]))
+			s.Send(c, fromClient, []byte(msg[:n]))
 			msg = msg[n:]
 		}
 	}
+	// The device's messages, each acknowledged; long ones in segments of
+	// at most 600 bytes.
+	c := &medtest.Conn{ClientMAC: meter, ServerMAC: dm, Client: [4]byte{10, 3, 0, 41}, Server: [4]byte{10, 3, 0, 5}, ClientPort: 50123, ServerPort: 7020, ClientSeq: 1000, ServerSeq: 5000}
+	s.Open(c)
 	for _, msg := range []string{poct.GlucoseHelloForTest, poct.DstForTest, poct.ObsForTest, poct.EotForTest} {
 		segs(c, true, msg, 600)
 		segs(c, false, poct.AckForTest("CTRLID4242"), 600)
 	}
 	segs(c, false, poct.OplForTest, 600)
 	segs(c, true, poct.AckForTest("DMCTRL9001"), 600)
-	closeC(c)
+	s.Close(c)
 	// A blood gas analyser, its Hello in 40-byte segments.
-	r := &conn{cli: [4]byte{10, 3, 0, 42}, srv: [4]byte{10, 3, 0, 5}, cport: 50124, sport: 5005, cseq: 100, sseq: 900}
-	open(r)
+	r := &medtest.Conn{ClientMAC: meter, ServerMAC: dm, Client: [4]byte{10, 3, 0, 42}, Server: [4]byte{10, 3, 0, 5}, ClientPort: 50124, ServerPort: 5005, ClientSeq: 100, ServerSeq: 900}
+	s.Open(r)
 	segs(r, true, poct.BloodGasHelloForTest, 40)
 	segs(r, false, poct.AckForTest("CTRLID4242"), 600)
 	segs(r, true, poct.ObsForTest, 300)
-	closeC(r)
-	return out
+	s.Close(r)
+	return s.Packets
 }
 
 // TestThroughDecoder runs the synthetic capture through the decoder with
