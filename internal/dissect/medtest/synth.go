@@ -49,7 +49,9 @@ func (s *Synth) Close(c *Conn) {
 }
 
 // Send sends payload in one PSH/ACK segment from the client or the server.
-func (s *Synth) Send(c *Conn, fromClient bool, payload []byte) { s.segment(c, fromClient, "PA", payload) }
+func (s *Synth) Send(c *Conn, fromClient bool, payload []byte) {
+	s.segment(c, fromClient, "PA", payload)
+}
 
 // segment sends one segment with the flags named (S, A, F, P).
 func (s *Synth) segment(c *Conn, fromClient bool, flags string, payload []byte) {
