@@ -472,8 +472,9 @@ func TestDiscoveryAndSMBRules(t *testing.T) {
 
 func TestSSHRules(t *testing.T) {
 	runFamily(t, []familyCase{
-		{name: "openssh on debian", o: obs("ssh", "ssh.software", "OpenSSH_9.2p1", "ssh.comments", "Debian-2+deb12u10"), want: []string{"software=OpenSSH 9.2p1", "os=Linux (Debian)"}},
-		{name: "openssh on ubuntu", o: obs("ssh", "ssh.software", "OpenSSH_8.2p1", "ssh.comments", "Ubuntu-4ubuntu0.5"), want: []string{"software=OpenSSH 8.2p1", "os=Linux (Ubuntu)"}},
+		{name: "openssh on debian", o: obs("ssh", "ssh.software", "OpenSSH_9.2p1", "ssh.comments", "Debian-2+deb12u10"), want: []string{"software=OpenSSH 9.2p1 Debian-2+deb12u10", "os=Linux (Debian)"}, reject: []string{"software=OpenSSH 9.2p1"}},
+		{name: "openssh on ubuntu", o: obs("ssh", "ssh.software", "OpenSSH_8.2p1", "ssh.comments", "Ubuntu-4ubuntu0.5"), want: []string{"software=OpenSSH 8.2p1 Ubuntu-4ubuntu0.5", "os=Linux (Ubuntu)"}, reject: []string{"software=OpenSSH 8.2p1"}},
+		{name: "openssh, other comments", o: obs("ssh", "ssh.software", "OpenSSH_7.4", "ssh.comments", "FreeBSD-20170903"), want: []string{"software=OpenSSH 7.4", "os=FreeBSD"}},
 		{name: "openssh for windows", o: obs("ssh", "ssh.software", "OpenSSH_for_Windows_8.1"), want: []string{"software=OpenSSH for Windows 8.1", "os=Windows"}, reject: []string{"software=OpenSSH for"}},
 		{name: "dropbear", o: obs("ssh", "ssh.software", "dropbear_2019.78"), want: []string{"software=Dropbear 2019.78", "os=Linux (embedded)"}},
 		{name: "cisco ios", o: obs("ssh", "ssh.software", "Cisco-1.25", "ssh.comments", ""), want: []string{"manufacturer=Cisco", "os=Cisco IOS", "type=switch"}},

@@ -30,6 +30,16 @@ func FromInventory(d *inventory.Device) Device {
 		if n := strings.TrimSpace(a.Value); n != "" && !seen[n] {
 			v.Components = append(v.Components, Component{Name: n})
 		}
+		names := make([]string, len(v.Components))
+		for i, c := range v.Components {
+			names[i] = c.Name
+		}
+		if kept := newestPackages(names); len(kept) < len(names) {
+			v.Components = v.Components[:0]
+			for _, n := range kept {
+				v.Components = append(v.Components, Component{Name: n})
+			}
+		}
 	}
 	return v
 }

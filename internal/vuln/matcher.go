@@ -53,7 +53,7 @@ type Confidence string
 
 // Confidences, strongest first.
 const (
-	Exact      Confidence = "exact"       // model matched and version in the range
+	Exact      Confidence = "exact"       // model matched and version in the range, or a distribution package judged against its fix
 	ModelOnly  Confidence = "model_only"  // model matched, version unknown (or platform matched)
 	FamilyOnly Confidence = "family_only" // only the product family matched
 )

@@ -28,10 +28,17 @@ type PlatformRule struct {
 
 // PlatformPat matches a word sequence in an OS or component name; Not
 // lists words that exclude it; Versions limits the version that follows.
+// Fixed lists, per distribution (debian, ubuntu, raspbian), the package
+// versions ("9.2p1-2+deb12u3": upstream-revision, no epoch) that carry the
+// fix under an upstream version Versions still covers, one per release
+// line: distributions backport fixes, and an SSH banner names the package
+// ("OpenSSH_9.2p1 Debian-2+deb12u3"), so the upstream version alone would
+// call every patched server affected.
 type PlatformPat struct {
-	Match    string   `json:"match"`
-	Not      []string `json:"not,omitempty"`
-	Versions string   `json:"versions,omitempty"`
+	Match    string              `json:"match"`
+	Not      []string            `json:"not,omitempty"`
+	Versions string              `json:"versions,omitempty"`
+	Fixed    map[string][]string `json:"fixed,omitempty"`
 
 	words []string
 	rng   *version.Constraint
@@ -67,6 +74,16 @@ func ParsePlatformRules(b []byte) ([]PlatformRule, error) {
 					return nil, fmt.Errorf("platform rule %s: %w", r.ID, err)
 				}
 				p.rng = &c
+			}
+			for distro, pkgs := range p.Fixed {
+				if distro != strings.ToLower(distro) || len(pkgs) == 0 {
+					return nil, fmt.Errorf("platform rule %s: fixed: distribution %q must be lower case with at least one package", r.ID, distro)
+				}
+				for _, pkg := range pkgs {
+					if _, err := version.CompareDebian(pkg, pkg); err != nil || !strings.Contains(pkg, "-") || strings.Contains(pkg, ":") {
+						return nil, fmt.Errorf("platform rule %s: fixed %s package %q: want upstream-revision without epoch", r.ID, distro, pkg)
+					}
+				}
 			}
 		}
 	}
@@ -131,22 +148,38 @@ func (m *Matcher) matchPlatform(d Device) []Finding {
 	}
 	var out []Finding
 	for _, r := range m.platform {
+		// The first source found affected decides; a package known fixed
+		// is reported only when no other source is affected.
+		var notAffected *Finding
 		for _, s := range srcs {
 			hit := slices.IndexFunc(r.Platforms, func(p PlatformPat) bool { return p.matches(s.words, s.ver) })
 			if hit < 0 {
 				continue
 			}
+			pat := &r.Platforms[hit]
 			f := Finding{
 				Status: Affected, Advisory: r.ID, Source: SourcePlatform, Title: r.Title,
 				CVEs: slices.Clone(r.CVEs), Manufacturer: m.norm.Manufacturer(d.Manufacturer),
-				Product: strings.TrimSpace(s.text + " " + s.ver), MatchedRange: r.Platforms[hit].Match,
+				Product: strings.TrimSpace(s.text + " " + s.ver), MatchedRange: pat.Match,
 				Confidence: ModelOnly, Remediations: []Remediation{r.Remediation},
 			}
-			if r.Platforms[hit].Versions != "" {
-				f.MatchedRange += " " + r.Platforms[hit].Versions
+			if pat.Versions != "" {
+				f.MatchedRange += " " + pat.Versions
 			}
 			f.Reason = fmt.Sprintf("%s %q matches %s platform %q; patch level is not observable passively, so the device is presumed unpatched",
 				s.what, f.Product, r.ID, f.MatchedRange)
+			if pkg, ok := parseDistroPkg(f.Product); ok && pat.Fixed != nil {
+				// The package revision is the patch level.
+				known, fixed, first := fixedVerdict(pkg, pat.Fixed)
+				if known {
+					f.Confidence = Exact
+					f.MatchedRange += "; fixed in " + pkg.distroLabel() + " " + first
+				}
+				if fixed {
+					f.Status = NotAffected
+				}
+				f.Reason = packageReason(s.what, f.Product, r.ID, pkg, known, fixed, first)
+			}
 			for _, c := range r.CVEs {
 				if agg := m.cveInfo[c]; agg != nil {
 					f.CVSS = appendScores(f.CVSS, agg.scores)
@@ -161,8 +194,18 @@ func (m *Matcher) matchPlatform(d Device) []Finding {
 				}
 			}
 			slices.Sort(f.CWE)
+			if f.Status == NotAffected {
+				if notAffected == nil {
+					notAffected = &f
+				}
+				continue
+			}
 			out = append(out, f)
+			notAffected = nil
 			break
+		}
+		if notAffected != nil {
+			out = append(out, *notAffected)
 		}
 	}
 	return out
