@@ -603,17 +603,14 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 		switch ch.Attribute {
 		case fingerprint.Version:
 			if ch.Before != "" {
-				// Dated when the new version was first heard: the update
-				// happened then, it was only confirmed now.
-				at := t
-				if c := d.Identity[ch.Attribute].Current(); c != nil {
-					for _, e := range c.Evidence {
-						if e.First.Before(at) {
-							at = e.First
-						}
-					}
-				}
-				b.event(d, EventSoftware, string(ch.Attribute), ch.Before, ch.After, at)
+				b.event(d, EventSoftware, string(ch.Attribute), ch.Before, ch.After, firstHeard(d, ch.Attribute, t))
+			}
+		case fingerprint.Software:
+			// Another version of the same software ("OpenSSH 9.2p1
+			// Debian-2+deb12u3" after "...deb12u2"); a device runs several
+			// programs, so a change of program is not an update.
+			if ch.Before != "" && sameSoftware(ch.Before, ch.After) {
+				b.event(d, EventSoftware, string(ch.Attribute), ch.Before, ch.After, firstHeard(d, ch.Attribute, t))
 			}
 		case fingerprint.Hostname:
 			if ch.Before != "" {
@@ -1345,4 +1342,36 @@ func servesDNS(d *Device) bool {
 		}
 	}
 	return false
+}
+
+// firstHeard dates a change when its new value was first heard: the update
+// happened then, it was only confirmed at t.
+func firstHeard(d *Device, a fingerprint.Attribute, t time.Time) time.Time {
+	at := t
+	if c := d.Identity[a].Current(); c != nil {
+		for _, e := range c.Evidence {
+			if e.First.Before(at) {
+				at = e.First
+			}
+		}
+	}
+	return at
+}
+
+// sameSoftware reports whether two software values name one program in
+// two versions: the words before the first that starts with a digit agree
+// (ignoring case), and both have a version.
+func sameSoftware(a, b string) bool {
+	name := func(s string) (string, bool) {
+		f := strings.Fields(s)
+		for i, w := range f {
+			if w[0] >= '0' && w[0] <= '9' {
+				return strings.ToLower(strings.Join(f[:i], " ")), i > 0
+			}
+		}
+		return "", false
+	}
+	na, okA := name(a)
+	nb, okB := name(b)
+	return okA && okB && na == nb && a != b
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wardiomt/ward/internal/canon"
 	"github.com/wardiomt/ward/internal/db"
 	"github.com/wardiomt/ward/internal/db/dbtest"
 	"github.com/wardiomt/ward/internal/fingerprint"
@@ -739,4 +740,49 @@ func TestBACnetForwardedCredited(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSoftwarePackageUpdate: a Debian server's SSH banner names its
+// package; a security update raises the revision, which is a software
+// update of the same program (TestSameSoftware: another program is not).
+func TestSoftwarePackageUpdate(t *testing.T) {
+	e, err := fingerprint.New(fingerprint.Options{Vendors: canon.NewTable(nil), P0FPath: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		st, err := sqlstore.Open(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := inventory.New(st, e, inventory.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		banner := func(at time.Time, sw, comments string) observe.Observation {
+			return ob(at, "ssh", srvMAC, "10.1.2.1", monMAC, "10.1.2.50", 22, 50000,
+				"ssh.software", sw, "ssh.comments", comments, "ssh.role", "server")
+		}
+		var first, second []observe.Observation
+		for i := range 3 {
+			first = append(first, banner(t0.Add(time.Duration(i)*time.Minute), "OpenSSH_9.2p1", "Debian-2+deb12u2"))
+			second = append(second, banner(t0.Add(24*time.Hour+time.Duration(i)*time.Minute), "OpenSSH_9.2p1", "Debian-2+deb12u3"))
+		}
+		ingest(t, s, "", first...)
+		ingest(t, s, "", second...)
+		srv := byMAC(t, s, "default", srvMAC)
+		if got := srv.Attr(fingerprint.Software); got != "OpenSSH 9.2p1 Debian-2+deb12u3" {
+			t.Errorf("software %q", got)
+		}
+		var got []evKey
+		for _, e := range eventsOf(events(t, s), srv.ID) {
+			if e.Type == inventory.EventSoftware {
+				got = append(got, e)
+			}
+		}
+		want := []evKey{{Type: inventory.EventSoftware, Attr: "software", Bef: "OpenSSH 9.2p1 Debian-2+deb12u2", Aftr: "OpenSSH 9.2p1 Debian-2+deb12u3", At: t0.Add(24 * time.Hour)}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("software events (-want +got):\n%s", diff)
+		}
+	})
 }
