@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -325,4 +326,103 @@ func TestDCMTKLive(t *testing.T) {
 	if stats.BytesInspected*10 > total {
 		t.Errorf("inspected %d of %d bytes: the bulk transfer was not skipped", stats.BytesInspected, total)
 	}
+}
+
+// TestGDCMLive stores the same synthetic CT with GDCM's gdcmscu, a second
+// DICOM implementation with its own encoder (its PDV layout, its
+// implementation UID and version name), into dcmtk's storescp, and checks
+// the association and the device identity as Ward's live capture read them.
+func TestGDCMLive(t *testing.T) {
+	needTools(t, "gdcmscu", "storescp", "dump2dcm", "unshare", "nsenter", "ip")
+	dir := t.TempDir()
+	px := filepath.Join(dir, "px.raw")
+	if err := os.WriteFile(px, make([]byte, 8*1000*2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dump, dcm := filepath.Join(dir, "ct.dump"), filepath.Join(dir, "ct.dcm")
+	if err := os.WriteFile(dump, []byte(fmt.Sprintf(liveDump, 5000, 5001, 8, px)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("dump2dcm", "--write-xfer-little", dump, dcm).CombinedOutput(); err != nil {
+		t.Fatalf("dump2dcm: %v %s", err, out)
+	}
+
+	ns := newNetns(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	capCtx, stopCapture := context.WithCancel(ctx)
+	ready := make(chan error, 1)
+	obsc, statc := ns.capture(capCtx, t, ready)
+	if err := <-ready; err != nil {
+		stopCapture()
+		t.Fatalf("live capture: %v", err)
+	}
+	received := t.TempDir()
+	scp := ns.command(ctx, "storescp", "-aet", "GDCMPACS", "-od", received, "11112")
+	if err := scp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = scp.Process.Kill(); _ = scp.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	// gdcmscu 3.0.21 aborts while closing after a successful exchange
+	// ("ProtocolStream as nullptr"): what was sent is judged by storescp and
+	// by the capture, not by its exit status.
+	peer := []string{"--call", "GDCMPACS", "127.0.0.1", "11112"}
+	_, _ = ns.command(ctx, "gdcmscu", append([]string{"--echo", "--aetitle", "GDCMECHO"}, peer...)...).CombinedOutput()
+	out, _ := ns.command(ctx, "gdcmscu", append([]string{"--store", "--aetitle", "GDCMSTORE"}, append(peer, dcm)...)...).CombinedOutput()
+	time.Sleep(500 * time.Millisecond)
+	stopCapture()
+	obs, _ := <-obsc, <-statc
+	if files, _ := os.ReadDir(received); len(files) != 1 {
+		t.Fatalf("storescp received %d files; gdcmscu said:\n%s", len(files), out)
+	}
+
+	got := map[string]map[string][]string{} // calling AE -> key -> values
+	ae := map[uint16]string{}
+	for _, o := range obs {
+		if v, ok := o.Get("dicom.calling_ae"); ok && o.DstPort == 11112 {
+			ae[o.SrcPort] = v
+		}
+	}
+	for _, o := range obs {
+		client := o.SrcPort
+		if client == 11112 {
+			client = o.DstPort
+		}
+		a := ae[client]
+		if got[a] == nil {
+			got[a] = map[string][]string{}
+		}
+		for _, f := range o.Fields {
+			got[a][f.Key] = append(got[a][f.Key], f.Value)
+		}
+	}
+	one := func(a, key, want string) {
+		t.Helper()
+		if vs := got[a][key]; !slices.Contains(vs, want) {
+			t.Errorf("%s: %s = %v, want %q among them", a, key, vs, want)
+		}
+	}
+	for _, a := range []string{"GDCMECHO", "GDCMSTORE"} {
+		one(a, "dicom.implementation_version_name", "GDCM 3.0.21")
+		one(a, "dicom.pdu", "associate-rq")
+		one(a, "dicom.result", "accepted")
+		if uids := got[a]["dicom.implementation_class_uid"]; len(uids) == 0 || !strings.HasPrefix(uids[0], "1.2.826.0.1.3680043.2.1143.") {
+			t.Errorf("%s: implementation class UIDs %v, want GDCM's root first", a, uids)
+		}
+	}
+	one("GDCMECHO", "dicom.command", "C-ECHO-RQ")
+	one("GDCMECHO", "dicom.command", "C-ECHO-RSP")
+	one("GDCMSTORE", "dicom.command", "C-STORE-RQ")
+	one("GDCMSTORE", "dicom.abstract_syntax", "1.2.840.10008.5.1.4.1.1.2 CT Image Storage")
+	for k, w := range map[string]string{
+		"dicom.modality": "CT", "dicom.manufacturer": "Acme Imaging", "dicom.institution": "Live Test Hospital",
+		"dicom.station_name": "CTLIVE1", "dicom.model": "CT-X 128", "dicom.serial": "ACM-CT-0007",
+		"dicom.software_versions": `VA10\SP2`, "dicom.stores": "1",
+	} {
+		if vs := got["GDCMSTORE"][k]; len(vs) != 1 || vs[0] != w {
+			t.Errorf("GDCMSTORE: %s = %v, want [%s]", k, vs, w)
+		}
+	}
+	medtest.AssertNoCanary(t, obs, nil, liveCanaries...)
 }
