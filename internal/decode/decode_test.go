@@ -310,8 +310,8 @@ func TestFlowTableBound(t *testing.T) {
 		frames = append(frames, f)
 	}
 	feed(d, frames...)
-	if len(d.flows.m) > 8 {
-		t.Fatalf("flow table grew to %d, bound 8", len(d.flows.m))
+	if d.flows.len() > 8 {
+		t.Fatalf("flow table grew to %d, bound 8", d.flows.len())
 	}
 	if d.Stats().FlowsEvicted != 42 {
 		t.Errorf("evicted = %d, want 42", d.Stats().FlowsEvicted)
@@ -449,9 +449,61 @@ func TestFlowTableResize(t *testing.T) {
 	if ft.get(key(17)) != nil {
 		t.Fatal("a removed flow is still found (last-found shortcut not cleared)")
 	}
-	if len(ft.m) != 5999 {
-		t.Fatalf("%d flows, want 5999", len(ft.m))
+	if ft.len() != 5999 {
+		t.Fatalf("%d flows, want 5999", ft.len())
 	}
+}
+
+// TestFlowTableCollisions: flows whose hashes collide (forced here by
+// keeping two hash values) are all found, removed and refound correctly.
+func TestFlowTableCollisions(t *testing.T) {
+	var ft flowTable
+	ft.init(1000)
+	ft.mask = 1 // every key hashes to 0 or 1
+	key := func(i int) flowKey {
+		a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(40000+i))
+		b := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, 1}), 104)
+		return makeKey(a, b, 6)
+	}
+	flows := map[int]*flow{}
+	for i := range 100 {
+		if ft.get(key(i)) != nil {
+			t.Fatalf("flow %d found before it was added", i)
+		}
+		flows[i] = ft.add(key(i))
+	}
+	if len(ft.m) > 2 || len(ft.spill) < 98 || ft.len() != 100 {
+		t.Fatalf("%d hashed, %d spilled, len %d", len(ft.m), len(ft.spill), ft.len())
+	}
+	check := func() {
+		t.Helper()
+		for i, f := range flows {
+			if got := ft.get(key(i)); got != f {
+				t.Fatalf("flow %d: got %p, want %p", i, got, f)
+			}
+		}
+	}
+	check()
+	// Remove the flows holding the hashes, and every third other one.
+	for i := range 100 {
+		f := flows[i]
+		if ft.m[ft.hash(f.key.packed())] == f || i%3 == 0 {
+			ft.remove(f, func(*flow) {})
+			delete(flows, i)
+			if ft.get(key(i)) != nil {
+				t.Fatalf("removed flow %d still found", i)
+			}
+		}
+	}
+	check()
+	if ft.len() != len(flows) {
+		t.Fatalf("len %d, want %d", ft.len(), len(flows))
+	}
+	// A new flow takes a freed hash; the spilled ones stay reachable.
+	for i := 100; i < 110; i++ {
+		flows[i] = ft.add(key(i))
+	}
+	check()
 }
 
 // TestFastIPv4MatchesParser: where the Ethernet/IPv4 fast path decides a

@@ -13,7 +13,7 @@ import (
 // newFlow creates a flow, making room by expiring idle ones; nil when the
 // table is full of live flows (counted, the packet is still counted).
 func (d *Decoder) newFlow(key flowKey, m *dissect.Meta) *flow {
-	if len(d.flows.m) >= d.flows.max && d.now.After(d.fullSweepAt) {
+	if d.flows.len() >= d.flows.max && d.now.After(d.fullSweepAt) {
 		// A full table is swept at most once a second: a flood of new flows
 		// must not turn every packet into a walk over the table.
 		d.fullSweepAt = d.now.Add(time.Second)
