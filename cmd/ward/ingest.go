@@ -222,7 +222,11 @@ func readJSONL(ctx context.Context, path string, emit observe.Emitter) (int, err
 func newIngestCmd(g *globalOpts) *cobra.Command {
 	var f invFlags
 	var rules string
-	batch := 5000
+	// Each batch loads and stores every device it touches, so the cost is
+	// per device and batch: on a simulated 3 000-device hospital hour
+	// (215 k observations) 5 000 per batch took 21.6 s, 50 000 took 7.1 s
+	// and 225 MB, with the same inventory and events.
+	batch := 50000
 	alerts := true
 	alertWindow := threat.DefaultOptions().Window
 	cfg := decode.DefaultConfig()
