@@ -626,12 +626,40 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 				return nil, err
 			}
 			if other != nil && other.ID != d.ID {
+				if !sameProduct(d, other, claims) {
+					// Numeric serials repeat across makers and models: two
+					// devices. The serial's key stays with the first.
+					continue
+				}
 				d = b.merge(d, other)
 			}
 			b.setKey(k, d.ID)
 		}
 	}
 	return d, nil
+}
+
+// sameProduct reports whether d and other, which share a serial number,
+// may be one device: a serial is unique only within a manufacturer's
+// product, so a manufacturer or model that differs (ignoring case and
+// spacing) keeps them apart. d's values come from the observation being
+// applied when it claims them (the one that carried the serial: a DICOM
+// dataset, an HL7 or LLDP-MED inventory), else from its identity; an
+// unknown value on either side does not object.
+func sameProduct(d, other *Device, claims []fingerprint.Claim) bool {
+	for _, a := range []fingerprint.Attribute{fingerprint.Manufacturer, fingerprint.Model} {
+		mine, best := d.Attr(a), 0.0
+		for _, c := range claims {
+			if c.Attribute == a && c.Value != "" && c.Confidence > best {
+				mine, best = c.Value, c.Confidence
+			}
+		}
+		theirs := other.Attr(a)
+		if mine != "" && theirs != "" && !strings.EqualFold(strings.Join(strings.Fields(mine), " "), strings.Join(strings.Fields(theirs), " ")) {
+			return false
+		}
+	}
+	return true
 }
 
 // merge folds the younger of a and c into the older one (one device seen

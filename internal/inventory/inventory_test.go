@@ -328,6 +328,27 @@ func TestResolution(t *testing.T) {
 			}
 		})
 
+		t.Run("one serial on two products stays two devices", func(t *testing.T) {
+			store := func(at time.Time, mac, ip, mfr, model string) observe.Observation {
+				return ob(at, "dicom", mac, ip, "", "10.3.0.1", 50000, 104,
+					"dicom.manufacturer", mfr, "dicom.model", model, "dicom.serial", "62805")
+			}
+			ingest(t, s, "ser", store(t0, "00:1b:21:00:00:1a", "10.3.1.10", "Siemens", "SOMATOM go.Up"))
+			ingest(t, s, "ser", store(t0.Add(time.Minute), "00:1b:21:00:00:1b", "10.3.1.11", "Nihon Kohden", "BSM-1700"))
+			ingest(t, s, "ser", store(t0.Add(2*time.Minute), "00:1b:21:00:00:1c", "10.3.1.12", "Siemens", "SOMATOM X.cite"))
+			// The same product through a second NIC still merges, spelled otherwise.
+			ingest(t, s, "ser", store(t0.Add(3*time.Minute), "00:1b:21:00:00:1d", "10.3.1.13", "Siemens", "somatom  GO.UP"))
+			devs := allDevices(t, s, "ser")
+			if len(devs) != 3 {
+				t.Fatalf("%d devices, want 3 (two makers and two models share serial 62805)", len(devs))
+			}
+			for _, d := range devs {
+				if d.Attr(fingerprint.Model) == "SOMATOM go.Up" && len(d.MACs) != 2 {
+					t.Errorf("the go.Up's two NICs were not merged: %v", d.MACs)
+				}
+			}
+		})
+
 		t.Run("routed traffic behind one router MAC becomes IP-only devices", func(t *testing.T) {
 			var obs []observe.Observation
 			for i := 1; i <= 20; i++ {
