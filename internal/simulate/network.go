@@ -213,7 +213,14 @@ func (s *sim) newDevice(k *Kind, loc int) *device {
 	d.modelIdx = uint8(r.IntN(len(k.Models)))
 	// Start below the newest version where possible, so updates have somewhere to go.
 	d.verIdx = uint8(r.IntN(max(1, len(k.Versions)-1)))
-	d.serial = serialFrom(k.Serial, r)
+	for try := 0; ; try++ {
+		d.serial = serialFrom(k.Serial, r)
+		// A pattern with few wildcards may run out: then it repeats.
+		if key := k.Manufacturer + "\x00" + d.serial; !s.serials[key] || try == 32 {
+			s.serials[key] = true
+			break
+		}
+	}
 	d.hostname = hostnameFor(k, d)
 	d.ipid = uint16(r.Uint32())
 	s.devs = append(s.devs, d)

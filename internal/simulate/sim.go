@@ -151,6 +151,9 @@ type sim struct {
 	err    error
 	certs  map[string][]byte
 	truthE []Event
+	// serials holds manufacturer+serial pairs given out: a maker does not
+	// ship two devices with one serial number.
+	serials map[string]bool
 }
 
 // Stats summarises a run.
@@ -196,6 +199,8 @@ func GenerateStats(ctx context.Context, cfg Config, w io.Writer) (*Truth, Stats,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
 		start: cfg.Start.UnixNano(),
 		certs: map[string][]byte{},
+
+		serials: map[string]bool{},
 	}
 	s.end = s.start + int64(cfg.Hours*float64(time.Hour))
 	s.bw = bufio.NewWriterSize(w, 1<<20)

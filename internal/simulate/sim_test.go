@@ -353,3 +353,27 @@ func FuzzGenerate(f *testing.F) {
 		}
 	})
 }
+
+// TestSerialsUnique: a manufacturer never ships two devices with one serial
+// number, even when its pattern is short and the hospital large (the
+// inventory merges devices by serial, so the truth must not repeat them).
+func TestSerialsUnique(t *testing.T) {
+	truth, err := Generate(context.Background(), Config{Devices: 20000, Hours: 0.01, Seed: 5}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, d := range truth.Devices {
+		if d.Serial == "" {
+			continue
+		}
+		k := d.Manufacturer + "\x00" + strings.ToUpper(d.Serial)
+		if other, dup := seen[k]; dup {
+			t.Errorf("%s serial %s on %s and %s", d.Manufacturer, d.Serial, other, d.ID)
+		}
+		seen[k] = d.ID
+	}
+	if len(seen) < 10000 {
+		t.Fatalf("only %d devices with serials", len(seen))
+	}
+}
