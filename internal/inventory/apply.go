@@ -592,6 +592,7 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 			continue // a resolver forwards its clients' look-ups: the names are theirs
 		}
 		if d.forwarder() && isDatasetField(c.Field) || d.hl7Forwarder() && isHL7DeviceField(c.Field) ||
+			d.HL7Gateway && c.Field == "hl7.observation_codes" ||
 			d.syslogRelay() && c.Field == "syslog.hostname" {
 			continue // a forwarder's objects and messages describe the devices that made them
 		}
@@ -680,6 +681,7 @@ func (b *batch) merge(a, c *Device) *Device {
 		into.MAC, into.RandomMAC = from.MAC, from.RandomMAC
 	}
 	into.Router = into.Router || from.Router
+	into.HL7Gateway = into.HL7Gateway || from.HL7Gateway
 	into.Routed += from.Routed
 	for _, r := range from.IPs {
 		if !slices.ContainsFunc(into.IPs, func(x IPRecord) bool { return x.IP == r.IP }) && len(into.IPs) < b.s.opt.MaxIPs {
@@ -906,6 +908,14 @@ func (b *batch) applyHL7Behind(o *observe.Observation, t time.Time) (bool, error
 	}
 	if gw != nil {
 		b.touch(gw, o.Protocol, t, true)
+		if !gw.HL7Gateway {
+			gw.HL7Gateway = true
+			b.dirty[gw.ID] = true
+			// What the codes of its earlier messages claimed was about them.
+			if err := b.forgetBorrowed(gw, func(f string) bool { return f == "hl7.observation_codes" }); err != nil {
+				return true, err
+			}
+		}
 	}
 	d.EUI64 = eui
 	b.setKey(k, d.ID)

@@ -44,6 +44,11 @@ type Device struct {
 	// HL7Senders are the EUI-64s its HL7 messages named in MSH-3: two or
 	// more make it a forwarder (an interface engine or gateway).
 	HL7Senders []string `json:"hl7_senders,omitempty"`
+	// HL7Gateway is set once its HL7 messages carried a device row
+	// (OBX-18) naming another device's EUI-64: a central station or
+	// gateway reporting for bedside devices. The observation codes of its
+	// messages are then theirs, not its own.
+	HL7Gateway bool `json:"hl7_gateway,omitempty"`
 	// SyslogHosts are the HOSTNAMEs its syslog messages carried: two or
 	// more make it a relay (a log collector forwarding others' messages).
 	SyslogHosts  []string   `json:"syslog_hosts,omitempty"`

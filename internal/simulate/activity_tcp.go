@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/wardiomt/ward/internal/canon"
@@ -309,9 +310,23 @@ func (s *sim) hl7PCD(d *device, t int64) {
 		return
 	}
 	subject := d
-	if len(d.behind) > 0 && s.rng.IntN(4) != 0 {
+	var vitals []string
+	switch {
+	case len(d.behind) > 0 && s.rng.IntN(4) != 0:
 		// A central station reports for one of its bedside monitors.
 		subject = s.devs[d.behind[s.rng.IntN(len(d.behind))]]
+		vitals = vitalsFor(subject, s.rng.IntN)
+	case len(d.behind) > 0 && d.kind.Role == "gateway":
+		// ... and never for itself: it is not a monitor. The draws its own
+		// report took are still taken, so that the rest of the run (and the
+		// bundled demo) stays as it was.
+		s.saw(d, t, pHL7)
+		subject = s.devs[d.behind[s.seq%uint64(len(d.behind))]]
+		vitalsFor(d, s.rng.IntN)
+		r := rand.New(rand.NewPCG(s.seq, uint64(subject.idx)))
+		vitals = vitalsFor(subject, r.IntN)
+	default:
+		vitals = vitalsFor(subject, s.rng.IntN)
 	}
 	s.saw(subject, t, pHL7)
 	app := strings.ReplaceAll(d.expand(d.kind.HL7.App), " ", "_")
@@ -319,7 +334,7 @@ func (s *sim) hl7PCD(d *device, t int64) {
 	loc := s.net.locs[subject.loc].name
 	msg := pcd01(pcdReport{sendApp: app, sendEUI: d.mac.eui64(), facility: "SYNTH_HOSP", recvApp: "RHAPSODY",
 		control: ctrl, dev: subject, loc: loc, bed: fmt.Sprintf("BED%02d", int(subject.idx)%40+1), now: t,
-		patient: int(subject.idx), vitals: vitalsFor(subject, s.rng.IntN)})
+		patient: int(subject.idx), vitals: vitals})
 	s.mllpSend(d, t, msg, hl7ACK("RHAPSODY", "SYNTH_HOSP", app, ctrl, t, "R01"))
 }
 
