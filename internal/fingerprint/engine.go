@@ -259,6 +259,8 @@ func (e *Engine) TCPSignatureCount() int { return e.tcp.n }
 // field keys; matching allocates nothing except for claim values built from
 // several parts, regex captures and first-seen manufacturer names.
 func (e *Engine) Claims(o *observe.Observation, out []Claim) []Claim {
+	start := len(out)
+	defer func() { stripMaker(out[start:]) }()
 	forwarded := false
 	switch o.Protocol {
 	case "http":
@@ -466,4 +468,31 @@ func lookupFold(m map[string]string, v string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// stripMaker removes the manufacturer from the front of model claims when
+// the same observation claims that manufacturer: "Brother MFC-L8900CDW"
+// (an mDNS ty= key) is model "MFC-L8900CDW" of maker Brother, as the model=
+// key and every other source say it. The canonical name is tried whole,
+// then its first word ("GE" of "GE HealthCare"); an alias is not (the
+// "Alaris" of "Alaris 8015" is a product line, not a prefix to drop).
+func stripMaker(cs []Claim) {
+	for i := range cs {
+		if cs[i].Attribute != Model {
+			continue
+		}
+		for j := range cs {
+			if cs[j].Attribute != Manufacturer {
+				continue
+			}
+			m := cs[j].Value
+			first, _, _ := strings.Cut(m, " ")
+			for _, p := range []string{m, first} {
+				if v := cs[i].Value; len(v) > len(p)+1 && v[len(p)] == ' ' && strings.EqualFold(v[:len(p)], p) {
+					cs[i].Value = strings.TrimSpace(v[len(p)+1:])
+					break
+				}
+			}
+		}
+	}
 }

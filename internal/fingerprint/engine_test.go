@@ -435,7 +435,7 @@ func TestDiscoveryAndSMBRules(t *testing.T) {
 		{name: "ssdp windows", o: obs("ssdp", "ssdp.server", "Microsoft-Windows/10.0 UPnP/1.0 UPnP-Device-Host/1.0"), want: []string{"os=Windows 10"}},
 		{name: "ssdp linux", o: obs("ssdp", "ssdp.server", "Linux/3.14.0 UPnP/1.0 IpBridge/1.26.0"), want: []string{"os=Linux 3.14", "manufacturer=Signify"}},
 		{name: "mdns apple model", o: obs("mdns", "mdns.model", "MacBookPro16,1"), want: []string{"manufacturer=Apple", "model=MacBookPro16,1", "os=macOS"}},
-		{name: "mdns printer txt", o: obs("mdns", "mdns.service", "_ipp._tcp.local", "mdns.txt", "txtvers=1; ty=Brother HL-L2350DW series; usb_MFG=Brother"), want: []string{"model=Brother HL-L2350DW series", "manufacturer=Brother", "type=printer"}},
+		{name: "mdns printer txt", o: obs("mdns", "mdns.service", "_ipp._tcp.local", "mdns.txt", "txtvers=1; ty=Brother HL-L2350DW series; usb_MFG=Brother"), want: []string{"model=HL-L2350DW series", "manufacturer=Brother", "type=printer"}},
 		{
 			name:   "ty= outside a printing service is not a printer",
 			o:      obs("mdns", "mdns.service", "_workstation._tcp.local", "mdns.txt", "txtvers=1; ty=Windows; model=OptiPlex 7010", "mdns.manufacturer", "Dell Inc."),
@@ -567,7 +567,7 @@ func TestTFTPRules(t *testing.T) {
 func TestDeviceDescriptionRules(t *testing.T) {
 	runFamily(t, []familyCase{
 		{name: "wsd metadata", o: obs("http", "http.device_description", "wsd", "http.device_manufacturer", "Brother Industries, Ltd.", "http.device_model", "Brother HL-L2350DW series", "http.device_serial", "E78123A9N654321", "http.device_firmware", "1.72"),
-			want: []string{"manufacturer=Brother", "model=Brother HL-L2350DW series", "serial=E78123A9N654321", "version=1.72"}},
+			want: []string{"manufacturer=Brother", "model=HL-L2350DW series", "serial=E78123A9N654321", "version=1.72"}},
 		{name: "placeholder serial", o: obs("http", "http.device_description", "upnp", "http.device_serial", "0"), reject: []string{"serial=*"}},
 		{name: "zeros are no serial", o: obs("http", "http.device_description", "upnp", "http.device_serial", "0000000000"), reject: []string{"serial=*"}},
 	})
