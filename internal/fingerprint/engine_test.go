@@ -391,6 +391,24 @@ func TestSNMPLLDPCDPRules(t *testing.T) {
 		},
 		{name: "linux net-snmp", o: obs("snmp", "snmp.sys_descr", "Linux pacs01 5.10.0-23-amd64 #1 SMP Debian 5.10.179-1 x86_64"), want: []string{"os=Linux 5.10"}},
 		{name: "vxworks", o: obs("snmp", "snmp.sys_descr", "VxWorks SNMPv1/v2c Agent"), want: []string{"os=VxWorks"}},
+		// SNMPv3: the engine ID names the agent's maker and MAC, in clear even under authPriv.
+		{
+			name: "v3 engine of the sender",
+			o: obs("snmp", "snmp.version", "v3", "snmp.engine_id", "800000090300005e0053aa", "snmp.engine_enterprise", "9",
+				"snmp.engine_format", "mac", "snmp.engine_mac", "00:09:fb:12:34:56", "snmp.engine_owner", "sender", "snmp.v3_security", "authPriv"),
+			want: []string{"manufacturer=Cisco", "manufacturer=Philips"}, // the MAC's OUI is Philips Medical Systems'
+		},
+		{
+			name: "v3 engine of the receiver (a request) says nothing of the sender",
+			o: obs("snmp", "snmp.version", "v3", "snmp.engine_enterprise", "9", "snmp.engine_mac", "00:09:fb:12:34:56",
+				"snmp.engine_owner", "receiver"),
+			reject: []string{"manufacturer=*"},
+		},
+		{
+			name:   "v3 engine of net-snmp names no maker",
+			o:      obs("snmp", "snmp.version", "v3", "snmp.engine_enterprise", "8072", "snmp.engine_owner", "sender"),
+			reject: []string{"manufacturer=*"},
+		},
 		{
 			name: "aruba switch sysDescr and HPE switch sysObjectID",
 			o: obs("snmp", "snmp.sys_descr", "Aruba JL256A 2930F-48G-PoE+-4SFP+ Switch, revision WC.16.10.0012, ROM WC.16.01.0008 (/ws/swbuildm/rel_ukiah_qaoff/code/build/bom(swbuildm_rel_ukiah_qaoff_rel_ukiah))",

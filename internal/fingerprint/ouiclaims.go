@@ -68,6 +68,9 @@ var macFields = map[string]macKind{
 	"hl7.equipment_id": macEUI64Prefix,
 	// MSH-3 of PCD devices: "<name>^<EUI-64>^EUI-64".
 	"hl7.sending_application": macEUI64Component,
+	// An SNMPv3 engine ID of the MAC format: the agent's own address, even
+	// when its answers cross a router.
+	"snmp.engine_mac": macHex,
 }
 
 // parseHexAddr reads a 6- or 8-byte address written as hex with optional
@@ -188,6 +191,12 @@ func (e *Engine) ouiClaim(o *observe.Observation, f *observe.Field, k macKind, o
 	// A server's OFFER/ACK carries the client's chaddr: it is not about the sender.
 	if f.Key == "dhcp.client_mac" {
 		if op, _ := o.Get("dhcp.op"); op == "reply" {
+			return out
+		}
+	}
+	// The authoritative engine of a request is its receiver's.
+	if f.Key == "snmp.engine_mac" {
+		if owner, _ := o.Get("snmp.engine_owner"); owner != "sender" {
 			return out
 		}
 	}

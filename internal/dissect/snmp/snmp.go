@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -405,7 +406,7 @@ func (d *Dissector) DissectUDP(meta *dissect.Meta, p []byte, e observe.Emitter) 
 		o.Add("snmp.pdu", pduNames[msg.pduTag-0xa0])
 	}
 	if msg.version == 3 {
-		d.v3(&msg)
+		d.v3(meta, &msg)
 	}
 	if len(msg.trapEnt) > 0 {
 		if b, ok := appendOID(d.buf[:0], msg.trapEnt); ok {
@@ -431,18 +432,22 @@ func (d *Dissector) DissectUDP(meta *dissect.Meta, p []byte, e observe.Emitter) 
 	return err
 }
 
-func (d *Dissector) v3(msg *message) {
+func (d *Dissector) v3(meta *dissect.Meta, msg *message) {
 	o := &d.obs
 	if len(msg.engineID) > 0 {
 		id := msg.engineID[:min(len(msg.engineID), 32)]
 		d.buf = hex.AppendEncode(d.buf[:0], id)
 		o.Add("snmp.engine_id", d.strs.String(d.buf))
 		// RFC 3411: a set top bit means the first four bytes carry the
-		// vendor's IANA enterprise number.
+		// vendor's IANA enterprise number, the fifth the format of the rest.
 		if len(id) >= 5 && id[0]&0x80 != 0 {
 			n := uint64(id[0]&0x7f)<<24 | uint64(id[1])<<16 | uint64(id[2])<<8 | uint64(id[3])
 			d.buf = strconv.AppendUint(d.buf[:0], n, 10)
 			o.Add("snmp.engine_enterprise", d.strs.String(d.buf))
+			d.engineData(id[4], id[5:])
+		}
+		if owner := engineOwner(meta, msg); owner != "" {
+			o.Add("snmp.engine_owner", owner)
 		}
 	}
 	if msg.v3HasFlags {
@@ -455,6 +460,61 @@ func (d *Dissector) v3(msg *message) {
 			o.Add("snmp.v3_security", "authPriv")
 		}
 	}
+}
+
+// engineData adds what an RFC 3411 engine ID of the given format carries:
+// the engine's MAC address (format 3, the usual choice of network gear
+// and printers), IPv4 or IPv6 address (1, 2) or administrator text (4).
+func (d *Dissector) engineData(format byte, data []byte) {
+	o := &d.obs
+	switch {
+	case format == 1 && len(data) == 4:
+		o.Add("snmp.engine_format", "ipv4")
+		o.Add("snmp.engine_ip", d.strs.String(netip.AddrFrom4([4]byte(data)).AppendTo(d.buf[:0])))
+	case format == 2 && len(data) == 16:
+		o.Add("snmp.engine_format", "ipv6")
+		o.Add("snmp.engine_ip", d.strs.String(netip.AddrFrom16([16]byte(data)).AppendTo(d.buf[:0])))
+	case format == 3 && len(data) == 6:
+		o.Add("snmp.engine_format", "mac")
+		d.buf = d.buf[:0]
+		for i, c := range data {
+			if i > 0 {
+				d.buf = append(d.buf, ':')
+			}
+			d.buf = hex.AppendEncode(d.buf, []byte{c})
+		}
+		o.Add("snmp.engine_mac", d.strs.String(d.buf))
+	case format == 4 && dissect.PrintableASCII(data):
+		o.Add("snmp.engine_format", "text")
+		o.Add("snmp.engine_text", d.texts.Text(data, text))
+	case format == 5:
+		o.Add("snmp.engine_format", "octets")
+	case format >= 128:
+		o.Add("snmp.engine_format", "enterprise")
+	}
+}
+
+// engineOwner says whose the authoritative engine is: the agent's, which
+// is the sender of a response, report or SNMPv2 trap and the receiver of a
+// request or inform. An encrypted PDU (authPriv) is judged by the ports:
+// from the agent port 161 or to the trap port 162, the sender's.
+func engineOwner(meta *dissect.Meta, msg *message) string {
+	if msg.hasPDU {
+		switch msg.pduTag {
+		case 0xa2, 0xa7, 0xa8: // response, SNMPv2-trap, report
+			return "sender"
+		case 0xa0, 0xa1, 0xa3, 0xa5, 0xa6: // get, get-next, set, get-bulk, inform
+			return "receiver"
+		}
+		return ""
+	}
+	switch {
+	case meta.SrcPort == 161 || meta.DstPort == 162:
+		return "sender"
+	case meta.DstPort == 161:
+		return "receiver"
+	}
+	return ""
 }
 
 // varbind adds a system-group value to the observation.

@@ -3,7 +3,10 @@ package snmp
 import (
 	"encoding/hex"
 	"errors"
+	"net/netip"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +18,7 @@ import (
 	"github.com/wardiomt/ward/internal/testutil"
 )
 
-var captures = []string{"ndpi_snmp", "SNMPv2c_get_requests", "snmpv3_synthetic"}
+var captures = []string{"ndpi_snmp", "SNMPv2c_get_requests", "snmpv3_synthetic", "snmpv3_netsnmp"}
 
 func TestGolden(t *testing.T) {
 	for _, name := range captures {
@@ -26,6 +29,56 @@ func TestGolden(t *testing.T) {
 			}
 			testutil.Golden(t, name, obs)
 		})
+	}
+}
+
+// TestNetSNMPv3 reads a real Net-SNMP agent's SNMPv3 exchange (authPriv,
+// then noAuthNoPriv; testdata/capture-snmpv3.sh) and checks every packet's
+// engine against tshark's reading (snmpv3_netsnmp.oracle.tsv), whose it is,
+// and that the USM user names sent in clear are never emitted.
+func TestNetSNMPv3(t *testing.T) {
+	oracle, err := os.ReadFile("testdata/snmpv3_netsnmp.oracle.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int][]string{} // frame -> engine id, enterprise, format, mac
+	for _, line := range strings.Split(strings.TrimSpace(string(oracle)), "\n")[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) == 6 && f[2] != "<MISSING>" {
+			n, _ := strconv.Atoi(f[0])
+			want[n] = f[2:]
+		}
+	}
+	got := dissecttest.RunCapture(t, "testdata/snmpv3_netsnmp.pcap", New())
+	if len(got) != 8 || len(want) != 6 {
+		t.Fatalf("%d observations, %d oracle engines; want 8 and 6", len(got), len(want))
+	}
+	formats := map[string]string{"3": "mac"}
+	for _, fr := range got {
+		o := fr.Obs
+		id, _ := o.Get("snmp.engine_id")
+		ent, _ := o.Get("snmp.engine_enterprise")
+		format, _ := o.Get("snmp.engine_format")
+		mac, _ := o.Get("snmp.engine_mac")
+		w, ok := want[fr.Frame]
+		if !ok {
+			if id != "" {
+				t.Errorf("frame %d: engine %s where tshark shows none (discovery)", fr.Frame, id)
+			}
+			continue
+		}
+		if id != w[0] || ent != w[1] || format != formats[w[2]] || mac != w[3] {
+			t.Errorf("frame %d: engine %s/%s/%s/%s, tshark %v", fr.Frame, id, ent, format, mac, w)
+		}
+		owner, _ := o.Get("snmp.engine_owner")
+		if wantOwner := map[bool]string{true: "sender", false: "receiver"}[o.SrcPort == 161]; owner != wantOwner {
+			t.Errorf("frame %d from port %d: engine owner %q, want %q", fr.Frame, o.SrcPort, owner, wantOwner)
+		}
+		for _, f := range o.Fields {
+			if strings.Contains(f.Value, "wardauth") || strings.Contains(f.Value, "wardnoauth") {
+				t.Errorf("frame %d: %s carries the USM user name", fr.Frame, f.Key)
+			}
+		}
 	}
 }
 
@@ -157,7 +210,7 @@ func TestDissectUDP(t *testing.T) {
 				ber(tagSequence, octets(""), octets(""), response(0xa0, vb(oid("2b06010201010100"), []byte{tagNull, 0})))),
 			want: []map[string]string{{
 				"snmp.version": "v3", "snmp.pdu": "get-request", "snmp.engine_id": "80001f88801234", "snmp.engine_enterprise": "8072",
-				"snmp.v3_security": "noAuthNoPriv",
+				"snmp.engine_format": "enterprise", "snmp.engine_owner": "receiver", "snmp.v3_security": "noAuthNoPriv",
 			}},
 		},
 		{
@@ -359,4 +412,50 @@ func missized(e []byte, extra int) []byte {
 	out := append([]byte(nil), e...)
 	out[1] += byte(extra)
 	return out
+}
+
+// TestEngineIDFormats: what RFC 3411's engine ID formats carry, and whose
+// the engine is when the PDU is encrypted (by the ports).
+func TestEngineIDFormats(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		id       []byte
+		src, dst uint16
+		want     map[string]string
+	}{
+		{"ipv4 from the agent", []byte{0x80, 0, 0, 9, 1, 10, 1, 2, 3}, 161, 40000,
+			map[string]string{"snmp.engine_enterprise": "9", "snmp.engine_format": "ipv4", "snmp.engine_ip": "10.1.2.3", "snmp.engine_owner": "sender"}},
+		{"ipv6", append([]byte{0x80, 0, 0, 11, 2}, netip.MustParseAddr("2001:db8::7").AsSlice()...), 161, 40000,
+			map[string]string{"snmp.engine_enterprise": "11", "snmp.engine_format": "ipv6", "snmp.engine_ip": "2001:db8::7", "snmp.engine_owner": "sender"}},
+		{"text, a trap to the manager", []byte{0x80, 0, 0, 0x0b, 4, 'p', 'u', 'm', 'p', '-', '7'}, 40000, 162,
+			map[string]string{"snmp.engine_enterprise": "11", "snmp.engine_format": "text", "snmp.engine_text": "pump-7", "snmp.engine_owner": "sender"}},
+		{"mac, a request to the agent", []byte{0x80, 0, 0, 9, 3, 0, 0x09, 0xfb, 1, 2, 3}, 40000, 161,
+			map[string]string{"snmp.engine_enterprise": "9", "snmp.engine_format": "mac", "snmp.engine_mac": "00:09:fb:01:02:03", "snmp.engine_owner": "receiver"}},
+		{"mac of the wrong length", []byte{0x80, 0, 0, 9, 3, 0, 0x09}, 161, 40000,
+			map[string]string{"snmp.engine_enterprise": "9", "snmp.engine_owner": "sender"}},
+		{"binary text is not text", []byte{0x80, 0, 0, 9, 4, 0xff, 0}, 50000, 50001,
+			map[string]string{"snmp.engine_enterprise": "9"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := ber(tagSequence, integer(3),
+				ber(tagSequence, integer(1), []byte{tagInteger, 2, 0x05, 0xdc}, ber(tagOctets, []byte{0x07}), integer(3)),
+				ber(tagOctets, ber(tagSequence, ber(tagOctets, tt.id), integer(1), integer(2), octets("user"), octets(""), octets(""))),
+				ber(tagOctets, []byte{1, 2, 3, 4}))
+			d := New()
+			var c observe.Collector
+			m := &dissect.Meta{SrcIP: netip.MustParseAddr("10.0.0.1"), DstIP: netip.MustParseAddr("10.0.0.2"), SrcPort: tt.src, DstPort: tt.dst, Transport: "udp"}
+			if err := d.DissectUDP(m, msg, &c); err != nil || len(c.Obs) != 1 {
+				t.Fatalf("DissectUDP: %v, %d observations", err, len(c.Obs))
+			}
+			got := map[string]string{}
+			for _, f := range c.Obs[0].Fields {
+				if strings.HasPrefix(f.Key, "snmp.engine_") && f.Key != "snmp.engine_id" {
+					got[f.Key] = f.Value
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("engine fields (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
