@@ -371,6 +371,25 @@ func TestHTTPAndTLSRules(t *testing.T) {
 	})
 }
 
+func TestHL7LabAnalyzerRules(t *testing.T) {
+	lab := func(app string) *observe.Observation {
+		return obs("hl7", "hl7.sending_application", app, "hl7.message_type", "ORU^R01")
+	}
+	runFamily(t, []familyCase{
+		{name: "bio-rad in msh-3", o: lab("BIORAD_D100"), want: []string{"manufacturer=Bio-Rad", "type=lab_analyzer"}},
+		{name: "bio-rad instrument", o: lab("D-10"), want: []string{"manufacturer=Bio-Rad", "type=lab_analyzer"}},
+		{name: "variant ii", o: lab("VARIANT II TURBO"), want: []string{"manufacturer=Bio-Rad"}},
+		{name: "liaison", o: lab("LIAISON XL"), want: []string{"manufacturer=DiaSorin", "type=lab_analyzer"}},
+		{name: "vitek", o: lab("VITEK 2"), want: []string{"manufacturer=bioMérieux", "type=lab_analyzer"}},
+		{name: "blood gas", o: lab("ABL90 FLEX"), want: []string{"manufacturer=Radiometer", "type=lab_analyzer"}},
+		{name: "gem premier", o: lab("GEM Premier 5000"), want: []string{"manufacturer=Werfen"}},
+		{name: "mindray", o: lab("BC-6800"), want: []string{"manufacturer=Mindray", "type=lab_analyzer"}},
+		{name: "an EHR is not an analyser", o: lab("EPIC"), reject: []string{"type=lab_analyzer"}},
+		{name: "a word that starts like one is not", o: lab("DIMENSIONS_BILLING"), reject: []string{"type=lab_analyzer", "manufacturer=*"}},
+		{name: "nor does a longer model number", o: lab("D-1000X"), reject: []string{"manufacturer=Bio-Rad"}},
+	})
+}
+
 func TestSNMPLLDPCDPRules(t *testing.T) {
 	runFamily(t, []familyCase{
 		{
