@@ -130,8 +130,8 @@ func TestObserveStats(t *testing.T) {
 			rows[f[0]] = f[1:]
 		}
 	}
-	if p := rows["packets"]; len(p) == 0 || p[0] != "13681" {
-		t.Errorf("packets row %q, want 13681 packets:\n%s", p, stderr)
+	if p := rows["packets"]; len(p) == 0 || p[0] != "14565" {
+		t.Errorf("packets row %q, want 14565 packets:\n%s", p, stderr)
 	}
 	// The observation counts per protocol add up to what was printed.
 	total := 0
@@ -176,7 +176,7 @@ func TestObserveStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr, fmt.Sprintf("ward: warning: %d of 13681 packets were cut by the capture's snap length", want)) {
+	if !strings.Contains(stderr, fmt.Sprintf("ward: warning: %d of 14565 packets were cut by the capture's snap length", want)) {
 		t.Errorf("no snap length warning:\n%s", stderr)
 	}
 	if _, stderr, _ = runCLI(t, "observe", demo); strings.Contains(stderr, "snap length") {
@@ -237,7 +237,7 @@ func TestIngestWarnsSnapLength(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr, fmt.Sprintf("ward: warning: %d of 13681 packets were cut", n)) {
+	if !strings.Contains(stderr, fmt.Sprintf("ward: warning: %d of 14565 packets were cut", n)) {
 		t.Errorf("no snap length warning:\n%s", stderr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/wardiomt/ward/internal/canon"
 )
@@ -342,6 +343,10 @@ func (s *sim) hl7Lab(d *device, t int64) {
 	if d.kind.HL7 == nil {
 		return
 	}
+	if d.kind.ASTM != nil {
+		s.astmLab(d, t)
+		return
+	}
 	app := strings.ReplaceAll(d.expand(d.kind.HL7.App), " ", "_")
 	ctrl := fmt.Sprintf("LAB%d", s.seq)
 	name, pid := canaryPatient(s.rng.IntN(100000))
@@ -366,4 +371,55 @@ func (s *sim) hl7ADT(d *device, t int64) {
 		"PID|1||%s^^^SYNTHOSP^MR||%s^^^^L||19700101|U\rPV1|1|I|%s^^BED%02d||||SYN9999^CANARY^DOCTOR\r",
 		ts, ctrl, ts, pid, name, loc, 1+s.rng.IntN(40))
 	s.mllpSend(d, t, msg, hl7ACK("RHAPSODY", "SYNTH_HOSP", "EPIC", ctrl, t, "A01"))
+}
+
+// astmLab sends one result message the way most analysers talk to the LIS:
+// ASTM E1394 records in E1381 frames (ENQ, numbered frames each
+// acknowledged, EOT), the Header naming the sender
+// "instrument^software version^serial" as CLSI LIS2-A2 has it. It takes
+// the same random draws as the HL7 message it replaces, and the same
+// connection slot, so that the rest of a run does not change.
+func (s *sim) astmLab(d *device, t int64) {
+	lis := s.devs[s.net.hl7]
+	s.saw(d, t, pASTM)
+	name, pid := canaryPatient(s.rng.IntN(100000))
+	ts := time.Unix(0, t).UTC().Format("20060102150405")
+	hb := fmt.Sprintf("%d.%d", 11+s.rng.IntN(6), s.rng.IntN(10))
+	wbc := fmt.Sprintf("%d.%d", 4+s.rng.IntN(7), s.rng.IntN(10))
+	records := []string{
+		fmt.Sprintf("H|\\^&|||%s^%s^%s|||||LIS||P|1394-97|%s", d.model(), d.version(), d.serial, ts),
+		fmt.Sprintf("P|1||%s||%s||19700101|U", pid, name),
+		fmt.Sprintf("O|1|LAB%d||^^^CBC|R||%s||||N||||Blood", s.seq, ts),
+		fmt.Sprintf("R|1|^^^718-7^Hemoglobin|%s|g/dL|12.0-17.5|N||F||||%s", hb, ts),
+		fmt.Sprintf("R|2|^^^6690-2^Leukocytes|%s|10*3/uL|4.0-11.0|N||F||||%s", wbc, ts),
+		"L|1|N",
+	}
+	if d.mllp == nil || d.mllp.c.ip != d.ip {
+		d.mllp = s.conn(t, d, lis, d.kind.ASTM.Port)
+		d.mllp.open()
+	} else {
+		d.mllp.t = max(d.mllp.t, t)
+	}
+	const enq, ack, eot = 0x05, 0x06, 0x04
+	d.mllp.send(true, []byte{enq})
+	d.mllp.send(false, []byte{ack})
+	for i, r := range records {
+		d.mllp.send(true, astmFrame((i+1)%8, r))
+		d.mllp.send(false, []byte{ack})
+	}
+	d.mllp.send(true, []byte{eot})
+}
+
+// astmFrame wraps one record in an E1381 frame: STX, the frame number, the
+// record and its CR, ETX, the checksum (the sum of the bytes from the frame
+// number through ETX, modulo 256, in two upper-case hex digits), CR LF.
+func astmFrame(fn int, record string) []byte {
+	b := []byte{0x02, byte('0' + fn)}
+	b = append(b, record...)
+	b = append(b, '\r', 0x03)
+	var sum byte
+	for _, c := range b[1:] {
+		sum += c
+	}
+	return append(b, fmt.Sprintf("%02X\r\n", sum)...)
 }

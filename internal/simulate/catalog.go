@@ -38,6 +38,7 @@ type Kind struct {
 	SSDP         *ssdpSpec   `json:"ssdp"`
 	SMB          *smbSpec    `json:"smb"`
 	BACnet       *bacnetSpec `json:"bacnet"`
+	ASTM         *astmSpec   `json:"astm"`
 
 	ouis  [][3]byte
 	speak map[string]bool
@@ -58,6 +59,12 @@ type dicomSpec struct {
 type bacnetSpec struct {
 	Vendor   int `json:"vendor"`
 	Instance int `json:"instance"`
+}
+
+// astmSpec: the analyser sends its results to the LIS as ASTM E1394
+// records in E1381 frames, on this TCP port, instead of HL7.
+type astmSpec struct {
+	Port uint16 `json:"port"`
 }
 
 type hl7Spec struct {

@@ -88,6 +88,10 @@ func TestIdentifiedByCoverage(t *testing.T) {
 				mark(src, "tls")
 			case 445:
 				mark(src, "smb")
+			case 5200: // ASTM to the LIS: the analyser's Header record
+				if bytes.Contains(tc.Payload, []byte("H|\\^&")) {
+					mark(src, "astm")
+				}
 			}
 		}
 	}

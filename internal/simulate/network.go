@@ -49,7 +49,8 @@ type device struct {
 	ipid     uint16
 	eport    uint16
 	xid      uint32
-	// Persistent MLLP connection to the interface engine.
+	// Persistent MLLP connection to the interface engine (for an analyser
+	// that speaks ASTM, its connection to the LIS).
 	mllp *tcpConn
 	// seen records which identity-bearing protocols actually carried this
 	// device in the capture; it becomes the truth's identified_by.
@@ -57,7 +58,7 @@ type device struct {
 }
 
 // Identity-bearing protocols, in the order the truth lists them.
-var identityNames = []string{"cdp", "dhcp", "dicom", "hl7", "http", "lldp", "mdns", "netbios", "smb", "snmp", "ssdp", "tls", "bacnet"}
+var identityNames = []string{"cdp", "dhcp", "dicom", "hl7", "http", "lldp", "mdns", "netbios", "smb", "snmp", "ssdp", "tls", "bacnet", "astm"}
 
 const (
 	pCDP uint16 = 1 << iota
@@ -73,6 +74,7 @@ const (
 	pSSDP
 	pTLS
 	pBACnet
+	pASTM
 )
 
 // saw marks that a conversation carrying d's identity over p was played
