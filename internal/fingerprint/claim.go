@@ -45,4 +45,8 @@ const (
 	// NoteToolkit marks a claim about a software toolkit (dcmtk) that many
 	// products embed: evidence of the stack, not of the product.
 	NoteToolkit = "toolkit"
+	// NoteOSBuild marks a version claim that is the build of the operating
+	// system (a Windows build from NTLM or sysDescr): the device's version
+	// when the product is the PC itself, not an appliance's own release.
+	NoteOSBuild = "os_build"
 )

@@ -817,3 +817,32 @@ func TestKerberosRules(t *testing.T) {
 		{name: "the kdc", o: obs("kerberos", "kerberos.message", "tgs_rep", "kerberos.role", "kdc", "kerberos.client_hostname", "xp1"), want: []string{"type=server"}, reject: []string{"hostname=*"}},
 	})
 }
+
+// TestOSBuildVersionNote: a version drawn from a Windows build carries the
+// os_build note (vulnerability matching does not take it for an
+// appliance's release); the OS claims of the same values do not.
+func TestOSBuildVersionNote(t *testing.T) {
+	e := defaultEngine(t)
+	for _, o := range []*observe.Observation{
+		obs("smb", "smb.ntlm_version", "10.0.17763"),
+		obs("snmp", "snmp.sys_descr", "Hardware: Intel64 Family 6 Model 85 - Software: Windows Version 6.3 (Build 14393 Multiprocessor Free)"),
+	} {
+		var versions int
+		for _, c := range e.Claims(o, nil) {
+			switch c.Attribute {
+			case Version:
+				versions++
+				if c.Note != NoteOSBuild {
+					t.Errorf("%s: version %q from rule %s has note %q, want %q", o.Protocol, c.Value, c.Rule, c.Note, NoteOSBuild)
+				}
+			case OS:
+				if c.Note == NoteOSBuild {
+					t.Errorf("%s: os claim %q marked os_build", o.Protocol, c.Value)
+				}
+			}
+		}
+		if versions == 0 {
+			t.Errorf("%s: no version claim", o.Protocol)
+		}
+	}
+}

@@ -70,7 +70,8 @@ type Evidence struct {
 	Field      string    `json:"field"`
 	Value      string    `json:"value"` // the observed field value
 	Rule       string    `json:"rule"`
-	Confidence float64   `json:"confidence"` // the rule's confidence (max seen)
+	Note       string    `json:"note,omitempty"` // the claim's note (fingerprint.Note*)
+	Confidence float64   `json:"confidence"`     // the rule's confidence (max seen)
 	First      time.Time `json:"first"`
 	Last       time.Time `json:"last"`
 	Count      int       `json:"count"`
@@ -141,7 +142,7 @@ func (p *Policy) Apply(id Identity, c fingerprint.Claim, t time.Time) (Change, b
 			conf *= 0.3
 		}
 	}
-	p.add(a, v, Evidence{Protocol: c.Protocol, Field: c.Field, Value: c.Observed, Rule: c.Rule,
+	p.add(a, v, Evidence{Protocol: c.Protocol, Field: c.Field, Value: c.Observed, Rule: c.Rule, Note: c.Note,
 		Confidence: conf, First: t, Last: t, Count: 1})
 	before := a.Value
 	p.Decide(a)
@@ -183,6 +184,9 @@ func (p *Policy) add(a *Attribute, v string, ev Evidence) {
 		if e.source() == ev.source() && e.Value == ev.Value {
 			e.Count += ev.Count
 			e.Confidence = math.Max(e.Confidence, ev.Confidence)
+			if e.Note == "" {
+				e.Note = ev.Note // evidence stored before notes were kept
+			}
 			if ev.First.Before(e.First) {
 				e.First = ev.First
 			}

@@ -15,7 +15,7 @@ func FromInventory(d *inventory.Device) Device {
 		ID:           d.ID,
 		Manufacturer: d.Attr(fingerprint.Manufacturer),
 		Model:        d.Attr(fingerprint.Model),
-		Version:      d.Attr(fingerprint.Version),
+		Version:      productVersion(d),
 		OS:           d.Attr(fingerprint.OS),
 		Type:         d.Attr(fingerprint.DeviceType),
 	}
@@ -42,4 +42,30 @@ func FromInventory(d *inventory.Device) Device {
 		}
 	}
 	return v
+}
+
+// productVersion is the device's version for matching its advisories, or ""
+// when everything behind it is an operating-system build (a Windows build
+// from NTLM or sysDescr) on a product that is not the operating system: an
+// appliance's advisories name its own releases, and a build number like
+// 17763 would be "outside" a range such as "7.0 and earlier" when nothing
+// is known.
+func productVersion(d *inventory.Device) string {
+	a := d.Identity[fingerprint.Version]
+	if a == nil || a.Value == "" {
+		return ""
+	}
+	if strings.EqualFold(d.Attr(fingerprint.Manufacturer), "Microsoft") {
+		return a.Value
+	}
+	c := a.Current()
+	if c == nil {
+		return a.Value
+	}
+	for _, e := range c.Evidence {
+		if e.Note != fingerprint.NoteOSBuild {
+			return a.Value
+		}
+	}
+	return ""
 }
