@@ -164,40 +164,56 @@ func (n *netns) capture(ctx context.Context, t *testing.T, ready chan<- error) (
 	return obsc, statc
 }
 
+// start begins Ward's live capture in the namespace; the function it
+// returns stops it and gives what it saw.
+func (n *netns) start(ctx context.Context, t *testing.T) func() ([]observe.Observation, *decode.Stats) {
+	t.Helper()
+	capCtx, stop := context.WithCancel(ctx)
+	ready := make(chan error, 1)
+	obsc, statc := n.capture(capCtx, t, ready)
+	if err := <-ready; err != nil {
+		stop()
+		t.Fatalf("live capture: %v", err)
+	}
+	return func() ([]observe.Observation, *decode.Stats) {
+		stop()
+		return <-obsc, <-statc
+	}
+}
+
+// liveCT writes liveDump as a DICOM file in dir: a CT of rows x 1000
+// pixels whose SOP and series UIDs derive from uid.
+func liveCT(t *testing.T, dir, name string, rows, uid int) string {
+	t.Helper()
+	px := filepath.Join(dir, name+".raw")
+	if err := os.WriteFile(px, make([]byte, rows*1000*2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dump := filepath.Join(dir, name+".dump")
+	if err := os.WriteFile(dump, []byte(fmt.Sprintf(liveDump, uid, uid+1, rows, px)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dcm := filepath.Join(dir, name+".dcm")
+	if out, err := exec.Command("dump2dcm", "--write-xfer-little", dump, dcm).CombinedOutput(); err != nil {
+		t.Fatalf("dump2dcm: %v %s", err, out)
+	}
+	return dcm
+}
+
 // TestDCMTKLive runs dcmtk's echoscu, storescu (in four transfer syntaxes
 // and one bulk association) and findscu against storescp, captures them
 // with Ward's own live capture, and checks every field.
 func TestDCMTKLive(t *testing.T) {
 	needTools(t, "storescp", "storescu", "echoscu", "findscu", "dump2dcm", "unshare", "nsenter", "ip")
 	dir := t.TempDir()
-	mk := func(name string, rows, uid int) string {
-		px := filepath.Join(dir, name+".raw")
-		if err := os.WriteFile(px, make([]byte, rows*1000*2), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		dump := filepath.Join(dir, name+".dump")
-		if err := os.WriteFile(dump, []byte(fmt.Sprintf(liveDump, uid, uid+1, rows, px)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		dcm := filepath.Join(dir, name+".dcm")
-		if out, err := exec.Command("dump2dcm", "--write-xfer-little", dump, dcm).CombinedOutput(); err != nil {
-			t.Fatalf("dump2dcm: %v %s", err, out)
-		}
-		return dcm
-	}
+	mk := func(name string, rows, uid int) string { return liveCT(t, dir, name, rows, uid) }
 	small := mk("small", 8, 1000)
 	bulk := []string{mk("bulk1", 1000, 2000), mk("bulk2", 1000, 3000), mk("bulk3", 1000, 4000)}
 
 	ns := newNetns(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	capCtx, stopCapture := context.WithCancel(ctx)
-	ready := make(chan error, 1)
-	obsc, statc := ns.capture(capCtx, t, ready)
-	if err := <-ready; err != nil {
-		stopCapture()
-		t.Fatalf("live capture: %v", err)
-	}
+	stopCapture := ns.start(ctx, t)
 
 	const port = "11112"
 	scp := ns.command(ctx, "storescp", "+xd", "-aet", "LIVEPACS", "-od", t.TempDir(), port)
@@ -223,8 +239,7 @@ func TestDCMTKLive(t *testing.T) {
 	run("storescu", append([]string{"-aet", "LIVEBULK"}, append(peer, bulk...)...)...)
 	run("findscu", append([]string{"-S", "-aet", "LIVEFIND", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName=CANARY*"}, peer...)...)
 	time.Sleep(500 * time.Millisecond)
-	stopCapture()
-	obs, stats := <-obsc, <-statc
+	obs, stats := stopCapture()
 
 	// Group observations by association (the client's port).
 	byAssoc := map[uint16][]observe.Observation{}
@@ -334,29 +349,12 @@ func TestDCMTKLive(t *testing.T) {
 // the association and the device identity as Ward's live capture read them.
 func TestGDCMLive(t *testing.T) {
 	needTools(t, "gdcmscu", "storescp", "dump2dcm", "unshare", "nsenter", "ip")
-	dir := t.TempDir()
-	px := filepath.Join(dir, "px.raw")
-	if err := os.WriteFile(px, make([]byte, 8*1000*2), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dump, dcm := filepath.Join(dir, "ct.dump"), filepath.Join(dir, "ct.dcm")
-	if err := os.WriteFile(dump, []byte(fmt.Sprintf(liveDump, 5000, 5001, 8, px)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("dump2dcm", "--write-xfer-little", dump, dcm).CombinedOutput(); err != nil {
-		t.Fatalf("dump2dcm: %v %s", err, out)
-	}
+	dcm := liveCT(t, t.TempDir(), "ct", 8, 5000)
 
 	ns := newNetns(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	capCtx, stopCapture := context.WithCancel(ctx)
-	ready := make(chan error, 1)
-	obsc, statc := ns.capture(capCtx, t, ready)
-	if err := <-ready; err != nil {
-		stopCapture()
-		t.Fatalf("live capture: %v", err)
-	}
+	stopCapture := ns.start(ctx, t)
 	received := t.TempDir()
 	scp := ns.command(ctx, "storescp", "-aet", "GDCMPACS", "-od", received, "11112")
 	if err := scp.Start(); err != nil {
@@ -371,8 +369,7 @@ func TestGDCMLive(t *testing.T) {
 	_, _ = ns.command(ctx, "gdcmscu", append([]string{"--echo", "--aetitle", "GDCMECHO"}, peer...)...).CombinedOutput()
 	out, _ := ns.command(ctx, "gdcmscu", append([]string{"--store", "--aetitle", "GDCMSTORE"}, append(peer, dcm)...)...).CombinedOutput()
 	time.Sleep(500 * time.Millisecond)
-	stopCapture()
-	obs, _ := <-obsc, <-statc
+	obs, _ := stopCapture()
 	if files, _ := os.ReadDir(received); len(files) != 1 {
 		t.Fatalf("storescp received %d files; gdcmscu said:\n%s", len(files), out)
 	}

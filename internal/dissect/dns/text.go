@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/wardiomt/ward/internal/dissect"
 )
 
 // MaxText caps any text value taken from the wire.
@@ -82,7 +84,7 @@ func NameText(b []byte, max int) string {
 			}
 		}
 	}
-	return capUTF8(string(out), max)
+	return dissect.Cap(string(out), max)
 }
 
 // lenientRune decodes the UTF-8 sequence at b[0] (a byte >= 0x80) without
@@ -145,18 +147,6 @@ func ctrlLetter(c byte) byte {
 		return 'r'
 	}
 	return 0
-}
-
-// capUTF8 cuts s to at most max bytes at a character boundary.
-func capUTF8(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
 }
 
 // TextCache remembers Text of recurring wire values: on a network the same
