@@ -130,6 +130,7 @@ func (s *sim) facility() {
 	supID := uint16(r.Uint32()) // the supervisor's own IP IDs stay untouched
 	cands := s.net.byCat["admin"]
 	n := facilityCount(s.cfg.Devices)
+	taken := map[[2]int]bool{} // location, host offset: one controller per address
 	for i := range n {
 		loc := cands[r.IntN(len(cands))]
 		d := &device{idx: int32(len(s.devs) + i), kind: k, loc: int32(loc), gateway: -1}
@@ -143,7 +144,12 @@ func (s *sim) facility() {
 		l := s.net.locs[loc]
 		// Static addresses at the top of the /22 and high switch ports,
 		// as facilities teams assign them, clear of the DHCP range.
-		d.ip = l.base + ip4(1000-i%20)
+		off := 1000 - i%20
+		for taken[[2]int{loc, off}] {
+			off--
+		}
+		taken[[2]int{loc, off}] = true
+		d.ip = l.base + ip4(off)
 		d.ips = []ip4{d.ip}
 		d.sw, d.port = l.sw, int16(40+i)
 		s.bms = append(s.bms, d)

@@ -377,3 +377,21 @@ func TestSerialsUnique(t *testing.T) {
 		t.Fatalf("only %d devices with serials", len(seen))
 	}
 }
+
+// TestAddressesUnique: no two devices of a large hospital share an address
+// (building-automation controllers take static ones, clear of DHCP).
+func TestAddressesUnique(t *testing.T) {
+	truth, err := Generate(context.Background(), Config{Devices: 5000, Hours: 0.3, Seed: 11}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := map[string]string{}
+	for _, d := range truth.Devices {
+		for _, ip := range d.IPs {
+			if other, dup := owner[ip]; dup {
+				t.Errorf("%s on %s and %s", ip, other, d.ID)
+			}
+			owner[ip] = d.ID
+		}
+	}
+}
