@@ -637,7 +637,35 @@ func (b *batch) applyClaims(d *Device, claims []fingerprint.Claim, t time.Time) 
 			b.setKey(k, d.ID)
 		}
 	}
+	b.withholdOSBuild(d)
 	return d, nil
+}
+
+// withholdOSBuild keeps a Windows build (os_build evidence only) from being
+// the version of a device known to be an appliance: a central station's
+// version is its own release, not 14393; CMMS, exports and matching would
+// take the build for it. Workstations, servers and devices of unknown type
+// keep it. The evidence stays, so the build is still shown with the device.
+func (b *batch) withholdOSBuild(d *Device) {
+	a := d.Identity[fingerprint.Version]
+	if a == nil || a.Value == "" {
+		return
+	}
+	switch d.Attr(fingerprint.DeviceType) {
+	case "", "workstation", "server", "other":
+		return
+	}
+	c := a.Current()
+	if c == nil {
+		return
+	}
+	for _, e := range c.Evidence {
+		if e.Note != fingerprint.NoteOSBuild {
+			return
+		}
+	}
+	a.Value, a.Confidence = "", 0
+	b.dirty[d.ID] = true
 }
 
 // sameProduct reports whether d and other, which share a serial number,

@@ -807,3 +807,47 @@ func TestSoftwarePackageUpdate(t *testing.T) {
 		}
 	})
 }
+
+// TestOSBuildNotApplianceVersion: a central station (typed by its HL7
+// sending application) whose only version evidence is its Windows build
+// gets no version; a workstation keeps its build as its version.
+func TestOSBuildNotApplianceVersion(t *testing.T) {
+	e, err := fingerprint.New(fingerprint.Options{Vendors: canon.NewTable(nil), P0FPath: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		st, err := sqlstore.Open(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := inventory.New(st, e, inventory.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		const piic, ws = "f8:0d:ac:00:00:01", "00:50:56:00:00:02"
+		ntlm := func(at time.Time, m, ip string) observe.Observation {
+			return ob(at, "smb", m, ip, srvMAC, "10.1.2.1", 50000, 445, "smb.ntlm_version", "10.0.14393")
+		}
+		ingest(t, s, "",
+			ntlm(t0, piic, "10.1.2.60"),
+			ob(t0.Add(time.Minute), "hl7", piic, "10.1.2.60", srvMAC, "10.1.2.1", 50001, 2575,
+				"hl7.sending_application", "PIIC_iX", "hl7.message_type", "ORU^R01"),
+			ntlm(t0.Add(2*time.Minute), piic, "10.1.2.60"),
+			ntlm(t0, ws, "10.1.2.61"),
+			ob(t0.Add(time.Minute), "http", ws, "10.1.2.61", srvMAC, "10.1.2.1", 50002, 80,
+				"http.user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"),
+		)
+		gw := byMAC(t, s, "default", piic)
+		if typ, v := gw.Attr(fingerprint.DeviceType), gw.Attr(fingerprint.Version); typ != "monitoring_gateway" || v != "" {
+			t.Errorf("central station: type %q, version %q; want monitoring_gateway and no version", typ, v)
+		}
+		if c := gw.Identity[fingerprint.Version]; c == nil || len(c.Candidates) == 0 {
+			t.Error("the build's evidence was dropped, not only withheld")
+		}
+		pc := byMAC(t, s, "default", ws)
+		if typ, v := pc.Attr(fingerprint.DeviceType), pc.Attr(fingerprint.Version); typ != "workstation" || v != "10.0.14393" {
+			t.Errorf("workstation: type %q, version %q", typ, v)
+		}
+	})
+}
