@@ -371,6 +371,14 @@ func TestHTTPAndTLSRules(t *testing.T) {
 	})
 }
 
+func TestCiscoPhoneLoadName(t *testing.T) {
+	runFamily(t, []familyCase{
+		{name: "cdp load name kept whole", o: obs("cdp", "cdp.software_version", "sip88xx.14-1-1MN-366", "cdp.platform", "Cisco IP Phone 8845"),
+			want: []string{"version=sip88xx.14-1-1MN-366"}, reject: []string{"version=14-1-1MN-366"}},
+		{name: "same as lldp-med says", o: obs("lldp", "lldp.med_software", "sip88xx.14-1-1MN-366"), want: []string{"version=sip88xx.14-1-1MN-366"}},
+	})
+}
+
 func TestHL7LabAnalyzerRules(t *testing.T) {
 	lab := func(app string) *observe.Observation {
 		return obs("hl7", "hl7.sending_application", app, "hl7.message_type", "ORU^R01")
