@@ -200,16 +200,25 @@ func printDevice(w io.Writer, d *inventory.Device, evs []inventory.Event) {
 		a := d.Identity[name]
 		if a == nil || !a.Known() {
 			fmt.Fprintf(w, "  %-12s unknown\n", name)
-			continue
+			if a == nil {
+				continue
+			}
+		} else {
+			fmt.Fprintf(w, "  %-12s %q  confidence %.2f\n", name, a.Value, a.Confidence)
 		}
-		fmt.Fprintf(w, "  %-12s %q  confidence %.2f\n", name, a.Value, a.Confidence)
+		// Candidates are shown even when none is established: a withheld
+		// value (an OS build on an appliance) says why by its note.
 		for _, c := range a.Candidates {
 			mark := "    evidence"
 			if c.Value != a.Value {
 				mark = fmt.Sprintf("    alternative %q:", c.Value)
 			}
 			for _, e := range c.Evidence {
-				fmt.Fprintf(w, "%s %s %s=%q rule %s (conf %.2f, %dx, %s..%s)\n", mark, e.Protocol, e.Field, e.Value, e.Rule,
+				note := ""
+				if e.Note != "" {
+					note = " [" + e.Note + "]"
+				}
+				fmt.Fprintf(w, "%s %s %s=%q rule %s%s (conf %.2f, %dx, %s..%s)\n", mark, e.Protocol, e.Field, e.Value, e.Rule, note,
 					e.Confidence, e.Count, ts(e.First), ts(e.Last))
 			}
 		}
