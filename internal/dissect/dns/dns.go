@@ -104,7 +104,7 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 			continue
 		}
 		m.Fill(&d.obs, d.k.proto)
-		d.obs.Add(d.k.query, d.text.Name(d.name, MaxText))
+		d.obs.Add(d.k.query, d.text.Name(d.name, MaxName))
 		d.obs.Add(d.k.qtype, d.typeName(q.Type))
 		if resp {
 			d.obs.Add(d.k.response, "1")
@@ -130,8 +130,8 @@ func (d *Dissector) DissectUDP(m *dissect.Meta, p []byte, e observe.Emitter) err
 		}
 		m.Fill(&d.obs, d.k.proto)
 		d.obs.Add(d.k.response, "1")
-		d.obs.Add(d.k.answerName, d.text.Name(d.name, MaxText))
-		d.obs.Add(d.k.answer, d.text.Name(d.val, MaxText)) // an address or a name
+		d.obs.Add(d.k.answerName, d.text.Name(d.name, MaxName))
+		d.obs.Add(d.k.answer, d.text.Name(d.val, MaxName)) // an address or a name
 		d.obs.Add(d.k.answerType, TypeString(r.Type))
 		e.Emit(&d.obs)
 	}
@@ -163,8 +163,8 @@ func (d *Dissector) update(m *dissect.Meta, p []byte, e observe.Emitter) {
 			continue
 		}
 		m.Fill(&d.obs, d.k.proto)
-		d.obs.Add(d.k.updateZone, d.text.Name(zone, MaxText))
-		d.obs.Add(d.k.updateName, d.text.Name(d.name, MaxText))
+		d.obs.Add(d.k.updateZone, d.text.Name(zone, MaxName))
+		d.obs.Add(d.k.updateName, d.text.Name(d.name, MaxName))
 		d.obs.Add(d.k.updateAddress, d.text.Text(d.val, MaxText))
 		e.Emit(&d.obs)
 	}

@@ -107,3 +107,16 @@ func TestNamesAgainstTshark(t *testing.T) {
 		}
 	}
 }
+
+// TestLongBinaryNameWhole: a tunnel's name of 250 binary bytes renders to
+// far more than 256 bytes (a U+FFFD is three); it is emitted whole.
+func TestLongBinaryNameWhole(t *testing.T) {
+	b := bytes.Repeat([]byte{0xff}, 250)
+	got := NameText(b, MaxName)
+	if want := strings.Repeat("\uFFFD", 250); got != want {
+		t.Errorf("rendered %d bytes, want %d", len(got), len(want))
+	}
+	if got := NameText(bytes.Repeat([]byte{0x01}, 255), MaxName); len(got) != 4*255 {
+		t.Errorf("255 control bytes rendered to %d bytes, want %d", len(got), 4*255)
+	}
+}

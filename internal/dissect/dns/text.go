@@ -12,6 +12,11 @@ import (
 // MaxText caps any text value taken from the wire.
 const MaxText = 256
 
+// MaxName caps a rendered domain name: at most 255 bytes on the wire, each
+// of which NameText may write as up to four (an octal escape), so that even
+// a tunnel's binary name comes out whole, as tshark shows it.
+const MaxName = 1024
+
 // Text turns wire bytes into an emitted value: NUL padding and surrounding
 // spaces trimmed, capped at max bytes (never splitting the result into
 // invalid UTF-8) and made valid UTF-8.
