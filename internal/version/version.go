@@ -71,11 +71,40 @@ func Parse(raw string) (Version, error) {
 	if t, ok := parseDate(s); ok {
 		return Version{Raw: raw, Format: Date, date: t}, nil
 	}
-	segs := segments(s)
+	segs := segments(loadRelease(s))
 	if len(segs) == 0 {
 		return Version{}, errors.New("version " + strconv.Quote(raw) + " has no letters or digits")
 	}
 	return Version{Raw: raw, Format: Generic, segs: segs}, nil
+}
+
+// loadRelease drops the family of a Cisco IP phone load name, which names
+// the phone line before the release: "sip88xx.14-1-1MN-366" is release
+// 14-1-1MN-366 (14.1(1)MN), "SCCP41.9-4-2SR3-1S" release 9.4(2)SR3. The
+// phones report the whole load (CDP, LLDP-MED); advisories name releases.
+func loadRelease(s string) string {
+	l := strings.ToLower(s)
+	var rest string
+	switch {
+	case strings.HasPrefix(l, "sip"):
+		rest = l[3:]
+	case strings.HasPrefix(l, "sccp"):
+		rest = l[4:]
+	case strings.HasPrefix(l, "cmterm-"):
+		rest = l[7:]
+	default:
+		return s
+	}
+	dot := strings.IndexByte(rest, '.')
+	if dot <= 0 || dot+1 >= len(rest) || rest[dot+1] < '0' || rest[dot+1] > '9' {
+		return s
+	}
+	for _, c := range rest[:dot] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-') {
+			return s
+		}
+	}
+	return s[len(s)-len(rest)+dot+1:]
 }
 
 // MustParse is Parse for constants in tests and tables; it panics on error.

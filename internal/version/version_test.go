@@ -148,3 +148,33 @@ func FuzzConstraint(f *testing.F) {
 		}
 	})
 }
+
+// TestCiscoLoadNames: a phone's load name compares by its release.
+func TestCiscoLoadNames(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"sip88xx.14-1-1MN-366", "14.2(1)", -1},
+		{"sip88xx.14-2-1-0201-14", "14.2(1)", 1}, // a build of 14.2(1) sorts after the bare release
+		{"sip88xx.14-1-1MN-366", "14-1-1MN-366", 0},
+		{"SCCP41.9-4-2SR3-1S", "9.4(2)", 1},
+		{"SCCP41.9-4-2SR3-1S", "9.4(3)", -1},
+		{"cmterm-78xx.14-3-1-0001-24", "14.3(1)", 1},
+	} {
+		a, b := MustParse(tt.a), MustParse(tt.b)
+		got, err := Compare(a, b)
+		if err != nil || got != tt.want {
+			t.Errorf("Compare(%q, %q) = %d, %v; want %d", tt.a, tt.b, got, err, tt.want)
+		}
+		if a.Raw != tt.a {
+			t.Errorf("raw %q kept as %q", tt.a, a.Raw)
+		}
+	}
+	// Not load names: left as written.
+	for _, s := range []string{"sip.5", "sipdect.x", "SIP 2.0", "sip88xx", "AW4.7_ext19", "14.2(1)"} {
+		if got := loadRelease(s); got != s {
+			t.Errorf("loadRelease(%q) = %q", s, got)
+		}
+	}
+}
