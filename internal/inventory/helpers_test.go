@@ -91,6 +91,12 @@ func ob(at time.Time, proto, srcMAC, srcIP, dstMAC, dstIP string, sport, dport u
 
 func newService(t testing.TB, d *db.DB, mut func(*inventory.Options)) *inventory.Service {
 	t.Helper()
+	return newServiceWith(t, d, claimer, mut)
+}
+
+// newServiceWith is newService with another claimer (the real rules, engine(t)).
+func newServiceWith(t testing.TB, d *db.DB, c inventory.Claimer, mut func(*inventory.Options)) *inventory.Service {
+	t.Helper()
 	st, err := sqlstore.Open(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +105,7 @@ func newService(t testing.TB, d *db.DB, mut func(*inventory.Options)) *inventory
 	if mut != nil {
 		mut(&opt)
 	}
-	s, err := inventory.New(st, claimer, opt)
+	s, err := inventory.New(st, c, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/wardiomt/ward/internal/canon"
 	"github.com/wardiomt/ward/internal/db"
 	"github.com/wardiomt/ward/internal/db/dbtest"
 	"github.com/wardiomt/ward/internal/fingerprint"
@@ -767,19 +766,9 @@ func TestBACnetForwardedCredited(t *testing.T) {
 // package; a security update raises the revision, which is a software
 // update of the same program (TestSameSoftware: another program is not).
 func TestSoftwarePackageUpdate(t *testing.T) {
-	e, err := fingerprint.New(fingerprint.Options{Vendors: canon.NewTable(nil), P0FPath: "-"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engine(t)
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		st, err := sqlstore.Open(context.Background(), d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := inventory.New(st, e, inventory.DefaultOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := newServiceWith(t, d, e, nil)
 		banner := func(at time.Time, sw, comments string) observe.Observation {
 			return ob(at, "ssh", srvMAC, "10.1.2.1", monMAC, "10.1.2.50", 22, 50000,
 				"ssh.software", sw, "ssh.comments", comments, "ssh.role", "server")
@@ -812,19 +801,9 @@ func TestSoftwarePackageUpdate(t *testing.T) {
 // sending application) whose only version evidence is its Windows build
 // gets no version; a workstation keeps its build as its version.
 func TestOSBuildNotApplianceVersion(t *testing.T) {
-	e, err := fingerprint.New(fingerprint.Options{Vendors: canon.NewTable(nil), P0FPath: "-"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := engine(t)
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		st, err := sqlstore.Open(context.Background(), d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := inventory.New(st, e, inventory.DefaultOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := newServiceWith(t, d, e, nil)
 		const piic, ws = "f8:0d:ac:00:00:01", "00:50:56:00:00:02"
 		ntlm := func(at time.Time, m, ip string) observe.Observation {
 			return ob(at, "smb", m, ip, srvMAC, "10.1.2.1", 50000, 445, "smb.ntlm_version", "10.0.14393")
