@@ -80,27 +80,11 @@ func splitFields(rec []byte, d delims, out [][]byte) {
 }
 
 // firstRep is the first repetition of a field.
-func firstRep(f []byte, d delims) []byte {
-	if j := bytes.IndexByte(f, d.rep); j >= 0 {
-		return f[:j]
-	}
-	return f
-}
+func firstRep(f []byte, d delims) []byte { return dissect.Piece(f, d.rep, 0) }
 
 // component returns component n (1-based) of a field's first repetition.
 func component(f []byte, d delims, n int) []byte {
-	f = firstRep(f, d)
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(f, d.comp)
-		if j < 0 {
-			return nil
-		}
-		f = f[j+1:]
-	}
-	if j := bytes.IndexByte(f, d.comp); j >= 0 {
-		return f[:j]
-	}
-	return f
+	return dissect.Piece(firstRep(f, d), d.comp, n-1)
 }
 
 // normalize appends v with the declared component and repeat delimiters

@@ -343,34 +343,11 @@ const (
 
 // component returns component n (1-based) of a field's first repetition.
 func component(f []byte, d delims, n int) []byte {
-	f = repetition(f, d, 0)
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(f, d.comp)
-		if j < 0 {
-			return nil
-		}
-		f = f[j+1:]
-	}
-	if j := bytes.IndexByte(f, d.comp); j >= 0 {
-		return f[:j]
-	}
-	return f
+	return dissect.Piece(dissect.Piece(f, d.rep, 0), d.comp, n-1)
 }
 
 // repetition returns repetition n (0-based) of a field, or nil.
-func repetition(f []byte, d delims, n int) []byte {
-	for i := 0; i < n; i++ {
-		j := bytes.IndexByte(f, d.rep)
-		if j < 0 {
-			return nil
-		}
-		f = f[j+1:]
-	}
-	if j := bytes.IndexByte(f, d.rep); j >= 0 {
-		return f[:j]
-	}
-	return f
-}
+func repetition(f []byte, d delims, n int) []byte { return dissect.Piece(f, d.rep, n) }
 
 // normalize appends v with the declared delimiters rewritten to the
 // standard ones (components '^', repetitions '~', subcomponents '&') and
