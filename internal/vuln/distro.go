@@ -2,7 +2,6 @@ package vuln
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/wardiomt/ward/internal/version"
@@ -89,28 +88,30 @@ func packageReason(what, text, rule string, p distroPkg, known, isFixed bool, fi
 // keep a fixed server affected.
 func newestPackages(names []string) []string {
 	type key struct{ name, distro string }
+	pkgs := make([]distroPkg, len(names))
+	isPkg := make([]bool, len(names))
 	newest := map[key]int{}
 	for i, n := range names {
 		p, ok := parseDistroPkg(n)
 		if !ok {
 			continue
 		}
+		pkgs[i], isPkg[i] = p, true
 		k := key{strings.ToLower(p.name), p.distro}
 		j, seen := newest[k]
 		if !seen {
 			newest[k] = i
 			continue
 		}
-		q, _ := parseDistroPkg(names[j])
-		if c, err := version.CompareDebian(p.pkg(), q.pkg()); err == nil && c > 0 {
+		if c, err := version.CompareDebian(p.pkg(), pkgs[j].pkg()); err == nil && c > 0 {
 			newest[k] = i
 		}
 	}
-	return slices.DeleteFunc(slices.Clone(names), func(n string) bool {
-		p, ok := parseDistroPkg(n)
-		if !ok {
-			return false
+	var out []string
+	for i, n := range names {
+		if !isPkg[i] || newest[key{strings.ToLower(pkgs[i].name), pkgs[i].distro}] == i {
+			out = append(out, n)
 		}
-		return names[newest[key{strings.ToLower(p.name), p.distro}]] != n
-	})
+	}
+	return out
 }
