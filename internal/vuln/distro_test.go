@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wardiomt/ward/internal/version"
 )
 
 func TestParseDistroPkg(t *testing.T) {
@@ -84,4 +86,24 @@ func TestPlatformRulesRefuseBadFixed(t *testing.T) {
 			t.Errorf("fixed %s: err = %v", fixed, err)
 		}
 	}
+}
+
+// FuzzParseDistroPkg: component names come from banners heard on the wire;
+// any of them parses without panic, and a package it finds is a valid
+// Debian version that newestPackages and fixedVerdict can order.
+func FuzzParseDistroPkg(f *testing.F) {
+	f.Add("OpenSSH 9.2p1 Debian-2+deb12u3", "OpenSSH 9.2p1 Debian-2+deb12u10")
+	f.Add("OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "Dropbear 2022.83")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		p, ok := parseDistroPkg(a)
+		if ok {
+			if _, err := version.CompareDebian(p.pkg(), p.pkg()); err != nil {
+				t.Fatalf("parseDistroPkg(%q) = %+v, whose package does not parse: %v", a, p, err)
+			}
+			fixedVerdict(p, map[string][]string{p.distro: {"9.2p1-2+deb12u3"}})
+		}
+		if kept := newestPackages([]string{a, b}); len(kept) == 0 || len(kept) > 2 {
+			t.Fatalf("newestPackages(%q, %q) kept %q", a, b, kept)
+		}
+	})
 }
