@@ -21,7 +21,7 @@ import (
 func newFeedsCmd(g *globalOpts) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "feeds",
-		Short: "Import, inspect and update vulnerability feeds (NVD, CVE 5, CSAF, KEV, EPSS)",
+		Short: "Import, inspect and update vulnerability feeds (NVD, CVE 5, CSAF, KEV, EPSS, ICS advisory table)",
 	}
 	c.AddCommand(newFeedsImportCmd(g), newFeedsStatusCmd(g), newFeedsUpdateCmd(g))
 	return c
@@ -67,9 +67,9 @@ func newFeedsImportCmd(g *globalOpts) *cobra.Command {
 				byFormat[sm.Format] = x
 			}
 			out := cmd.OutOrStdout()
-			for _, f := range []feeds.Format{feeds.FormatCSAF, feeds.FormatNVD, feeds.FormatCVE5, feeds.FormatKEV, feeds.FormatEPSS} {
+			for _, f := range []feeds.Format{feeds.FormatCSAF, feeds.FormatNVD, feeds.FormatCVE5, feeds.FormatICSAdv, feeds.FormatKEV, feeds.FormatEPSS} {
 				if x, ok := byFormat[f]; ok {
-					fmt.Fprintf(out, "%-5s %5d files %8d records\n", f, x[0], x[1])
+					fmt.Fprintf(out, "%-6s %5d files %8d records\n", f, x[0], x[1])
 				}
 			}
 			for _, sk := range skipped {
@@ -134,8 +134,8 @@ func newFeedsStatusCmd(g *globalOpts) *cobra.Command {
 				fmt.Fprintln(out, "database: no feeds loaded (the bundled snapshot will be imported on first use)")
 				return nil
 			}
-			fmt.Fprintf(out, "database: %d CSAF, %d NVD, %d CVE 5 advisories; %d KEV; %d EPSS; newest advisory update %s\n",
-				st.Advisories["csaf"], st.Advisories["nvd"], st.Advisories["cve5"], st.KEV, st.EPSS, st.LatestUpdate)
+			fmt.Fprintf(out, "database: %d CSAF, %d NVD, %d CVE 5 advisories, %d advisory-index rows; %d KEV; %d EPSS; newest advisory update %s\n",
+				st.Advisories["csaf"], st.Advisories["nvd"], st.Advisories["cve5"], st.Advisories["icsadv"], st.KEV, st.EPSS, st.LatestUpdate)
 			if st.SnapshotUsed != "" {
 				fmt.Fprintf(out, "snapshot %s was imported into this database\n", st.SnapshotUsed)
 			}

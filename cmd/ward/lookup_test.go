@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wardiomt/ward/internal/testutil"
 
 	"github.com/wardiomt/ward/internal/vuln"
 )
@@ -63,5 +67,58 @@ func TestFeedsStatusAndDB(t *testing.T) {
 	out = runWard(t, "lookup", "--os", "Windows XP SP3", "--manufacturer", "Philips", "--model", "Brilliance 64")
 	if !strings.Contains(out, "MS08-067") || !strings.Contains(out, "KEV") {
 		t.Errorf("platform lookup:\n%s", out)
+	}
+}
+
+// TestFeedsImportAdvisoryIndex: the ICS Advisory Project's table imports
+// (format detected), re-imports without duplicates, and its rows count in
+// a manufacturer's record next to the CSAF files.
+func TestFeedsImportAdvisoryIndex(t *testing.T) {
+	table := testutil.SharedData(t, "feeds/ics-advisory-project/CISA_ICS_ADV_Master.csv")
+	dbPath := filepath.Join(t.TempDir(), "w.db")
+	csafDir := testutil.SharedData(t, "feeds/csaf-icsma")
+	for range 2 {
+		out := runWard(t, "feeds", "import", "--db", dbPath, table, csafDir)
+		if !regexp.MustCompile(`icsadv\s+1 files\s+39\d\d records`).MatchString(out) {
+			t.Fatalf("import:\n%s", out)
+		}
+	}
+	out := runWard(t, "feeds", "status", "--db", dbPath)
+	m := regexp.MustCompile(`(\d+) advisory-index rows`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("status names no advisory-index rows:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 3900 || n > 4000 {
+		t.Fatalf("status after importing twice:\n%s", out)
+	}
+	var rep struct {
+		Assessments []struct {
+			Record struct {
+				Advisories int `json:"advisories"`
+				Items      []struct {
+					ID, Source, Remediation string
+				} `json:"items"`
+			} `json:"record"`
+		} `json:"assessments"`
+	}
+	if err := json.Unmarshal([]byte(runWard(t, "assess", "--db", dbPath, "--manufacturer", "Medtronic", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	csaf, rows := 0, 0
+	for _, it := range rep.Assessments[0].Record.Items {
+		switch it.Source {
+		case "csaf":
+			csaf++
+		case "icsadv":
+			rows++
+			if it.Remediation != "not_loaded" || !strings.HasPrefix(it.ID, "ICS") {
+				t.Errorf("index row %+v", it)
+			}
+		}
+	}
+	// Medtronic's CSAF advisories stop at the mirror's date (2025-02); the
+	// index adds the later ones, and none twice.
+	if csaf < 10 || rows < 1 || rep.Assessments[0].Record.Advisories != csaf+rows {
+		t.Errorf("Medtronic record: %d CSAF, %d index rows, %d advisories", csaf, rows, rep.Assessments[0].Record.Advisories)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // Record is the manufacturer's public security record.
 type Record struct {
-	Advisories  int               `json:"advisories"`  // CSAF advisories
+	Advisories  int               `json:"advisories"`  // CISA advisories: CSAF files, and advisory-index rows no CSAF file repeats
 	CVERecords  int               `json:"cve_records"` // CVE records with no advisory of the manufacturer
 	CVEs        int               `json:"cves"`        // distinct CVEs
 	First       *time.Time        `json:"first,omitempty"`
@@ -34,7 +34,7 @@ type Record struct {
 // YearCount counts one year of the record.
 type YearCount struct {
 	Year       int `json:"year"`
-	Advisories int `json:"advisories"`  // CSAF advisories first released that year
+	Advisories int `json:"advisories"`  // advisories (as in Record) first released that year
 	CVERecords int `json:"cve_records"` // standalone CVE records published that year
 	CVEs       int `json:"cves"`        // CVEs first listed that year
 	KEV        int `json:"kev"`         // of those, in KEV
@@ -88,9 +88,13 @@ const (
 	RemedyNone       = "none_published"
 	// RemedyNotApplicable marks CVE records, which are not advisories.
 	RemedyNotApplicable = "cve_record"
+	// RemedyNotLoaded marks an advisory known from an index row only: its
+	// remediation text is not in the loaded feeds.
+	RemedyNotLoaded = "not_loaded"
 )
 
-// RemediationMix counts the CSAF advisories by remediation class.
+// RemediationMix counts the CSAF advisories by remediation class (an
+// index row has no remediation text to classify).
 type RemediationMix struct {
 	Fix            int `json:"fix"`
 	MitigationOnly int `json:"mitigation_only"`
@@ -156,16 +160,19 @@ func (a *Assessor) record(ctx context.Context, hist []vuln.HistoryEntry, full ma
 			CVEs: nonNil(h.CVEs), MaxCVSS: h.MaxCVSS, KEV: nonNil(h.KEVCVEs), CWE: nonNil(h.CWE), Products: nonNil(h.Products)}
 		// Only the manufacturer's advisories say how it remediates; a CVE
 		// record without an advisory has no remediation to classify.
-		if h.Source == vuln.SourceCSAF {
+		switch h.Source {
+		case vuln.SourceCSAF:
 			s.Remediation, s.NoFixText = classifyRemediation(ad, h.RemediationCategories)
-		} else {
+		case vuln.SourceICSAdv:
+			s.Remediation = RemedyNotLoaded
+		default:
 			s.Remediation = RemedyNotApplicable
 		}
 		if s.Remediation == RemedyFix && s.NoFixText != "" {
 			r.Remediation.FixWithEOL++
 		}
 		switch s.Remediation {
-		case RemedyNotApplicable:
+		case RemedyNotApplicable, RemedyNotLoaded:
 		case RemedyFix:
 			r.Remediation.Fix++
 		case RemedyMitigation:
@@ -176,7 +183,7 @@ func (a *Assessor) record(ctx context.Context, hist []vuln.HistoryEntry, full ma
 			r.Remediation.NonePublished++
 		}
 		y := year(h.Published.Year())
-		if h.Source == vuln.SourceCSAF {
+		if h.Source == vuln.SourceCSAF || h.Source == vuln.SourceICSAdv {
 			r.Advisories++
 			y.Advisories++
 		} else {

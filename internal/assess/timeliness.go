@@ -179,6 +179,8 @@ type Trend struct {
 }
 
 func trend(items []AdvisorySummary, _ Timeliness) Trend {
+	// CSAF advisories only: the share with a fix needs remediation text,
+	// which an advisory-index row lacks.
 	var csaf []AdvisorySummary
 	for _, it := range items {
 		if it.Source == vuln.SourceCSAF {

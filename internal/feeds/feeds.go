@@ -1,5 +1,5 @@
 // Package feeds imports vulnerability feeds (NVD API 2.0, CVE 5, CSAF 2.0,
-// CISA KEV, FIRST EPSS) into Ward's database, each file in one transaction,
+// CISA KEV, FIRST EPSS, the ICS Advisory Project's table of CISA advisories) into Ward's database, each file in one transaction,
 // and serves them back to the matcher as a vuln.Provider. Without loaded
 // feeds the bundled snapshot is used.
 package feeds
@@ -20,6 +20,7 @@ import (
 	"github.com/wardiomt/ward/internal/feeds/csaf"
 	"github.com/wardiomt/ward/internal/feeds/cve5"
 	"github.com/wardiomt/ward/internal/feeds/epss"
+	"github.com/wardiomt/ward/internal/feeds/icsadv"
 	"github.com/wardiomt/ward/internal/feeds/kev"
 	"github.com/wardiomt/ward/internal/feeds/nvd"
 	"github.com/wardiomt/ward/internal/vuln"
@@ -36,6 +37,8 @@ const (
 	FormatCSAF    Format = "csaf"
 	FormatKEV     Format = "kev"
 	FormatEPSS    Format = "epss"
+	// FormatICSAdv is the ICS Advisory Project's CSV table of CISA advisories.
+	FormatICSAdv Format = "icsadv"
 )
 
 // ErrUnknownFormat is returned when content matches no feed format.
@@ -49,6 +52,9 @@ func Sniff(head []byte) Format {
 	}
 	if s[0] == '#' || bytes.HasPrefix(s, []byte("cve,epss")) {
 		return FormatEPSS
+	}
+	if icsadv.Sniff(s) {
+		return FormatICSAdv
 	}
 	if s[0] != '{' {
 		return FormatUnknown
@@ -150,6 +156,10 @@ func Decode(o *Opened, norm *vuln.Normalizer, sink Sink) (Summary, error) {
 		}
 		s.Records = 1
 		return s, sink.Advisory(a)
+	case FormatICSAdv:
+		n, err := icsadv.Decode(o, norm, sink.Advisory)
+		s.Records = n
+		return s, err
 	case FormatKEV:
 		c, err := kev.Decode(o, func(e vuln.KEVEntry) error { s.Records++; return sink.KEV(e) })
 		s.Version = c.CatalogVersion

@@ -181,6 +181,7 @@ func TestSniff(t *testing.T) {
 		"#model_version:x\ncve,epss,percentile\n":                 FormatEPSS,
 		`{"$schema":"http://json-schema.org/draft-07/schema#","properties":{"catalogVersion":{},"vulnerabilities":{}}}`: FormatUnknown,
 		"cve,groups,sources\n": FormatUnknown,
+		"\ufefficsad_ID,Original_Release_Date,ICS-CERT_Number,Vendor\n1,1/1/2020,ICSA-20-001-01,Acme\n": FormatICSAdv,
 	}
 	for in, want := range tests {
 		if got := Sniff([]byte(in)); got != want {

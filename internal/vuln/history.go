@@ -3,7 +3,9 @@ package vuln
 import (
 	"cmp"
 	"context"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,9 +30,23 @@ type HistoryEntry struct {
 	Revisions    int                  `json:"revisions"`
 }
 
+var advisoryIDRe = regexp.MustCompile(`^(ICS[A-Z]{0,2}-\d{2}-\d{3}-\d{2,3})[A-Z]?$`)
+
+// BaseAdvisoryID is a CISA advisory number without its update letter: a
+// CSAF file is ICSA-17-117-01B where an index lists ICSA-17-117-01
+// ("Update B" in its title). Other ids are returned upper-cased.
+func BaseAdvisoryID(id string) string {
+	id = strings.ToUpper(strings.TrimSpace(id))
+	if m := advisoryIDRe.FindStringSubmatch(id); m != nil {
+		return m[1]
+	}
+	return id
+}
+
 // History lists the advisories that name manufacturer (any spelling),
-// oldest first. CSAF advisories are listed, plus CVE records whose CVEs no
-// CSAF advisory of the manufacturer covers.
+// oldest first. CSAF advisories are listed, then rows of an advisory index
+// that no CSAF advisory duplicates, then CVE records whose CVEs none of
+// those covers.
 func (m *Matcher) History(ctx context.Context, manufacturer string) ([]HistoryEntry, error) {
 	key := fold(m.norm.Manufacturer(manufacturer))
 	seen := map[int]bool{}
@@ -42,18 +58,37 @@ func (m *Matcher) History(ctx context.Context, manufacturer string) ([]HistoryEn
 		}
 	}
 	covered := map[string]bool{}
+	csafIDs := map[string]bool{}
 	for _, i := range idx {
 		if m.advs[i].Source == SourceCSAF {
+			csafIDs[BaseAdvisoryID(m.advs[i].ID)] = true
 			for _, c := range m.advs[i].CVEs() {
 				covered[c] = true
 			}
 		}
 	}
+	// Index rows (SourceICSAdv) add the advisories no loaded CSAF file is:
+	// older, newer or not in the set. One that is (same number, or only
+	// CVEs a CSAF advisory already lists) would be counted twice.
+	var rows []int
+	for _, i := range m.listed[key] {
+		a := m.advs[i]
+		cves := a.CVEs()
+		if csafIDs[BaseAdvisoryID(a.ID)] || len(cves) > 0 && !slices.ContainsFunc(cves, func(c string) bool { return !covered[c] }) {
+			continue
+		}
+		rows = append(rows, i)
+	}
+	for _, i := range rows {
+		for _, c := range m.advs[i].CVEs() {
+			covered[c] = true
+		}
+	}
 	var out []HistoryEntry
 	var all []string
-	for _, i := range idx {
+	for _, i := range append(idx, rows...) {
 		a := m.advs[i]
-		if a.Source != SourceCSAF && slices.ContainsFunc(a.CVEs(), func(c string) bool { return covered[c] }) {
+		if a.Source != SourceCSAF && a.Source != SourceICSAdv && slices.ContainsFunc(a.CVEs(), func(c string) bool { return covered[c] }) {
 			continue
 		}
 		h := HistoryEntry{Advisory: a.ID, Source: a.Source, Title: a.Title, Published: a.Published, Updated: a.Updated,

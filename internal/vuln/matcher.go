@@ -107,6 +107,7 @@ type Matcher struct {
 	norm     *Normalizer
 	log      *slog.Logger
 	byMfr    map[string][]prodRef
+	listed   map[string][]int // manufacturer -> record-only advisories (StatusListed products)
 	advs     []*Advisory
 	cveInfo  map[string]*cveAgg
 	platform []PlatformRule
@@ -183,9 +184,18 @@ func (r *names) excluded(dt []string) bool {
 
 type cveAgg struct {
 	scores []Score
+	listed []Score // from index rows (SourceICSAdv): used only when no record scores the CVE
 	cwe    []string
 	ssvc   *SSVC
 	pub    time.Time
+}
+
+// cvss is the CVE's scores: its records', else an index row's.
+func (a *cveAgg) cvss() []Score {
+	if len(a.scores) > 0 {
+		return a.scores
+	}
+	return a.listed
 }
 
 // Options configure a Matcher.
@@ -198,7 +208,7 @@ type Options struct {
 // NewMatcher indexes every advisory of p.
 func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
 	m := &Matcher{byCPE: map[string][]cpeRef{}, names: map[string]*names{}, ranges: map[string]parsedRange{}, p: p, norm: o.Normalizer, log: o.Logger, byMfr: map[string][]prodRef{},
-		cveInfo: map[string]*cveAgg{}, platform: o.Platform}
+		listed: map[string][]int{}, cveInfo: map[string]*cveAgg{}, platform: o.Platform}
 	if m.norm == nil {
 		m.norm = NewNormalizer(nil)
 	}
@@ -245,8 +255,12 @@ func (m *Matcher) index(a *Advisory) {
 			m.cveInfo[v.CVE] = agg
 		}
 		for _, s := range v.Scores {
-			if !slices.ContainsFunc(agg.scores, func(x Score) bool { return x.Source == s.Source && x.Vector == s.Vector }) {
-				agg.scores = append(agg.scores, s)
+			to := &agg.scores
+			if a.Source == SourceICSAdv {
+				to = &agg.listed
+			}
+			if !slices.ContainsFunc(*to, func(x Score) bool { return x.Source == s.Source && x.Vector == s.Vector && x.Score == s.Score }) {
+				*to = append(*to, s)
 			}
 		}
 		for _, c := range v.CWE {
@@ -263,6 +277,13 @@ func (m *Matcher) index(a *Advisory) {
 	}
 	for pi := range a.Products {
 		p := &a.Products[pi]
+		if p.Status == StatusListed {
+			key := fold(m.norm.AdvisoryManufacturer(a, p))
+			if l := m.listed[key]; len(l) == 0 || l[len(l)-1] != ai {
+				m.listed[key] = append(l, ai)
+			}
+			continue
+		}
 		if p.Status != "" && p.Status != "known_affected" && p.Status != "affected" && p.Status != "first_affected" && p.Status != "last_affected" {
 			continue
 		}
@@ -737,7 +758,7 @@ func (m *Matcher) fillDetails(f *Finding, a *Advisory, productID string, cveIdx 
 		v := a.Vulns[vi]
 		f.CVSS = appendScores(f.CVSS, v.Scores)
 		if agg := m.cveInfo[v.CVE]; agg != nil {
-			f.CVSS = appendScores(f.CVSS, agg.scores)
+			f.CVSS = appendScores(f.CVSS, agg.cvss())
 			for _, c := range agg.cwe {
 				if !slices.Contains(f.CWE, c) {
 					f.CWE = append(f.CWE, c)

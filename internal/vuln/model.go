@@ -18,6 +18,10 @@ const (
 	SourceCSAF Source = "csaf"
 	SourceNVD  Source = "nvd"
 	SourceCVE5 Source = "cve5"
+	// SourceICSAdv is a row of the ICS Advisory Project's table of CISA
+	// advisories: an advisory's number, dates, vendors, CVEs and score,
+	// without versions or remediations.
+	SourceICSAdv Source = "icsadv"
 )
 
 // Advisory is one published advisory: a CSAF document, or one CVE record
@@ -58,8 +62,13 @@ type Product struct {
 	Range        string `json:"range"`            // raw version or range text
 	RangeKind    string `json:"range_kind"`       // "version" (exact) or "range"
 	CPE          string `json:"cpe,omitempty"`
-	Status       string `json:"status"` // known_affected, fixed, known_not_affected, ...
+	Status       string `json:"status"` // known_affected, fixed, known_not_affected, ... or StatusListed
 }
+
+// StatusListed marks a product an advisory names without saying which
+// versions are affected (an index row, not the advisory). It counts in the
+// manufacturer's record; no device is ever matched against it.
+const StatusListed = "listed"
 
 // Vuln is one vulnerability of an advisory.
 type Vuln struct {

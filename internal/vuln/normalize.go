@@ -60,6 +60,24 @@ func (n *Normalizer) resolve(raw string) (string, string) {
 	return c, ""
 }
 
+// Known reports whether raw as a whole names a manufacturer of the canon
+// table, alone or with its parenthesized short name ("Becton, Dickinson
+// and Company (BD)"); a list of vendors ("Philips and Capsule") is not.
+func (n *Normalizer) Known(raw string) bool {
+	raw = strings.TrimSpace(strings.ReplaceAll(raw, "_", " "))
+	if _, ok := n.canon.Manufacturer(raw); ok {
+		return true
+	}
+	if m := parenRe.FindStringSubmatch(raw); m != nil {
+		if _, ok := n.canon.Manufacturer(m[1]); ok {
+			return true
+		}
+		_, ok := n.canon.Manufacturer(parenRe.ReplaceAllString(raw, ""))
+		return ok
+	}
+	return false
+}
+
 // AdvisoryManufacturer is the canonical manufacturer of product p of
 // advisory a. A group-wide vendor spelling ("GE", "Siemens", see
 // canon.ParentBrand) names the medical manufacturer, as it does in a

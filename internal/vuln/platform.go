@@ -182,7 +182,7 @@ func (m *Matcher) matchPlatform(d Device) []Finding {
 			}
 			for _, c := range r.CVEs {
 				if agg := m.cveInfo[c]; agg != nil {
-					f.CVSS = appendScores(f.CVSS, agg.scores)
+					f.CVSS = appendScores(f.CVSS, agg.cvss())
 					for _, w := range agg.cwe {
 						if !slices.Contains(f.CWE, w) {
 							f.CWE = append(f.CWE, w)

@@ -9,8 +9,10 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wardiomt/ward/internal/feeds"
@@ -34,7 +36,7 @@ func Build(data string) ([]byte, string, error) {
 	sink := &memSink{kev: map[string]vuln.KEVEntry{}, epss: map[string]vuln.EPSSScore{}}
 	norm := vuln.NewNormalizer(nil)
 	// Older KEV first so the current catalog wins; EPSS full file last.
-	dirs := []string{"csaf-icsma", "csaf-other", "nvd/nvd-json-2.0", "nvd/cve5-vulnrichment",
+	dirs := []string{"csaf-icsma", "csaf-other", "nvd/nvd-json-2.0", "nvd/cve5-vulnrichment", "ics-advisory-project",
 		"kev/known_exploited_vulnerabilities.2025.08.25-cisagov-kev-data.json", "kev/known_exploited_vulnerabilities.json",
 		"epss/epss_scores-2026-08-16.csv.gz"}
 	var sources []string
@@ -60,19 +62,21 @@ func Build(data string) ([]byte, string, error) {
 		}
 		sources = append(sources, d)
 	}
-	// EPSS only for CVEs the snapshot talks about, plus platform rules.
-	need := map[string]bool{}
-	for _, a := range sink.advs {
-		for _, c := range a.CVEs() {
-			need[c] = true
-		}
-	}
 	rules, err := vuln.DefaultPlatformRules()
 	if err != nil {
 		return nil, "", err
 	}
+	ruleCVEs := map[string]bool{}
 	for _, r := range rules {
 		for _, c := range r.CVEs {
+			ruleCVEs[c] = true
+		}
+	}
+	sink.advs = slices.DeleteFunc(sink.advs, func(a vuln.Advisory) bool { return !keepIndexRow(&a, norm, ruleCVEs) })
+	// EPSS only for CVEs the snapshot talks about, plus platform rules.
+	need := maps.Clone(ruleCVEs)
+	for _, a := range sink.advs {
+		for _, c := range a.CVEs() {
 			need[c] = true
 		}
 	}
@@ -106,7 +110,32 @@ func Build(data string) ([]byte, string, error) {
 	if err := zw.Close(); err != nil {
 		return nil, "", err
 	}
-	return buf.Bytes(), fmt.Sprintf("snapshot %s: %d advisories, %d KEV, %d EPSS, %d bytes compressed", f.Date, len(f.Advisories), len(f.KEV), len(f.EPSS), buf.Len()), nil
+	return buf.Bytes(), fmt.Sprintf("snapshot %s: %d advisories (%d advisory-index rows), %d KEV, %d EPSS, %d bytes compressed", f.Date, len(f.Advisories), rows(f.Advisories), len(f.KEV), len(f.EPSS), buf.Len()), nil
+}
+
+// keepIndexRow keeps, of the advisory index's rows (all CISA ICS
+// advisories), the medical ones (ICSMA, or a vendor of the canon table)
+// and those scoring a platform rule's CVE; other records pass.
+func keepIndexRow(a *vuln.Advisory, norm *vuln.Normalizer, ruleCVEs map[string]bool) bool {
+	if a.Source != vuln.SourceICSAdv || strings.HasPrefix(a.ID, "ICSMA-") {
+		return true
+	}
+	for _, p := range a.Products {
+		if norm.Known(p.Vendor) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(a.CVEs(), func(c string) bool { return ruleCVEs[c] })
+}
+
+func rows(advs []vuln.Advisory) int {
+	n := 0
+	for _, a := range advs {
+		if a.Source == vuln.SourceICSAdv {
+			n++
+		}
+	}
+	return n
 }
 
 func maxTime(a, b time.Time) time.Time {

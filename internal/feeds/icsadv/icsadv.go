@@ -1,0 +1,282 @@
+// Package icsadv reads the ICS Advisory Project's master table of CISA ICS
+// advisories (CSV, one row per advisory since 2010: number, dates, vendor,
+// product, CVEs, the advisory's CVSS, CWEs, sectors).
+//
+// It is an index, not the advisories: no product versions, no remediation
+// text. Ward uses it for what it does carry: a manufacturer's record of
+// advisories beyond the CSAF files loaded (older ones, newer ones, other
+// vendors), and a CISA score for CVEs no NVD record scores. Its products
+// are therefore marked StatusListed, which the matcher never matches a
+// device against.
+package icsadv
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wardiomt/ward/internal/vuln"
+)
+
+// Columns, matched without regard to case, spaces or underscores.
+const (
+	colID       = "icscertnumber"
+	colTitle    = "icscertadvisorytitle"
+	colReleased = "originalreleasedate"
+	colUpdated  = "lastupdated"
+	colVendor   = "vendor"
+	colProduct  = "product"
+	colCVE      = "cvenumber"
+	colCVSS     = "cumulativecvss"
+	colCWE      = "cwenumber"
+	colSector   = "criticalinfrastructuresector"
+)
+
+// Required are the columns without which a row says nothing usable.
+var required = []string{colID, colVendor, colReleased}
+
+// Sniff reports whether head (the start of a file) is this table's header.
+func Sniff(head []byte) bool {
+	line, _, _ := strings.Cut(string(head), "\n")
+	cols := header(line)
+	return slices.Contains(cols, colID) && slices.Contains(cols, colVendor)
+}
+
+func header(line string) []string {
+	var out []string
+	for c := range strings.SplitSeq(strings.TrimPrefix(line, "\ufeff"), ",") {
+		out = append(out, key(c))
+	}
+	return out
+}
+
+func key(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+var (
+	cveRe = regexp.MustCompile(`CVE-\d{4}-\d{4,}`)
+	cweRe = regexp.MustCompile(`CWE-\d+`)
+	// Vendor lists: "ENEA, Green Hills Software, ITRON, IP Infusion, Wind River",
+	// "BMC Medical, 3B Medical", "Philips and Capsule".
+	vendorSep = regexp.MustCompile(`\s*(?:;|,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)\s*`)
+)
+
+// Decode reads the table and calls fn with one advisory per number. A CSV
+// syntax error or a row without number, vendor or a readable release date
+// stops the file with an error naming the line, before any advisory is
+// delivered. Rows of one number (the table repeats an advisory per vendor)
+// are merged.
+func Decode(r io.Reader, norm *vuln.Normalizer, fn func(*vuln.Advisory) error) (int, error) {
+	if norm == nil {
+		norm = vuln.NewNormalizer(nil)
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // a short row is judged by its columns below
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		return 0, fmt.Errorf("ICS advisory table: header: %w", err)
+	}
+	col := map[string]int{}
+	for i, c := range head {
+		if k := key(c); k != "" {
+			if _, dup := col[k]; !dup {
+				col[k] = i
+			}
+		}
+	}
+	for _, c := range required {
+		if _, ok := col[c]; !ok {
+			return 0, fmt.Errorf("ICS advisory table: no %q column in the header", c)
+		}
+	}
+	var rows []*row
+	byID := map[string]*row{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("ICS advisory table: %w", err)
+		}
+		if strings.TrimSpace(strings.Join(rec, "")) == "" {
+			continue // a blank line
+		}
+		line, _ := cr.FieldPos(0)
+		get := func(c string) string {
+			if i, ok := col[c]; ok && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		r, err := parse(get, norm)
+		if err != nil {
+			return 0, fmt.Errorf("ICS advisory table line %d: %w", line, err)
+		}
+		if prev := byID[r.adv.ID]; prev != nil {
+			prev.merge(r)
+			continue
+		}
+		byID[r.adv.ID] = r
+		rows = append(rows, r)
+	}
+	for _, r := range rows {
+		if err := fn(r.advisory(norm)); err != nil {
+			return 0, err
+		}
+	}
+	return len(rows), nil
+}
+
+// row is one advisory of the table, its repeated rows merged.
+type row struct {
+	adv   vuln.Advisory
+	cves  []string
+	cwes  []string
+	score float64 // 0: none
+}
+
+func parse(get func(string) string, norm *vuln.Normalizer) (*row, error) {
+	id := vuln.BaseAdvisoryID(get(colID))
+	if id == "" {
+		return nil, errors.New("no advisory number")
+	}
+	vendor := get(colVendor)
+	if vendor == "" {
+		return nil, fmt.Errorf("%s: no vendor", id)
+	}
+	pub, err := parseDate(get(colReleased))
+	if err != nil {
+		return nil, fmt.Errorf("%s: release date: %w", id, err)
+	}
+	upd := pub
+	if s := get(colUpdated); s != "" {
+		if upd, err = parseDate(s); err != nil {
+			return nil, fmt.Errorf("%s: last updated: %w", id, err)
+		}
+		if upd.Before(pub) {
+			upd = pub
+		}
+	}
+	r := &row{adv: vuln.Advisory{ID: id, Source: vuln.SourceICSAdv, Title: get(colTitle), Publisher: "CISA", URL: advisoryURL(id),
+		Published: pub, Updated: upd}}
+	product := get(colProduct)
+	for _, v := range vendors(vendor, norm) {
+		r.adv.Products = append(r.adv.Products, vuln.Product{Vendor: v, Name: product, Status: vuln.StatusListed})
+	}
+	r.cves = uniq(cveRe.FindAllString(strings.ToUpper(get(colCVE)), -1))
+	r.cwes = uniq(cweRe.FindAllString(strings.ToUpper(get(colCWE)), -1))
+	if f, err := strconv.ParseFloat(get(colCVSS), 64); err == nil && f > 0 && f <= 10 {
+		r.score = f
+	}
+	return r, nil
+}
+
+// merge folds a repeated row (another vendor, a later update) into r.
+func (r *row) merge(o *row) {
+	if o.adv.Updated.After(r.adv.Updated) {
+		r.adv.Updated = o.adv.Updated
+	}
+	for _, p := range o.adv.Products {
+		if !slices.ContainsFunc(r.adv.Products, func(q vuln.Product) bool { return q.Vendor == p.Vendor && q.Name == p.Name }) {
+			r.adv.Products = append(r.adv.Products, p)
+		}
+	}
+	r.cves = uniq(append(r.cves, o.cves...))
+	r.cwes = uniq(append(r.cwes, o.cwes...))
+	r.score = max(r.score, o.score)
+}
+
+func (r *row) advisory(norm *vuln.Normalizer) *vuln.Advisory {
+	a := r.adv
+	for i := range a.Products {
+		a.Products[i].ID = fmt.Sprintf("%s-%d", a.ID, i+1)
+		// With the title known: a bare "Siemens" on a PLC advisory is the
+		// industrial group, not the medical manufacturer.
+		a.Products[i].Manufacturer = norm.AdvisoryManufacturer(&a, &a.Products[i])
+	}
+	var scores []vuln.Score
+	if r.score > 0 {
+		scores = []vuln.Score{{Source: "CISA", Score: r.score}}
+	}
+	for _, c := range r.cves {
+		v := vuln.Vuln{CVE: c, Published: a.Published}
+		// The table gives one score per advisory, its highest: a CVE's
+		// own only when the advisory has one CVE. Likewise its CWEs.
+		if len(r.cves) == 1 {
+			v.Scores, v.CWE = scores, r.cwes
+		}
+		a.Vulns = append(a.Vulns, v)
+	}
+	if len(r.cves) != 1 && (len(scores) > 0 || len(r.cwes) > 0) {
+		// On a CVE-less entry the advisory's severity and weaknesses
+		// still count in the manufacturer's record.
+		a.Vulns = append(a.Vulns, vuln.Vuln{Title: "advisory as a whole", Scores: scores, CWE: r.cwes, Published: a.Published})
+	}
+	return &a
+}
+
+// vendors splits a multi-vendor cell unless the whole cell is one known
+// manufacturer ("Becton, Dickinson and Company (BD)").
+func vendors(cell string, norm *vuln.Normalizer) []string {
+	if norm.Known(cell) {
+		return []string{cell}
+	}
+	var out []string
+	for _, p := range vendorSep.Split(cell, -1) {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return []string{cell}
+	}
+	return out
+}
+
+// advisoryURL is where CISA publishes the advisory.
+func advisoryURL(id string) string {
+	switch {
+	case strings.HasPrefix(id, "ICSMA-"):
+		return "https://www.cisa.gov/news-events/ics-medical-advisories/" + strings.ToLower(id)
+	case strings.HasPrefix(id, "ICSA-"):
+		return "https://www.cisa.gov/news-events/ics-advisories/" + strings.ToLower(id)
+	}
+	return ""
+}
+
+var dateLayouts = []string{"1/2/2006", "2006-01-02", "01/02/2006", time.RFC3339, "2006/01/02", "Jan 2, 2006", "January 2, 2006"}
+
+func parseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (want M/D/YYYY or YYYY-MM-DD)", s)
+}
+
+func uniq(s []string) []string {
+	var out []string
+	for _, x := range s {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
