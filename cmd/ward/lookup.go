@@ -155,7 +155,7 @@ func lookupHistory(cmd *cobra.Command, g *globalOpts, dsn, manufacturer string, 
 		if len(e.KEVCVEs) > 0 {
 			kev = fmt.Sprintf("  KEV %d", len(e.KEVCVEs))
 		}
-		fmt.Fprintf(out, "%s  %s  %-15s CVSS %4.1f  %2d CVEs%s  %s  [%s]\n", e.Published.Format("2006-01-02"), e.Source, e.Advisory,
+		fmt.Fprintf(out, "%s  %-6s  %-15s CVSS %4.1f  %2d CVEs%s  %s  [%s]\n", e.Published.Format("2006-01-02"), e.Source, e.Advisory,
 			e.MaxCVSS, len(e.CVEs), kev, oneLine(e.Title, 60), strings.Join(e.RemediationCategories, ","))
 	}
 	fmt.Fprintf(out, "%d advisories\n", len(h))
