@@ -249,7 +249,7 @@ func (a *Assessor) advisories(ctx context.Context, hist []vuln.HistoryEntry) (ma
 
 func methodNotes(inv bool) []string {
 	n := []string{
-		"Record: every CSAF advisory (CISA ICSMA/ICSA) naming the manufacturer, plus NVD/CVE 5 records whose CVEs no such advisory covers. Years are advisory initial-release years.",
+		"Record: every CSAF advisory (CISA ICSMA/ICSA) naming the manufacturer, plus the CISA advisories of the ICS Advisory Project's index that no such file repeats (dates, CVEs, score; no versions or remediation), plus NVD/CVE 5 records whose CVEs none of these covers. Years are advisory initial-release years.",
 		"Severity: each CVE is rated once per scoring source (CISA, NVD, the CNA) by that source's highest base score; sources often disagree, so they are shown side by side.",
 		"Remediation: an advisory counts as 'fix' when a remediation offers a vendor fix, 'no fix / replace' when the texts say no fix will come, the product is end of life or must be replaced, else 'mitigation only'. CSAF labels are unreliable, so the wording is read as well.",
 		"Timeliness: per CVE, the CVE record's publication date (NVD or CVE 5) to the advisory or revision that listed it, and to the first revision whose summary mentions a fix; when no revision does, a fix offered in the advisory is dated at the listing. Remediations carry no dates, so a fix added silently later is dated too early. CVE reservation dates are not in Ward's feed model, so they are not used; where no CVE record date is loaded the report says so rather than guessing.",

@@ -102,10 +102,13 @@ type Likelihood struct {
 	EPSS           *float64         `json:"epss"`
 	EPSSPercentile *float64         `json:"epss_percentile"`
 	CVSS           []Exploitability `json:"cvss"`
-	ADP            []vuln.CVESSVC   `json:"cisa_adp_ssvc"`
-	NetworkLikely  bool             `json:"network_likely"` // some score allows attack over a network
-	PublicContacts []string         `json:"public_contacts"`
-	Factor         float64          `json:"factor"` // 0..1 as used in the score
+	// BareScore is the highest CVSS base score published without a vector
+	// (an advisory index gives only the number): it says how severe, not how.
+	BareScore      float64        `json:"bare_cvss,omitempty"`
+	ADP            []vuln.CVESSVC `json:"cisa_adp_ssvc"`
+	NetworkLikely  bool           `json:"network_likely"` // some score allows attack over a network
+	PublicContacts []string       `json:"public_contacts"`
+	Factor         float64        `json:"factor"` // 0..1 as used in the score
 }
 
 // Impact is what exploitation of this device would cost.
@@ -321,6 +324,8 @@ func likelihood(d *inventory.Device, f *vuln.Finding, epss map[string]vuln.EPSSS
 			if x.AV == "N" || x.AV == "A" {
 				l.NetworkLikely = true
 			}
+		} else if s.Vector == "" {
+			l.BareScore = max(l.BareScore, s.Score)
 		}
 	}
 	if len(l.CVSS) == 0 {
@@ -475,7 +480,11 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 			fmt.Sprintf("The easiest of %d published CVSS score(s) (from %s) is CVSS %s by %s: %s.", len(l.CVSS), strings.Join(srcs, ", "), easiest.Version, sourceName(easiest.Source), easiest.Vector),
 			"CVSS ("+strings.Join(srcs, ", ")+")")
 	} else {
-		add("How it is attacked", "unknown", "No CVSS score is published; Ward assumes a network attack is possible.", "none")
+		if l.BareScore > 0 {
+			add("How it is attacked", "unknown", fmt.Sprintf("A CVSS base score of %.1f is published without its vector, so how it is attacked is not known; Ward assumes a network attack is possible.", l.BareScore), "CVSS")
+		} else {
+			add("How it is attacked", "unknown", "No CVSS score is published; Ward assumes a network attack is possible.", "none")
+		}
 	}
 	cf := 0.7
 	if easiest != nil {

@@ -209,6 +209,31 @@ func TestLocalOnlyIsNotNetworkLikely(t *testing.T) {
 	}
 }
 
+// TestBareScore: a score without a vector (an advisory index's) is named
+// in the explanation, and the attack path stays unknown, so assumed network.
+func TestBareScore(t *testing.T) {
+	d := mkDev(devSpec{id: "PCA-1", mfr: "ICU Medical", model: "LifeCare PCA", typ: "infusion_pump", ip: "10.0.12.12", subnet: "10.0.12.0/24"})
+	in := Input{Devices: []*inventory.Device{d}, At: at, Findings: []vuln.Finding{
+		{DeviceID: "PCA-1", Status: vuln.UnderInvestigation, Advisory: "ICSA-15-125-01", Title: "Hospira LifeCare PCA", CVEs: []string{"CVE-2099-0004"},
+			CVSS: []vuln.Score{{Source: "CISA", Score: 7.7}}},
+	}}
+	items, err := mustEngine(t).Assess(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := items[0]
+	if it.Likelihood.BareScore != 7.7 || !it.Likelihood.NetworkLikely || len(it.Likelihood.CVSS) != 0 {
+		t.Errorf("likelihood = %+v", it.Likelihood)
+	}
+	said := false
+	for _, e := range it.Explanation {
+		said = said || e.Input == "How it is attacked" && strings.Contains(e.Why, "CVSS base score of 7.7 is published without its vector")
+	}
+	if !said {
+		t.Errorf("explanation does not name the bare score: %+v", it.Explanation)
+	}
+}
+
 func TestAppliedACLLowersExactlyItsFindings(t *testing.T) {
 	e := mustEngine(t)
 	in := imagingSite()

@@ -121,6 +121,7 @@ type prodRef struct {
 	rngErr error
 	cveIdx []int // indices of Vulns that list this product
 	det    *detailsSlot
+	listed bool // a StatusListed entry: named without versions (see judge)
 }
 
 // cpeRef is a product entry with a CPE, for components that carry one.
@@ -236,7 +237,32 @@ func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index advisories: %w", err)
 	}
+	m.pruneListed()
 	return m, nil
+}
+
+// pruneListed drops from matching the index rows (StatusListed) that a
+// CSAF advisory repeats, by number or by CVEs: its versions decide.
+func (m *Matcher) pruneListed() {
+	ids, cves := map[string]bool{}, map[string]bool{}
+	for _, a := range m.advs {
+		if a.Source == SourceCSAF {
+			ids[BaseAdvisoryID(a.ID)] = true
+			for _, c := range a.CVEs() {
+				cves[c] = true
+			}
+		}
+	}
+	dup := map[int]bool{}
+	for i, a := range m.advs {
+		if a.Source == SourceICSAdv {
+			cs := a.CVEs()
+			dup[i] = ids[BaseAdvisoryID(a.ID)] || len(cs) > 0 && !slices.ContainsFunc(cs, func(c string) bool { return !cves[c] })
+		}
+	}
+	for k, refs := range m.byMfr {
+		m.byMfr[k] = slices.DeleteFunc(refs, func(r prodRef) bool { return r.listed && dup[r.adv] })
+	}
 }
 
 // Advisories returns the number of advisories indexed.
@@ -277,14 +303,14 @@ func (m *Matcher) index(a *Advisory) {
 	}
 	for pi := range a.Products {
 		p := &a.Products[pi]
-		if p.Status == StatusListed {
+		listed := p.Status == StatusListed
+		if listed {
 			key := fold(m.norm.AdvisoryManufacturer(a, p))
 			if l := m.listed[key]; len(l) == 0 || l[len(l)-1] != ai {
 				m.listed[key] = append(l, ai)
 			}
-			continue
 		}
-		if p.Status != "" && p.Status != "known_affected" && p.Status != "affected" && p.Status != "first_affected" && p.Status != "last_affected" {
+		if !listed && p.Status != "" && p.Status != "known_affected" && p.Status != "affected" && p.Status != "first_affected" && p.Status != "last_affected" {
 			continue
 		}
 		mfr := m.norm.AdvisoryManufacturer(a, p)
@@ -302,7 +328,7 @@ func (m *Matcher) index(a *Advisory) {
 			nm = m.internNames(p, isModelList)
 			m.names[nkey] = nm
 		}
-		ref := prodRef{adv: ai, prod: pi, names: nm, det: &detailsSlot{}}
+		ref := prodRef{adv: ai, prod: pi, names: nm, det: &detailsSlot{}, listed: listed}
 		pr, ok := m.ranges[rangeText]
 		if !ok {
 			pr.c, pr.err = version.ParseConstraint(rangeText)
@@ -636,6 +662,9 @@ func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, c
 	if best == ModelMatch {
 		conf = ModelOnly
 	}
+	if top[0].ref.listed && best != ModelMatch {
+		return Finding{}, false // a product family named in an index row is too vague to raise
+	}
 	f := Finding{Advisory: a.ID, Source: a.Source, Title: a.Title, Published: a.Published, Manufacturer: mfr}
 	pick := func(c candidate) {
 		p := &a.Products[c.ref.prod]
@@ -644,7 +673,9 @@ func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, c
 		if det == nil {
 			var tmp Finding
 			for _, vi := range c.ref.cveIdx {
-				tmp.CVEs = append(tmp.CVEs, a.Vulns[vi].CVE)
+				if a.Vulns[vi].CVE != "" {
+					tmp.CVEs = append(tmp.CVEs, a.Vulns[vi].CVE)
+				}
 			}
 			m.fillDetails(&tmp, a, p.ID, c.ref.cveIdx)
 			det = &details{product: strings.TrimSpace(p.Vendor + " " + p.Name), cves: tmp.CVEs, cvss: tmp.CVSS, cwe: tmp.CWE, rems: tmp.Remediations, ssvc: tmp.SSVC}
@@ -654,6 +685,19 @@ func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, c
 		f.Product, f.CVEs, f.CVSS, f.CWE, f.Remediations, f.SSVC = det.product, det.cves, det.cvss, det.cwe, det.rems, det.ssvc
 	}
 	v := dver.raw
+	if top[0].ref.listed {
+		// The index names the product but not the versions: the device
+		// needs checking against the advisory itself.
+		pick(top[0])
+		f.MatchedRange = ""
+		f.Status, f.Confidence = UnderInvestigation, ModelOnly
+		f.Reason = fmt.Sprintf("%s %q matches the product %q named in CISA advisory %s; the affected versions are not in the loaded feeds (an advisory-index row), so check %s",
+			mfr, d.Model, f.Product, a.ID, cmp.Or(a.URL, "the advisory"))
+		if v != "" {
+			f.Reason += " for version " + v
+		}
+		return f, true
+	}
 	if v == "" {
 		pick(top[0])
 		f.Status, f.Confidence = UnderInvestigation, conf
@@ -799,6 +843,12 @@ func appendScores(dst, src []Score) []Score {
 
 // dedupe keeps one finding per advisory, and drops CVE-record findings
 // whose CVEs an affected CSAF finding already reports.
+// judged reports whether a finding from a record with versions (not an
+// index row) lists cve, whatever its verdict.
+func judged(fs []Finding, cve string) bool {
+	return slices.ContainsFunc(fs, func(g Finding) bool { return g.Source != SourceICSAdv && slices.Contains(g.CVEs, cve) })
+}
+
 func dedupe(fs []Finding) []Finding {
 	rank := func(f *Finding) int {
 		s := 0
@@ -844,6 +894,9 @@ func dedupe(fs []Finding) []Finding {
 	for _, f := range out {
 		if (f.Source == SourceNVD || f.Source == SourceCVE5) && len(f.CVEs) > 0 && covered(f.CVEs[0], f.Status) {
 			continue
+		}
+		if f.Source == SourceICSAdv && len(f.CVEs) > 0 && !slices.ContainsFunc(f.CVEs, func(c string) bool { return !judged(out, c) }) {
+			continue // a record with versions judged these CVEs already
 		}
 		kept = append(kept, f)
 	}

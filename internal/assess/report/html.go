@@ -238,7 +238,7 @@ svg.chart{max-width:100%;height:auto;background:#fff;border:1px solid var(--line
 <table><tr><th>Advisory</th><th>Released</th><th>Max CVSS</th><th>CVEs</th><th>KEV</th><th>Remediation</th><th>Title</th></tr>
 {{range .Items}}<tr><td>{{.ID}}</td><td>{{date .Published}}</td><td>{{f1 .MaxCVSS}}</td><td>{{len .CVEs}}</td><td>{{if .KEV}}<span class="kev">{{len .KEV}}</span>{{else}}0{{end}}</td><td>{{.Remediation}}</td><td>{{.Title}}</td></tr>{{end}}</table>
 {{end}}{{else}}<p class="nochart">No advisories in the loaded feeds: no record charts.</p>{{end}}
-{{with .Model}}<h3>The model</h3>{{if .Advisories}}<ul>{{range .Advisories}}<li>{{.ID}} {{date .Published}} — {{.Title}} ({{.Confidence}}, range {{.Range}}, CVSS {{f1 .MaxCVSS}}, {{len .CVEs}} CVEs{{if .KEV}}, <span class="kev">KEV {{join .KEV ", "}}</span>{{end}})</li>{{end}}</ul>{{else}}<p>No advisory matches this model name.</p>{{end}}{{end}}
+{{with .Model}}<h3>The model</h3>{{if .Advisories}}<ul>{{range .Advisories}}<li>{{.ID}} {{date .Published}} — {{.Title}} ({{.Confidence}}, {{if .Range}}range {{.Range}}{{else}}versions not loaded{{end}}, CVSS {{f1 .MaxCVSS}}, {{len .CVEs}} CVEs{{if .KEV}}, <span class="kev">KEV {{join .KEV ", "}}</span>{{end}})</li>{{end}}</ul>{{else}}<p>No advisory matches this model name.</p>{{end}}{{end}}
 {{with .Field}}<h3>Field evidence from your network</h3>
 {{if .Devices}}<p>{{count (len .Devices) "device" "devices"}} seen; {{.OpenFindings}} open findings ({{.KEVFindings}} KEV).{{if .Tiers}} Risk tiers: {{range $i, $t := .Tiers}}{{if $i}}, {{end}}{{$t.Tier}} {{$t.Count}}{{end}}.{{end}} {{.RiskSource}}</p>
 <table><tr><th>Device</th><th>Model</th><th>Version</th><th>OS</th><th>IP</th><th>Findings</th><th>Behaviour</th></tr>

@@ -164,7 +164,11 @@ func mdAssessment(p func(string, ...any), a *assess.Assessment) {
 			p("No advisory matches this model name.\n")
 		}
 		for _, x := range m.Advisories {
-			p("- %s %s — %s (%s, range %s, CVSS %.1f, %d CVEs)\n", x.ID, x.Published.Format("2006-01-02"), mdEsc(x.Title), x.Confidence, mdEsc(x.Range), x.MaxCVSS, len(x.CVEs))
+			rng := "range " + mdEsc(x.Range)
+			if x.Range == "" {
+				rng = "versions not loaded"
+			}
+			p("- %s %s — %s (%s, %s, CVSS %.1f, %d CVEs)\n", x.ID, x.Published.Format("2006-01-02"), mdEsc(x.Title), x.Confidence, rng, x.MaxCVSS, len(x.CVEs))
 		}
 	}
 	if f := a.Field; f != nil {
