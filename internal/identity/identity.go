@@ -239,8 +239,11 @@ func (p *Policy) reliability(proto string) float64 {
 }
 
 // superseded reports whether the same source later reported another value
-// consistently (at least MinRepeat times, all after e was last heard).
+// consistently: at least MinRepeat times, all after e was last heard; or,
+// when e itself was heard fewer times, as often as e was. A version an
+// instrument states once an hour gives way to the next one it states.
 func (p *Policy) superseded(a *Attribute, ci int, e *Evidence) bool {
+	need := max(min(p.MinRepeat, e.Count), 1)
 	src := e.source()
 	for j := range a.Candidates {
 		if j == ci {
@@ -253,7 +256,7 @@ func (p *Policy) superseded(a *Attribute, ci int, e *Evidence) bool {
 				n += o.Count
 			}
 		}
-		if n >= p.MinRepeat {
+		if n >= need {
 			return true
 		}
 	}

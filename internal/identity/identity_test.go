@@ -69,6 +69,22 @@ func TestApply(t *testing.T) {
 			attr: fingerprint.Version, want: "5.0.3", minConf: 0.5, maxConf: 1, wantCands: 2,
 		},
 		{
+			name: "a value heard once gives way to the same source's next value",
+			steps: []step{
+				{c: claim(fingerprint.Version, "00-22", 0.6, "astm-instrument-version", "astm")},
+				{c: claim(fingerprint.Version, "00-25", 0.6, "astm-instrument-version", "astm")},
+			},
+			attr: fingerprint.Version, want: "00-25", minConf: 0.3, maxConf: 1, wantCands: 2,
+		},
+		{
+			name: "a value heard once from another source does not replace one",
+			steps: []step{
+				{c: claim(fingerprint.Version, "00-22", 0.6, "astm-instrument-version", "astm")},
+				{c: claim(fingerprint.Version, "00-25", 0.6, "hl7-sw", "hl7")},
+			},
+			attr: fingerprint.Version, want: "00-22", minConf: 0.2, maxConf: 1, wantCands: 2,
+		},
+		{
 			name: "case and space variants are one value",
 			steps: []step{
 				{c: claim(fingerprint.Manufacturer, "SIEMENS", 0.9, "a", "dicom")},
