@@ -17,7 +17,7 @@ func listedFixture() *MemProvider {
 	day := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
 	row := func(id, vendor, product, cve string, score float64) Advisory {
 		a := Advisory{ID: id, Source: SourceICSAdv, Title: product, Publisher: "CISA", Published: day, Updated: day,
-			Products: []Product{{ID: id + "-1", Vendor: vendor, Name: product, Status: StatusListed}}}
+			Products: []Product{{ID: id + "-1", Vendor: vendor, Name: product, Status: StatusListed, Affected: product + ": versions 2.0 and prior"}}}
 		if cve != "" {
 			a.Vulns = []Vuln{{CVE: cve, Published: day, Scores: []Score{{Source: "CISA", Score: score}}}}
 		}
@@ -101,7 +101,8 @@ func TestListedMatches(t *testing.T) {
 		}
 	}
 	if f.Status != UnderInvestigation || f.Confidence != ModelOnly || !slices.Equal(f.CVEs, []string{"CVE-2026-0001"}) || f.MaxCVSS() != 9.1 ||
-		!strings.Contains(f.Reason, "affected versions are not in the loaded feeds") || !strings.Contains(f.Reason, "version 9.19") {
+		!strings.Contains(f.Reason, "affected versions are not in the loaded feeds") || !strings.Contains(f.Reason, "version 9.19") ||
+		!strings.HasSuffix(f.Reason, "; CISA lists as affected: Alaris PC Unit Model 8015: versions 2.0 and prior") {
 		t.Errorf("index-row finding = %+v", f)
 	}
 	if regre == nil || regre.MaxCVSS() != 8.1 {

@@ -696,6 +696,9 @@ func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, c
 		if v != "" {
 			f.Reason += " for version " + v
 		}
+		if aff := a.Products[top[0].ref.prod].Affected; aff != "" {
+			f.Reason += "; CISA lists as affected: " + aff
+		}
 		return f, true
 	}
 	if v == "" {

@@ -63,6 +63,9 @@ type Product struct {
 	RangeKind    string `json:"range_kind"`       // "version" (exact) or "range"
 	CPE          string `json:"cpe,omitempty"`
 	Status       string `json:"status"` // known_affected, fixed, known_not_affected, ... or StatusListed
+	// Affected is what an index row (StatusListed) says is affected, as
+	// published: prose or a list, never parsed into a range.
+	Affected string `json:"affected,omitempty"`
 }
 
 // StatusListed marks a product an advisory names without saying which

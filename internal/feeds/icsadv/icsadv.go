@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wardiomt/ward/internal/vuln"
 )
@@ -32,6 +33,7 @@ const (
 	colUpdated  = "lastupdated"
 	colVendor   = "vendor"
 	colProduct  = "product"
+	colAffected = "productsaffected"
 	colCVE      = "cvenumber"
 	colCVSS     = "cumulativecvss"
 	colCWE      = "cwenumber"
@@ -174,9 +176,9 @@ func parse(get func(string) string, norm *vuln.Normalizer) (*row, error) {
 	}
 	r := &row{adv: vuln.Advisory{ID: id, Source: vuln.SourceICSAdv, Title: get(colTitle), Publisher: "CISA", URL: advisoryURL(id),
 		Published: pub, Updated: upd}}
-	product := get(colProduct)
+	product, affected := get(colProduct), clip(get(colAffected), maxAffected)
 	for _, v := range vendors(vendor, norm) {
-		r.adv.Products = append(r.adv.Products, vuln.Product{Vendor: v, Name: product, Status: vuln.StatusListed})
+		r.adv.Products = append(r.adv.Products, vuln.Product{Vendor: v, Name: product, Status: vuln.StatusListed, Affected: affected})
 	}
 	r.cves = uniq(cveRe.FindAllString(strings.ToUpper(get(colCVE)), -1))
 	r.cwes = uniq(cweRe.FindAllString(strings.ToUpper(get(colCWE)), -1))
@@ -269,6 +271,26 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date (want M/D/YYYY or YYYY-MM-DD)", s)
+}
+
+// maxAffected bounds the affected-products text kept per row: enough for
+// a reader to triage, not a copy of the advisory (some rows hold 24 kB).
+const maxAffected = 600
+
+// clip cuts s at n bytes, on a word boundary, marking the cut.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n], ' ')
+	if cut < n/2 {
+		cut = n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+	}
+	return s[:cut] + " …"
 }
 
 func uniq(s []string) []string {

@@ -46,7 +46,7 @@ func TestDecode(t *testing.T) {
 		t.Errorf("BD advisory header = %+v", bd)
 	}
 	if len(bd.Products) != 1 || bd.Products[0].Vendor != "Becton, Dickinson and Company (BD)" || bd.Products[0].Manufacturer != "BD" ||
-		bd.Products[0].Status != vuln.StatusListed || bd.Products[0].Name != "Alaris Example" {
+		bd.Products[0].Status != vuln.StatusListed || bd.Products[0].Name != "Alaris Example" || bd.Products[0].Affected != "Alaris Example: Versions 1.2 and prior" {
 		t.Errorf("BD products = %+v (one known manufacturer, not split at its comma)", bd.Products)
 	}
 	if len(bd.Vulns) != 1 || bd.Vulns[0].CVE != "CVE-2025-0001" || len(bd.Vulns[0].Scores) != 1 || bd.Vulns[0].Scores[0].Score != 8.1 ||
@@ -81,6 +81,20 @@ func TestDecode(t *testing.T) {
 	ph := got[2]
 	if ph.ID != "ICSMA-26-008-01" || !ph.Updated.Equal(ph.Published) || len(ph.Vulns) != 0 {
 		t.Errorf("Philips row = %+v (update letter dropped, no update date means the release, 'Not Applicable' is no score)", ph)
+	}
+}
+
+func TestClip(t *testing.T) {
+	long := strings.Repeat("Metasys ADS version 9 and prior, ", 40)
+	got := clip(long, maxAffected)
+	if len(got) > maxAffected+len(" …") || !strings.HasSuffix(got, " …") || strings.HasSuffix(strings.TrimSuffix(got, " …"), " ") {
+		t.Errorf("clip = %q (%d bytes)", got, len(got))
+	}
+	if got := clip("  a\n b  ", 10); got != "a b" {
+		t.Errorf("clip of a short text = %q, want its words", got)
+	}
+	if got := clip(strings.Repeat("é", 400), 15); got != "ééééééé …" {
+		t.Errorf("clip inside a long word = %q, want a cut at a rune boundary", got)
 	}
 }
 
