@@ -3,7 +3,7 @@
 #   bash bench/sensor.sh [PACKETS]     (default 2,000,000; needs ../shared/data)
 # Builds a mixed capture from the shared real captures (and a simulated
 # hospital), then times: a bare read, Ward's decoding without dissectors,
-# ward observe (on all cores and on one), tshark extracting the
+# Ward's dissection without output, ward observe (on all cores and on one), tshark extracting the
 # same fields, p0f and ndpiReader. Prints packets/s, Gbit/s and the ratio of
 # each rate to Ward's. Installs tshark, p0f and ndpiReader from Debian if absent.
 set -euo pipefail
@@ -44,6 +44,7 @@ FIELDS="-e eth.src -e ip.src -e dhcp.option.hostname -e dhcp.option.vendor_class
 declare -A CMD T
 CMD[read]="$OUT/benchtool read $MIX"
 CMD[decode]="$OUT/benchtool decode $MIX"
+CMD[dissect]="$OUT/benchtool dissect $MIX"
 CMD[ward]="$OUT/ward observe --format jsonl $MIX"
 # The per-core target is judged on one core: the same run with the Go scheduler held to one thread.
 CMD[ward1]="env GOMAXPROCS=1 $OUT/ward observe --format jsonl $MIX"
@@ -59,11 +60,11 @@ once() { # tool: time one run, keep it if it is the tool's fastest
   fi
 }
 for _ in $(seq "$REPEAT"); do
-  for t in read decode ward ward1 tshark p0f ndpiReader; do once "$t"; done
+  for t in read decode dissect ward ward1 tshark p0f ndpiReader; do once "$t"; done
 done
 
 printf '%-12s %9s %9s %14s %16s %10s %18s\n' tool wall_s cpu_s packets/s "packets/cpu-s" Gbit/s "ward rate / tool's"
-for t in read decode ward ward1 tshark p0f ndpiReader; do
+for t in read decode dissect ward ward1 tshark p0f ndpiReader; do
   s=${T[$t]}; c=$(cat "$OUT/cpu.$t")
   pps=$(echo "$N / $s" | bc -l)
   ppc=$(echo "$N / $c" | bc -l)
@@ -74,4 +75,5 @@ done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (rates are only comparable on an otherwise idle machine)"
 echo "(ratio < 1 means that tool was faster than ward; 'read' is the floor: ward should be within 3x of it;"
 echo " 'ward1' is ward on one core (GOMAXPROCS=1): its packets/s is the per-core rate;"
-echo " 'decode' is Ward's own floor: the read plus L2-L4 decoding and the flow table, no dissector, no output)"
+echo " 'decode' is Ward's own floor: the read plus L2-L4 decoding and the flow table, no dissector, no output;"
+echo " 'dissect' adds the dissectors, flows and SYN signatures with observations counted, not encoded: ward1 minus dissect is JSON)"

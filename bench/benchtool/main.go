@@ -22,11 +22,12 @@ import (
 	"github.com/wardiomt/ward/internal/capture"
 	"github.com/wardiomt/ward/internal/decode"
 	"github.com/wardiomt/ward/internal/observe"
+	"github.com/wardiomt/ward/internal/sensor"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool mix|read|decode ...")
+		fmt.Fprintln(os.Stderr, "usage: benchtool mix|read|decode|dissect ...")
 		os.Exit(2)
 	}
 	var err error
@@ -36,7 +37,9 @@ func main() {
 	case "read":
 		err = read(os.Args[2:])
 	case "decode":
-		err = decodeOnly(os.Args[2:])
+		err = decodeOnly(os.Args[2:], false)
+	case "dissect":
+		err = decodeOnly(os.Args[2:], true)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
@@ -156,13 +159,14 @@ func read(args []string) error {
 // decodeOnly is Ward's own floor: the file read as ward observe reads it
 // (without read-ahead) and every packet decoded through L2-L4, IPv4
 // reassembly and the TCP flow table, with no dissector and no output.
-// What ward observe takes beyond it is dissection and JSON.
-func decodeOnly(args []string) error {
+// With dissect, the dissectors run and observations are counted, not
+// encoded: what ward observe takes beyond that is JSON and its writing.
+func decodeOnly(args []string, dissect bool) error {
 	if len(args) != 1 {
-		return errors.New("decode FILE")
+		return errors.New("decode|dissect FILE")
 	}
 	start := time.Now()
-	st, obs, err := decodeFile(args[0])
+	st, obs, err := decodeFile(args[0], dissect)
 	if err != nil {
 		return err
 	}
@@ -170,16 +174,22 @@ func decodeOnly(args []string) error {
 	return nil
 }
 
-func decodeFile(path string) (*decode.Stats, int, error) {
+func decodeFile(path string, dissect bool) (*decode.Stats, int, error) {
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer src.Close()
-	cfg := decode.DefaultConfig()
-	cfg.SynSignatures, cfg.Services, cfg.Flows = false, false, false
 	var obs int
-	d, err := decode.New(cfg, decode.Split(), observe.EmitterFunc(func(*observe.Observation) { obs++ }))
+	count := observe.EmitterFunc(func(*observe.Observation) { obs++ })
+	var d *decode.Decoder
+	if dissect {
+		d, err = sensor.NewDecoder(decode.DefaultConfig(), count)
+	} else {
+		cfg := decode.DefaultConfig()
+		cfg.SynSignatures, cfg.Services, cfg.Flows = false, false, false
+		d, err = decode.New(cfg, decode.Split(), count)
+	}
 	if err != nil {
 		return nil, 0, err
 	}

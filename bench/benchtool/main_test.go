@@ -13,7 +13,7 @@ func TestDecodeFloor(t *testing.T) {
 	if err := mix([]string{"-out", out, "-packets", "5000", "../../internal/demo/hospital-demo.pcap.gz"}); err != nil {
 		t.Fatal(err)
 	}
-	st, obs, err := decodeFile(out)
+	st, obs, err := decodeFile(out, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,5 +25,21 @@ func TestDecodeFloor(t *testing.T) {
 	}
 	if st.FlowsCreated == 0 || obs != 0 {
 		t.Errorf("flows %d, observations %d: want flows tracked and nothing emitted", st.FlowsCreated, obs)
+	}
+}
+
+// TestDissectFloor: the dissect row runs the dissectors on the same mix and
+// counts what ward observe would print.
+func TestDissectFloor(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "mix.pcap")
+	if err := mix([]string{"-out", out, "-packets", "5000", "../../internal/demo/hospital-demo.pcap.gz"}); err != nil {
+		t.Fatal(err)
+	}
+	st, obs, err := decodeFile(out, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Packets != 5000 || obs < 500 {
+		t.Errorf("decoded %d packets into %d observations", st.Packets, obs)
 	}
 }
