@@ -196,14 +196,14 @@ func newFeedsUpdateCmd(g *globalOpts) *cobra.Command {
 			cfg.Sources = strings.Split(src, ",")
 			sums, err := feeds.Update(ctx, s, cfg, g.logger())
 			for _, sm := range sums {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-5s %7d records  %s\n", sm.Format, sm.Records, sm.Path)
+				fmt.Fprintf(cmd.OutOrStdout(), "%-6s %7d records  %s\n", sm.Format, sm.Records, sm.Path)
 			}
 			return err
 		},
 	}
 	d := feeds.DefaultUpdateConfig()
 	c.Flags().StringVar(&dsn, "db", "", "database: SQLite file or postgres:// URL (required)")
-	c.Flags().StringVar(&src, "sources", "kev,epss,csaf,nvd", "comma-separated feeds to update")
+	c.Flags().StringVar(&src, "sources", strings.Join(d.Sources, ","), "comma-separated feeds to update (kev, epss, csaf, icsadv, nvd)")
 	c.Flags().StringVar(&cfg.NVDBase, "nvd-url", d.NVDBase, "NVD CVE API 2.0 endpoint")
 	c.Flags().StringVar(&cfg.NVDAPIKey, "nvd-api-key", "", "NVD API key (default $NVD_API_KEY); raises the rate limit")
 	c.Flags().DurationVar(&cfg.NVDInterval, "nvd-interval", 0, "minimum delay between NVD requests (default 6s, 0.6s with an API key)")
@@ -211,6 +211,7 @@ func newFeedsUpdateCmd(g *globalOpts) *cobra.Command {
 	c.Flags().IntVar(&cfg.NVDPageSize, "nvd-page-size", d.NVDPageSize, "NVD results per page (max 2000)")
 	c.Flags().StringVar(&cfg.KEVURL, "kev-url", d.KEVURL, "CISA KEV catalog JSON URL")
 	c.Flags().StringVar(&cfg.EPSSURL, "epss-url", d.EPSSURL, "FIRST EPSS scores csv.gz URL")
+	c.Flags().StringVar(&cfg.ICSAdvURL, "icsadv-url", d.ICSAdvURL, "ICS Advisory Project's table of CISA advisories (CSV) URL")
 	c.Flags().StringSliceVar(&cfg.CSAFProviders, "csaf-provider", d.CSAFProviders, "CSAF provider-metadata.json URL(s)")
 	c.Flags().StringVar(&cfg.CSAFMatch, "csaf-match", d.CSAFMatch, "only CSAF documents whose URL matches this regexp")
 	_ = c.MarkFlagRequired("db")

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,7 @@ import (
 // UpdateConfig says where to download feeds from; every URL can point to
 // an internal mirror.
 type UpdateConfig struct {
-	Sources       []string // any of nvd, kev, epss, csaf
+	Sources       []string // any of nvd, kev, epss, csaf, icsadv
 	NVDBase       string
 	NVDAPIKey     string
 	NVDInterval   time.Duration // minimum delay between NVD requests
@@ -28,6 +29,7 @@ type UpdateConfig struct {
 	NVDPageSize   int
 	KEVURL        string
 	EPSSURL       string
+	ICSAdvURL     string   // the ICS Advisory Project's CISA_ICS_ADV_Master.csv
 	CSAFProviders []string // provider-metadata.json URLs
 	CSAFMatch     string   // regexp on document URLs
 	Client        *http.Client
@@ -38,11 +40,12 @@ type UpdateConfig struct {
 // DefaultUpdateConfig returns the official sources.
 func DefaultUpdateConfig() UpdateConfig {
 	return UpdateConfig{
-		Sources:       []string{"kev", "epss", "csaf", "nvd"},
+		Sources:       []string{"kev", "epss", "csaf", "icsadv", "nvd"},
 		NVDBase:       "https://services.nvd.nist.gov/rest/json/cves/2.0",
 		NVDPageSize:   2000,
 		KEVURL:        "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
 		EPSSURL:       "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz",
+		ICSAdvURL:     "https://raw.githubusercontent.com/icsadvprj/ICS-Advisory-Project/main/ICS-CERT_ADV/CISA_ICS_ADV_Master.csv",
 		CSAFProviders: []string{"https://www.cisa.gov/.well-known/csaf/provider-metadata.json"},
 		CSAFMatch:     `(?i)icsma|icsa`,
 	}
@@ -90,6 +93,8 @@ func Update(ctx context.Context, s *Store, cfg UpdateConfig, log *slog.Logger) (
 			sums, err = u.single(ctx, cfg.KEVURL, nil)
 		case "epss":
 			sums, err = u.single(ctx, cfg.EPSSURL, nil)
+		case "icsadv":
+			sums, err = u.single(ctx, cmp.Or(cfg.ICSAdvURL, def.ICSAdvURL), nil)
 		case "csaf":
 			sums, err = u.csaf(ctx)
 		case "nvd":
@@ -97,7 +102,7 @@ func Update(ctx context.Context, s *Store, cfg UpdateConfig, log *slog.Logger) (
 		case "":
 			continue
 		default:
-			err = fmt.Errorf("unknown source %q (want nvd, kev, epss, csaf)", src)
+			err = fmt.Errorf("unknown source %q (want nvd, kev, epss, csaf, icsadv)", src)
 		}
 		out = append(out, sums...)
 		if err != nil {

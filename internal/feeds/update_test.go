@@ -59,6 +59,9 @@ func mirror(t *testing.T, root string) (*httptest.Server, *[]string, *sync.Mutex
 	mux.HandleFunc("GET /kev.json", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(root, "kev", "known_exploited_vulnerabilities.json"))
 	})
+	mux.HandleFunc("GET /ics.csv", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(root, "ics-advisory-project", "CISA_ICS_ADV_Master.csv"))
+	})
 	mux.HandleFunc("GET /epss.csv.gz", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(root, "epss", "epss_scores-2026-08-16.csv.gz"))
 	})
@@ -109,8 +112,9 @@ func TestUpdateFromMirror(t *testing.T) {
 	var slept []time.Duration
 	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 	cfg := UpdateConfig{
-		Sources:       []string{"kev", "epss", "csaf", "nvd"},
+		Sources:       []string{"kev", "epss", "csaf", "icsadv", "nvd"},
 		NVDBase:       srv.URL + "/rest/json/cves/2.0",
+		ICSAdvURL:     srv.URL + "/ics.csv",
 		NVDAPIKey:     "secret-key",
 		NVDPageSize:   40,
 		KEVURL:        srv.URL + "/kev.json",
@@ -129,8 +133,8 @@ func TestUpdateFromMirror(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs, _ := filepath.Glob(filepath.Join(root, "csaf-icsma", "icsma-2[34]-*.json"))
-	if st.Advisories["nvd"] != 96 || st.KEV != 1662 || st.EPSS < 360000 || st.Advisories["csaf"] != len(docs) {
-		t.Errorf("after update: advisories %v, KEV %d, EPSS %d; want 96 NVD, 1662 KEV, %d CSAF (%d files)", st.Advisories, st.KEV, st.EPSS, len(docs), len(sums))
+	if st.Advisories["nvd"] != 96 || st.KEV != 1662 || st.EPSS < 360000 || st.Advisories["csaf"] != len(docs) || st.Advisories["icsadv"] < 3900 {
+		t.Errorf("after update: advisories %v, KEV %d, EPSS %d; want 96 NVD, 1662 KEV, %d CSAF, the advisory index (%d files)", st.Advisories, st.KEV, st.EPSS, len(docs), len(sums))
 	}
 	mu.Lock()
 	defer mu.Unlock()
