@@ -88,6 +88,16 @@ func TestDICOMRules(t *testing.T) {
 			reject: []string{"manufacturer=*", "type=*", "model=*"},
 		},
 		{
+			name: "gdcm and pynetdicom version names give the release",
+			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.826.0.1.3680043.2.1143.107.104.103.115.3.0.21", "dicom.implementation_version_name", "GDCM 3.0.21"),
+			want: []string{"software=GDCM", "software=GDCM 3.0.21"}, reject: []string{"manufacturer=*"},
+		},
+		{
+			name: "pynetdicom version name",
+			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.826.0.1.3680043.9.3811.2.0.2", "dicom.implementation_version_name", "PYNETDICOM_202"),
+			want: []string{"software=pynetdicom 2.0.2"}, reject: []string{"manufacturer=*"},
+		},
+		{
 			name:   "GE implementation root",
 			o:      obs("dicom", "dicom.implementation_class_uid", "1.2.840.113619.6.374"),
 			want:   []string{"manufacturer=GE HealthCare"},

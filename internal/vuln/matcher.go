@@ -111,6 +111,7 @@ type Matcher struct {
 	advs     []*Advisory
 	cveInfo  map[string]*cveAgg
 	platform []PlatformRule
+	toolkits []Toolkit
 }
 
 type prodRef struct {
@@ -204,6 +205,7 @@ type Options struct {
 	Normalizer *Normalizer    // nil: default canon table
 	Logger     *slog.Logger   // nil: discard
 	Platform   []PlatformRule // nil: DefaultPlatformRules()
+	Toolkits   []Toolkit      // nil: DefaultToolkits()
 }
 
 // NewMatcher indexes every advisory of p.
@@ -222,6 +224,13 @@ func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
 			return nil, err
 		}
 		m.platform = rules
+	}
+	if m.toolkits = o.Toolkits; m.toolkits == nil {
+		ts, err := DefaultToolkits()
+		if err != nil {
+			return nil, err
+		}
+		m.toolkits = ts
 	}
 	err := p.Advisories(ctx, func(a *Advisory) error {
 		cp := *a
@@ -572,6 +581,7 @@ func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
 		}
 	}
 	out = append(out, m.matchComponentCPEs(d)...)
+	out = append(out, m.matchToolkits(d, c)...)
 	pk := d.Manufacturer + "\x02" + d.OS + "\x02" + compKey
 	pf, ok := c.platform[pk]
 	if !ok {
@@ -580,6 +590,37 @@ func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
 	}
 	out = append(out, pf...)
 	return dedupe(out)
+}
+
+// matchToolkits matches the device's components that name a known toolkit
+// with a version as that toolkit's product (see Toolkit). A component
+// without a version is left to the platform rules: every advisory of the
+// toolkit would be under investigation on it.
+func (m *Matcher) matchToolkits(d Device, c *matchCache) []Finding {
+	var out []Finding
+	for _, comp := range d.Components {
+		t, ver := toolkitOf(m.toolkits, comp)
+		if t == nil || ver == "" {
+			continue
+		}
+		mk := [2]string{t.Vendor, t.Product}
+		mc, ok := c.models[mk]
+		if !ok {
+			mc = m.modelCandidates(t.Vendor, t.Product)
+			c.models[mk] = mc
+		}
+		td := Device{ID: d.ID, Manufacturer: t.Vendor, Model: t.Product, Version: ver}
+		var dv deviceVersion
+		dv.raw = ver
+		dv.v, dv.err = version.Parse(ver)
+		for _, ac := range mc.byAdv {
+			if f, ok := m.judge(td, dv, mc.mfr, m.advs[ac.adv], ac.cands); ok {
+				f.Reason = fmt.Sprintf("component %q (%s %s): %s", comp.Name, t.Vendor, t.Product, f.Reason)
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 // matchComponentCPEs matches components that carry a CPE (from an SBOM or

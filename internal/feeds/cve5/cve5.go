@@ -67,13 +67,16 @@ type Affected struct {
 	Product       string   `json:"product"`
 	CPEs          []string `json:"cpes"`
 	DefaultStatus string   `json:"defaultStatus"`
-	Versions      []struct {
-		Version         string `json:"version"`
-		Status          string `json:"status"`
-		LessThan        string `json:"lessThan"`
-		LessThanOrEqual string `json:"lessThanOrEqual"`
-		VersionType     string `json:"versionType"`
-	} `json:"versions"`
+	Versions      []Version `json:"versions"`
+}
+
+// Version is one versions[] entry of an affected[] entry.
+type Version struct {
+	Version         string `json:"version"`
+	Status          string `json:"status"`
+	LessThan        string `json:"lessThan"`
+	LessThanOrEqual string `json:"lessThanOrEqual"`
+	VersionType     string `json:"versionType"`
 }
 
 // Metric is one metrics[] entry.
@@ -245,39 +248,39 @@ func AffectedProducts(aff []Affected, prefix string) ([]vuln.Product, error) {
 		if af.DefaultStatus != "" && !validStatus[af.DefaultStatus] {
 			return nil, fmt.Errorf("affected[%d]: defaultStatus %q is not affected, unaffected or unknown", ai, af.DefaultStatus)
 		}
+		for vi, ver := range af.Versions {
+			if !validStatus[ver.Status] {
+				return nil, fmt.Errorf("affected[%d].versions[%d]: status %q is not affected, unaffected or unknown", ai, vi, ver.Status)
+			}
+		}
 		for _, c := range af.CPEs {
 			w, err := cpe.Parse(c)
 			if err != nil {
 				return nil, fmt.Errorf("affected[%d]: %w", ai, err)
 			}
-			out = append(out, vuln.Product{ID: fmt.Sprintf("%s/%d/cpe", prefix, ai) + c, Vendor: w.Unescaped(cpe.Vendor),
-				Name: vuln.CPEProductName(w.Unescaped(cpe.Product)), CPE: c, Range: versionOfCPE(w), RangeKind: "range", Status: "affected"})
+			p := vuln.Product{ID: fmt.Sprintf("%s/%d/cpe", prefix, ai) + c, Vendor: w.Unescaped(cpe.Vendor),
+				Name: vuln.CPEProductName(w.Unescaped(cpe.Product)), CPE: c, Range: versionOfCPE(w), RangeKind: "range", Status: "affected"}
+			if p.Range != "vers:all/*" || len(af.Versions) == 0 {
+				out = append(out, p)
+				continue
+			}
+			// A CPE with any version names the product; the entry's
+			// versions say which of its versions are affected.
+			for vi, ver := range af.Versions {
+				q := p
+				q.ID = fmt.Sprintf("%s/%d/%d/cpe", prefix, ai, vi) + c
+				q.Range, q.RangeKind = versionRange(ver)
+				q.Status = ver.Status
+				out = append(out, q)
+			}
 		}
 		if af.Product == "" || strings.EqualFold(af.Product, "n/a") {
 			continue
 		}
 		for vi, ver := range af.Versions {
-			if !validStatus[ver.Status] {
-				return nil, fmt.Errorf("affected[%d].versions[%d]: status %q is not affected, unaffected or unknown", ai, vi, ver.Status)
-			}
 			p := vuln.Product{ID: fmt.Sprintf("%s/%d/%d", prefix, ai, vi), Vendor: strings.TrimSpace(af.Vendor),
 				Name: strings.TrimSpace(af.Product), Status: ver.Status}
-			switch {
-			case ver.LessThan != "" && ver.LessThan != "*":
-				p.Range, p.RangeKind = lowerBound(ver.Version)+"<"+ver.LessThan, "range"
-			case ver.LessThanOrEqual != "" && ver.LessThanOrEqual != "*":
-				p.Range, p.RangeKind = lowerBound(ver.Version)+"<="+ver.LessThanOrEqual, "range"
-			case ver.LessThan == "*" || ver.LessThanOrEqual == "*":
-				p.Range, p.RangeKind = ">="+ver.Version, "range"
-				if lowerBound(ver.Version) == "" {
-					p.Range = "vers:all/*"
-				}
-			default:
-				p.Range, p.RangeKind = ver.Version, "version"
-				if isAll(ver.Version) {
-					p.Range, p.RangeKind = "vers:all/*", "range"
-				}
-			}
+			p.Range, p.RangeKind = versionRange(ver)
 			out = append(out, p)
 		}
 		if len(af.Versions) == 0 && af.DefaultStatus == "affected" {
@@ -286,6 +289,24 @@ func AffectedProducts(aff []Affected, prefix string) ([]vuln.Product, error) {
 		}
 	}
 	return out, nil
+}
+
+// versionRange renders one versions[] entry as a range (or a version).
+func versionRange(ver Version) (string, string) {
+	switch {
+	case ver.LessThan != "" && ver.LessThan != "*":
+		return lowerBound(ver.Version) + "<" + ver.LessThan, "range"
+	case ver.LessThanOrEqual != "" && ver.LessThanOrEqual != "*":
+		return lowerBound(ver.Version) + "<=" + ver.LessThanOrEqual, "range"
+	case ver.LessThan == "*" || ver.LessThanOrEqual == "*":
+		if lowerBound(ver.Version) == "" {
+			return "vers:all/*", "range"
+		}
+		return ">=" + ver.Version, "range"
+	case isAll(ver.Version):
+		return "vers:all/*", "range"
+	}
+	return ver.Version, "version"
 }
 
 func isAll(v string) bool {
@@ -297,7 +318,7 @@ func isAll(v string) bool {
 // placeholders CNAs use for "from the beginning".
 func lowerBound(v string) string {
 	v = strings.TrimSpace(v)
-	if v == "" || v == "0" || v == "*" || isAll(v) {
+	if v == "" || v == "0" || v == "*" || isAll(v) || strings.EqualFold(v, "unspecified") || strings.EqualFold(v, "unknown") || v == "-" {
 		return ""
 	}
 	return ">=" + v + "|"

@@ -32,6 +32,37 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// TestAffectedProducts: a CPE with any version takes the entry's version
+// ranges (CISA-ADP's DCMTK entry is "< 3.6.7", not every version), and
+// "unspecified" as a first version means from the beginning.
+func TestAffectedProducts(t *testing.T) {
+	aff := []Affected{
+		{Vendor: "offis", Product: "dcmtk", CPEs: []string{"cpe:2.3:a:offis:dcmtk:*:*:*:*:*:*:*:*"},
+			Versions: []Version{{Status: "affected", Version: "0", LessThan: "3.6.7"}}},
+		{Vendor: "OFFIS", Product: "DCMTK", Versions: []Version{{Status: "affected", Version: "unspecified", LessThan: "3.6.7"}}},
+		{Vendor: "acme", CPEs: []string{"cpe:2.3:a:acme:gw:2.1:*:*:*:*:*:*:*"}, Versions: []Version{{Status: "affected", Version: "0", LessThan: "9"}}},
+		{Vendor: "acme", CPEs: []string{"cpe:2.3:a:acme:hub:*:*:*:*:*:*:*:*"}, DefaultStatus: "affected"},
+	}
+	ps, err := AffectedProducts(aff, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Name+" "+p.Range+" "+p.Status+" cpe="+p.CPE)
+	}
+	want := []string{
+		"dcmtk <3.6.7 affected cpe=cpe:2.3:a:offis:dcmtk:*:*:*:*:*:*:*:*",
+		"dcmtk <3.6.7 affected cpe=",
+		"DCMTK <3.6.7 affected cpe=",
+		"gw 2.1 affected cpe=cpe:2.3:a:acme:gw:2.1:*:*:*:*:*:*:*",
+		"hub vers:all/* affected cpe=cpe:2.3:a:acme:hub:*:*:*:*:*:*:*:*",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("products:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestSharedVulnrichment(t *testing.T) {
 	dir := testutil.SharedData(t, "feeds/nvd/cve5-vulnrichment")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
