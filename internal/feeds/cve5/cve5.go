@@ -63,10 +63,10 @@ type LangText struct {
 
 // Affected is one affected[] entry; NVD API 2.0 embeds the same shape.
 type Affected struct {
-	Vendor        string   `json:"vendor"`
-	Product       string   `json:"product"`
-	CPEs          []string `json:"cpes"`
-	DefaultStatus string   `json:"defaultStatus"`
+	Vendor        string    `json:"vendor"`
+	Product       string    `json:"product"`
+	CPEs          []string  `json:"cpes"`
+	DefaultStatus string    `json:"defaultStatus"`
 	Versions      []Version `json:"versions"`
 }
 
