@@ -52,7 +52,7 @@ func (m *Matcher) History(ctx context.Context, manufacturer string) ([]HistoryEn
 	seen := map[int]bool{}
 	var idx []int
 	for _, r := range m.byMfr[key] {
-		if !seen[r.adv] && !r.listed { // index rows come from m.listed below
+		if !seen[r.adv] && m.advs[r.adv].Source != SourceICSAdv { // index rows come from m.listed below
 			seen[r.adv] = true
 			idx = append(idx, r.adv)
 		}

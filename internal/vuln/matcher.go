@@ -107,7 +107,7 @@ type Matcher struct {
 	norm     *Normalizer
 	log      *slog.Logger
 	byMfr    map[string][]prodRef
-	listed   map[string][]int // manufacturer -> record-only advisories (StatusListed products)
+	listed   map[string][]int // manufacturer -> advisory-index rows (SourceICSAdv), for History
 	advs     []*Advisory
 	cveInfo  map[string]*cveAgg
 	platform []PlatformRule
@@ -250,8 +250,8 @@ func NewMatcher(ctx context.Context, p Provider, o Options) (*Matcher, error) {
 	return m, nil
 }
 
-// pruneListed drops from matching the index rows (StatusListed) that a
-// CSAF advisory repeats, by number or by CVEs: its versions decide.
+// pruneListed drops from matching the advisory-index rows that a CSAF
+// advisory repeats, by number or by CVEs: its product tree decides.
 func (m *Matcher) pruneListed() {
 	ids, cves := map[string]bool{}, map[string]bool{}
 	for _, a := range m.advs {
@@ -270,7 +270,7 @@ func (m *Matcher) pruneListed() {
 		}
 	}
 	for k, refs := range m.byMfr {
-		m.byMfr[k] = slices.DeleteFunc(refs, func(r prodRef) bool { return r.listed && dup[r.adv] })
+		m.byMfr[k] = slices.DeleteFunc(refs, func(r prodRef) bool { return dup[r.adv] })
 	}
 }
 
@@ -313,7 +313,7 @@ func (m *Matcher) index(a *Advisory) {
 	for pi := range a.Products {
 		p := &a.Products[pi]
 		listed := p.Status == StatusListed
-		if listed {
+		if a.Source == SourceICSAdv {
 			key := fold(m.norm.AdvisoryManufacturer(a, p))
 			if l := m.listed[key]; len(l) == 0 || l[len(l)-1] != ai {
 				m.listed[key] = append(l, ai)

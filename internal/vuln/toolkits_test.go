@@ -19,6 +19,11 @@ func TestToolkitComponents(t *testing.T) {
 		ID: "ICSMA-99-001-01", Source: SourceCSAF, Title: "Acme DCMTK Viewer", Published: day,
 		Products: []Product{{ID: "P1", Vendor: "Acme", Name: "DCMTK Viewer", Range: "< 9", RangeKind: "range", Status: "known_affected"}},
 		Vulns:    []Vuln{{CVE: "CVE-2099-0001", ProductIDs: []string{"P1"}}},
+	}, {
+		// A row of the advisory index whose cell lists the product with its range.
+		ID: "ICSMA-26-181-01", Source: SourceICSAdv, Title: "OFFIS DCMTK Toolkit", Published: day,
+		Products: []Product{{ID: "ICSMA-26-181-01-1", Vendor: "OFFIS", Name: "DCMTK", Range: "<=3.7.0", RangeKind: "range", Status: "known_affected"}},
+		Vulns:    []Vuln{{CVE: "CVE-2026-50003"}},
 	}}}
 	ctx := context.Background()
 	m, err := NewMatcher(ctx, p, Options{})
@@ -60,6 +65,18 @@ func TestToolkitComponents(t *testing.T) {
 			!strings.HasPrefix(got.Reason, "component ")):
 			t.Errorf("%+v: finding %s/%s %q", tt.comp, got.Status, got.Confidence, got.Reason)
 		}
+	}
+	fs, _ := m.Match(ctx, []Device{{ID: "ct", Manufacturer: "GE HealthCare", Model: "Revolution CT", Components: []Component{{Name: "dcmtk 3.6.9"}}}})
+	row := false
+	for _, f := range fs {
+		row = row || f.Advisory == "ICSMA-26-181-01" && f.Status == Affected && f.Confidence == Exact
+	}
+	if !row {
+		t.Errorf("dcmtk 3.6.9 against the index row DCMTK <=3.7.0: %+v", fs)
+	}
+	h, _ := m.History(ctx, "OFFIS")
+	if len(h) != 2 {
+		t.Errorf("OFFIS history = %+v, want the CSAF advisory and the index row", h)
 	}
 	if _, err := ParseToolkits([]byte(`[{"match":"x","vendor":""}]`)); err == nil {
 		t.Error("a toolkit without vendor and product accepted")

@@ -1,13 +1,14 @@
 // Package icsadv reads the ICS Advisory Project's master table of CISA ICS
 // advisories (CSV, one row per advisory since 2010: number, dates, vendor,
-// product, CVEs, the advisory's CVSS, CWEs, sectors).
+// product, affected products, CVEs, the advisory's CVSS, CWEs, sectors).
 //
-// It is an index, not the advisories: no product versions, no remediation
-// text. Ward uses it for what it does carry: a manufacturer's record of
-// advisories beyond the CSAF files loaded (older ones, newer ones, other
-// vendors), and a CISA score for CVEs no NVD record scores. Its products
-// are therefore marked StatusListed, which the matcher never matches a
-// device against.
+// It is an index, not the advisories: no remediation text, and for most
+// rows the affected products as prose. Ward uses it for what it carries: a
+// manufacturer's record of advisories beyond the CSAF files loaded (older,
+// newer, other vendors), a CISA score for CVEs no record scores, and the
+// products of the rows whose cell lists each with its range (the newer
+// rows, "DCMTK <=3.7.0"). The other rows' products are StatusListed: named,
+// versions unknown.
 package icsadv
 
 import (
@@ -176,9 +177,16 @@ func parse(get func(string) string, norm *vuln.Normalizer) (*row, error) {
 	}
 	r := &row{adv: vuln.Advisory{ID: id, Source: vuln.SourceICSAdv, Title: get(colTitle), Publisher: "CISA", URL: advisoryURL(id),
 		Published: pub, Updated: upd}}
-	product, affected := get(colProduct), clip(get(colAffected), maxAffected)
+	product, affectedText := get(colProduct), get(colAffected)
+	items, ok := structured(affectedText)
 	for _, v := range vendors(vendor, norm) {
-		r.adv.Products = append(r.adv.Products, vuln.Product{Vendor: v, Name: product, Status: vuln.StatusListed, Affected: affected})
+		if !ok {
+			r.adv.Products = append(r.adv.Products, vuln.Product{Vendor: v, Name: product, Status: vuln.StatusListed, Affected: clip(affectedText, maxAffected)})
+			continue
+		}
+		for _, it := range items {
+			r.adv.Products = append(r.adv.Products, vuln.Product{Vendor: v, Name: it.name, Range: it.rng, RangeKind: it.kind, Status: "known_affected"})
+		}
 	}
 	r.cves = uniq(cveRe.FindAllString(strings.ToUpper(get(colCVE)), -1))
 	r.cwes = uniq(cweRe.FindAllString(strings.ToUpper(get(colCWE)), -1))
@@ -230,6 +238,51 @@ func (r *row) advisory(norm *vuln.Normalizer) *vuln.Advisory {
 		a.Vulns = append(a.Vulns, vuln.Vuln{Title: "advisory as a whole", Scores: scores, CWE: r.cwes, Published: a.Published})
 	}
 	return &a
+}
+
+// item is one product of a structured affected-products cell.
+type item struct{ name, rng, kind string }
+
+var (
+	// The table's newer rows list products as a CSAF tree would:
+	// "DCMTK <=3.7.0", "pynetdicom >=v1.0.0|<v3.0.4", "BioFlo 320
+	// Bioreactor vers:all/*", "Metasys 14: <v14.1.5, Metasys 15: <v15.0.1",
+	// "Mira Monitor Firmware 1.7.1.47 | Mira Android App 4.5.15.4".
+	itemRe = regexp.MustCompile(`^(\S.*?)(?::\s*|\s+)(vers:[a-z]+/\S+|[<>]=?\s?v?\d[\w.\-]*(?:\|[<>]=?\s?v?\d[\w.\-]*)*|v?\d+(?:\.\d+)+(?:[\w\-]*[\w])?)$`)
+	// Prose is not a product name ("The following versions ... are
+	// affected"), nor a list of ranges ("PPC3100 <1.8.1, 1.8.1"); words in a
+	// range are not a version ("9.60_and_above", "latest_stable").
+	proseRe      = regexp.MustCompile(`(?i)\b(?:versions?|prior|affected|following|earlier|later|and older|all)\b|[:;<>]|,$`)
+	proseRangeRe = regexp.MustCompile(`(?i)and|above|below|prior|later|earlier|latest|stable|before|after`)
+	pipeSep  = regexp.MustCompile(`\s+\|\s+`)
+	commaSep = regexp.MustCompile(`,\s+`)
+)
+
+// structured reads a cell that lists every product with its range; prose,
+// or any item that is not "name range", gives ok false and the row stays
+// an index row (StatusListed) that quotes the text.
+func structured(text string) ([]item, bool) {
+	text = strings.Join(strings.Fields(text), " ")
+	if text == "" {
+		return nil, false
+	}
+	parts := pipeSep.Split(text, -1)
+	if len(parts) == 1 {
+		parts = commaSep.Split(text, -1)
+	}
+	var out []item
+	for _, p := range parts {
+		m := itemRe.FindStringSubmatch(strings.TrimSpace(p))
+		if m == nil || proseRe.MatchString(m[1]) || proseRangeRe.MatchString(m[2]) {
+			return nil, false
+		}
+		kind := "range"
+		if m[2][0] >= '0' && m[2][0] <= '9' || m[2][0] == 'v' && !strings.HasPrefix(m[2], "vers:") {
+			kind = "version"
+		}
+		out = append(out, item{name: m[1], rng: m[2], kind: kind})
+	}
+	return out, true
 }
 
 // vendors splits a multi-vendor cell unless the whole cell is one known

@@ -84,6 +84,37 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+func TestStructured(t *testing.T) {
+	for in, want := range map[string]string{
+		"DCMTK <=3.7.0":                    "DCMTK <=3.7.0 range",
+		"pynetdicom >=v1.0.0|<v3.0.4":      "pynetdicom >=v1.0.0|<v3.0.4 range",
+		"BioFlo 320 Bioreactor vers:all/*": "BioFlo 320 Bioreactor vers:all/* range",
+		"Johnson Controls Inc Metasys 14: <v14.1.5, Johnson Controls Inc Metasys 15: <v15.0.1": "Johnson Controls Inc Metasys 14 <v14.1.5 range; Johnson Controls Inc Metasys 15 <v15.0.1 range",
+		"Mira Monitor Firmware 1.7.1.47 | Mira Android App 4.5.15.4":                           "Mira Monitor Firmware 1.7.1.47 version; Mira Android App 4.5.15.4 version",
+		"Grassroots Grassroots DICOM (GDCM): 3.2.2":                                            "Grassroots Grassroots DICOM (GDCM) 3.2.2 version",
+		"RUGGEDCOM ROX MX5000 vers:intdot/<2.17.1":                                             "RUGGEDCOM ROX MX5000 vers:intdot/<2.17.1 range",
+		// prose and half-structured cells stay index rows
+		"The following Santesoft products are affected: Sante PACS Server: Versions prior to 4.2.3.": "",
+		"Synapse Mobility: Versions prior to 8.2.":                                                   "",
+		"PPC3100 <1.8.1, 1.8.1 | C50 <1.8.0, 1.8.0":                                                  "",
+		"Schneider Electric Plant iT/Brewmaxx: 9.60_and_above":                                       "",
+		"Flow Neuroscience FL-100: <July_2026":                                                       "",
+		"Frontier X Android application vers<v15.0.0":                                                "",
+		"Pulsetto Vagus Nerve Stimulator":                                                            "",
+		"Model C2 Electric WheelChair | Model F Power Chair":                                         "",
+		"": "",
+	} {
+		items, ok := structured(in)
+		var got []string
+		for _, it := range items {
+			got = append(got, it.name+" "+it.rng+" "+it.kind)
+		}
+		if g := strings.Join(got, "; "); g != want || ok != (want != "") {
+			t.Errorf("structured(%q) = %q, %v; want %q", in, g, ok, want)
+		}
+	}
+}
+
 func TestClip(t *testing.T) {
 	long := strings.Repeat("Metasys ADS version 9 and prior, ", 40)
 	got := clip(long, maxAffected)
@@ -142,7 +173,8 @@ func TestSharedTable(t *testing.T) {
 	if _, err := Decode(f, nil, func(a *vuln.Advisory) error { all = append(all, a); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	medical, after, scored := 0, 0, 0
+	medical, after, scored, ranged := 0, 0, 0, 0
+	var dcmtk *vuln.Advisory
 	mirror := time.Date(2025, 2, 28, 0, 0, 0, 0, time.UTC)
 	for _, a := range all {
 		if strings.HasPrefix(a.ID, "ICSMA-") {
@@ -157,12 +189,21 @@ func TestSharedTable(t *testing.T) {
 				break
 			}
 		}
+		if a.Products[0].Status != vuln.StatusListed {
+			ranged++
+		}
+		if a.ID == "ICSMA-26-181-01" {
+			dcmtk = a
+		}
 		if len(a.Products) == 0 || a.Published.IsZero() || a.Updated.Before(a.Published) {
 			t.Errorf("%s: products %d, published %v, updated %v", a.ID, len(a.Products), a.Published, a.Updated)
 		}
 	}
-	if len(all) < 3900 || medical < 185 || after < 20 || scored < len(all)*9/10 {
-		t.Errorf("advisories %d, ICSMA %d (%d after the CSAF mirror), scored %d", len(all), medical, after, scored)
+	if len(all) < 3900 || medical < 185 || after < 20 || scored < len(all)*9/10 || ranged < 100 {
+		t.Errorf("advisories %d, ICSMA %d (%d after the CSAF mirror), scored %d, with product ranges %d", len(all), medical, after, scored, ranged)
+	}
+	if dcmtk == nil || len(dcmtk.Products) != 1 || dcmtk.Products[0].Name != "DCMTK" || dcmtk.Products[0].Range != "<=3.7.0" || dcmtk.Products[0].Status != "known_affected" {
+		t.Errorf("ICSMA-26-181-01 = %+v, want the product DCMTK <=3.7.0", dcmtk)
 	}
 }
 
