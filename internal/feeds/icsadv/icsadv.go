@@ -254,8 +254,8 @@ var (
 	// range are not a version ("9.60_and_above", "latest_stable").
 	proseRe      = regexp.MustCompile(`(?i)\b(?:versions?|prior|affected|following|earlier|later|and older|all)\b|[:;<>]|,$`)
 	proseRangeRe = regexp.MustCompile(`(?i)and|above|below|prior|later|earlier|latest|stable|before|after`)
-	pipeSep  = regexp.MustCompile(`\s+\|\s+`)
-	commaSep = regexp.MustCompile(`,\s+`)
+	pipeSep      = regexp.MustCompile(`\s+\|\s+`)
+	commaSep     = regexp.MustCompile(`,\s+`)
 )
 
 // structured reads a cell that lists every product with its range; prose,
