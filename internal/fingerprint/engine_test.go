@@ -94,8 +94,8 @@ func TestDICOMRules(t *testing.T) {
 		},
 		{
 			name: "pynetdicom version name",
-			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.826.0.1.3680043.9.3811.2.0.2", "dicom.implementation_version_name", "PYNETDICOM_202"),
-			want: []string{"software=pynetdicom 2.0.2"}, reject: []string{"manufacturer=*"},
+			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.826.0.1.3680043.9.3811.2.10.1", "dicom.implementation_version_name", "PYNETDICOM_2101"),
+			want: []string{"software=pynetdicom 2.10.1"}, reject: []string{"manufacturer=*"},
 		},
 		{
 			name:   "GE implementation root",
