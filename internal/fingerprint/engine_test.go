@@ -88,6 +88,12 @@ func TestDICOMRules(t *testing.T) {
 			reject: []string{"manufacturer=*", "type=*", "model=*"},
 		},
 		{
+			name:   "a product keeping dcmtk's class UID under its own version name",
+			o:      obs("dicom", "dicom.implementation_class_uid", "1.2.276.0.7230010.3.0.3.6.4", "dicom.implementation_version_name", "ACME_VIEW_2_1"),
+			want:   []string{"software=dcmtk 3.6.4"},
+			reject: []string{"manufacturer=*"},
+		},
+		{
 			name: "gdcm and pynetdicom version names give the release",
 			o:    obs("dicom", "dicom.implementation_class_uid", "1.2.826.0.1.3680043.2.1143.107.104.103.115.3.0.21", "dicom.implementation_version_name", "GDCM 3.0.21"),
 			want: []string{"software=GDCM", "software=GDCM 3.0.21"}, reject: []string{"manufacturer=*"},
