@@ -1,6 +1,7 @@
 package vuln
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -47,6 +48,18 @@ type PlatformPat struct {
 //go:embed platform.json
 var platformJSON []byte
 
+// decodeStrict reads a JSON array of T, refusing fields T does not have:
+// a misspelt key in a data file is an error, not a silently ignored rule.
+func decodeStrict[T any](b []byte, what string) ([]T, error) {
+	var out []T
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 // DefaultPlatformRules returns the embedded rules.
 func DefaultPlatformRules() ([]PlatformRule, error) {
 	return ParsePlatformRules(platformJSON)
@@ -54,11 +67,9 @@ func DefaultPlatformRules() ([]PlatformRule, error) {
 
 // ParsePlatformRules reads rules from JSON and checks them.
 func ParsePlatformRules(b []byte) ([]PlatformRule, error) {
-	var rules []PlatformRule
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rules); err != nil {
-		return nil, fmt.Errorf("platform rules: %w", err)
+	rules, err := decodeStrict[PlatformRule](b, "platform rules")
+	if err != nil {
+		return nil, err
 	}
 	for i := range rules {
 		r := &rules[i]

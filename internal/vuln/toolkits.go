@@ -2,7 +2,6 @@ package vuln
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,11 +29,9 @@ func DefaultToolkits() ([]Toolkit, error) { return ParseToolkits(toolkitsJSON) }
 
 // ParseToolkits reads a toolkit table from JSON and checks it.
 func ParseToolkits(b []byte) ([]Toolkit, error) {
-	var ts []Toolkit
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ts); err != nil {
-		return nil, fmt.Errorf("toolkits: %w", err)
+	ts, err := decodeStrict[Toolkit](b, "toolkits")
+	if err != nil {
+		return nil, err
 	}
 	for i := range ts {
 		t := &ts[i]
