@@ -43,7 +43,7 @@ func (f *invFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.site, "site", inventory.DefaultSite, "site the observations belong to")
 	cmd.Flags().StringVar(&f.config, "config", "", "Ward config file (YAML); its `locations:` map subnets to location names")
 	cmd.Flags().DurationVar(&f.silentAfter, "silent-after", inventory.DefaultOptions().SilentAfter, "a device unseen this long is silent")
-	cmd.Flags().DurationVar(&f.learning, "learning", inventory.DefaultOptions().Learning, "baseline after a device is first seen: services and destinations heard in it are not changes")
+	cmd.Flags().DurationVar(&f.learning, "learning", inventory.DefaultOptions().Learning, "baseline after a device is first seen: services and destinations heard in it are not changes, nor later a service another device of the same product already listened on")
 	_ = cmd.MarkFlagRequired("db")
 }
 

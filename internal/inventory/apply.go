@@ -1085,6 +1085,7 @@ func (b *batch) addService(d *Device, port uint16, transport, peerIP, peerMAC st
 		}
 		if !merging && !b.learning(d, t) {
 			b.event(d, EventConfiguration, "service", "", transport+"/"+strconv.Itoa(int(port)), t)
+			b.newSvc = append(b.newSvc, b.events[len(b.events)-1])
 		}
 		d.Services = append(d.Services, ServicePort{Port: port, Transport: transport, First: t, Last: t})
 		slices.SortFunc(d.Services, func(x, y ServicePort) int {

@@ -28,9 +28,13 @@ type batch struct {
 	created map[string]bool
 	merges  [][2]string // from, into
 	events  []Event
-	clock   time.Time
-	claims  []fingerprint.Claim   // of the observation being applied
-	pre     [][]fingerprint.Claim // per observation, computed by prefetch
+	// newSvc are the service events of this batch: services first heard
+	// after a device's learning period, kept only if no device of the same
+	// product had them (see expectedServices).
+	newSvc []Event
+	clock  time.Time
+	claims []fingerprint.Claim   // of the observation being applied
+	pre    [][]fingerprint.Claim // per observation, computed by prefetch
 }
 
 func (s *Service) newBatch(ctx context.Context, tx Tx, site string) *batch {
@@ -209,6 +213,9 @@ func (b *batch) learning(d *Device, t time.Time) bool {
 // flush writes the working set.
 func (b *batch) flush() error {
 	ctx := b.ctx
+	if err := b.expectedServices(); err != nil {
+		return err
+	}
 	var del []Key
 	for k := range b.delKeys {
 		del = append(del, k)

@@ -25,6 +25,14 @@ type Store interface {
 	Update(ctx context.Context, fn func(tx Tx) error) error
 }
 
+// Product groups devices that should behave alike: the same manufacturer
+// and model; or, where the model is unknown, the same manufacturer, type
+// and operating system among devices without a model (an unknown type or
+// system matches only an unknown one).
+type Product struct {
+	Manufacturer, Model, Type, OS string
+}
+
 // Tx is the write side, valid inside Store.Update.
 type Tx interface {
 	// BatchSeen reports whether a batch with this digest was already ingested.
@@ -44,4 +52,6 @@ type Tx interface {
 	AddEvents(ctx context.Context, evs []Event) error
 	// StaleDevices lists devices of site not silent and last seen before t.
 	StaleDevices(ctx context.Context, site string, before time.Time) ([]string, error)
+	// SameProduct lists up to limit devices of site of product p, by id.
+	SameProduct(ctx context.Context, site string, p Product, limit int) ([]string, error)
 }

@@ -644,6 +644,29 @@ func (t *sqlTx) StaleDevices(ctx context.Context, site string, before time.Time)
 	return ids, rows.Err()
 }
 
+func (t *sqlTx) SameProduct(ctx context.Context, site string, p inventory.Product, limit int) ([]string, error) {
+	q := `SELECT id FROM inv_devices WHERE site = ? AND manufacturer = ? AND model = ? ORDER BY id LIMIT ?`
+	args := []any{site, p.Manufacturer, p.Model, limit}
+	if p.Model == "" {
+		q = `SELECT id FROM inv_devices WHERE site = ? AND manufacturer = ? AND COALESCE(model, '') = '' AND COALESCE(type, '') = ? AND COALESCE(os, '') = ? ORDER BY id LIMIT ?`
+		args = []any{site, p.Manufacturer, p.Type, p.OS, limit}
+	}
+	rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("find devices of one product: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 var sortColumns = map[string]string{
 	"id": "id", "mac": "mac", "ip": "ip", "hostname": "hostname", "manufacturer": "manufacturer",
 	"model": "model", "type": "type", "criticality": "criticality", "first_seen": "first_seen", "last_seen": "last_seen",
