@@ -628,20 +628,11 @@ func (t *sqlTx) AddEvents(ctx context.Context, evs []inventory.Event) error {
 }
 
 func (t *sqlTx) StaleDevices(ctx context.Context, site string, before time.Time) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, t.d.Rebind(`SELECT id FROM inv_devices WHERE site = ? AND silent = 0 AND last_seen < ? ORDER BY id`), site, nanos(before))
+	ids, err := queryIDs(ctx, t.tx, t.d.Rebind(`SELECT id FROM inv_devices WHERE site = ? AND silent = 0 AND last_seen < ? ORDER BY id`), site, nanos(before))
 	if err != nil {
 		return nil, fmt.Errorf("find silent devices: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 func (t *sqlTx) SameProduct(ctx context.Context, site string, p inventory.Product, limit int) ([]string, error) {
@@ -651,9 +642,20 @@ func (t *sqlTx) SameProduct(ctx context.Context, site string, p inventory.Produc
 		q = `SELECT id FROM inv_devices WHERE site = ? AND manufacturer = ? AND COALESCE(model, '') = '' AND COALESCE(type, '') = ? AND COALESCE(os, '') = ? ORDER BY id LIMIT ?`
 		args = []any{site, p.Manufacturer, p.Type, p.OS, limit}
 	}
-	rows, err := t.tx.QueryContext(ctx, t.d.Rebind(q), args...)
+	ids, err := queryIDs(ctx, t.tx, t.d.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("find devices of one product: %w", err)
+	}
+	return ids, nil
+}
+
+// queryIDs runs a query whose rows are one id each.
+func queryIDs(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var ids []string
@@ -962,20 +964,7 @@ func (q pageQuery) count(ctx context.Context, extra string) (int, error) {
 }
 
 func (s *Store) scanIDs(ctx context.Context, q string, args []any) ([]string, error) {
-	rows, err := s.d.QueryContext(ctx, s.d.Rebind(q), planned(s.d, args)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryIDs(ctx, s.d, s.d.Rebind(q), planned(s.d, args)...)
 }
 
 // docs reads the documents of ids, in that order.
