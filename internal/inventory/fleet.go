@@ -31,7 +31,7 @@ func (b *batch) expectedServices() error {
 		if d == nil {
 			continue // merged away (its events moved, and are kept)
 		}
-		p, ok := productOf(d)
+		p, ok := ProductOf(d)
 		if !ok {
 			continue
 		}
@@ -54,10 +54,10 @@ func (b *batch) expectedServices() error {
 	return nil
 }
 
-// productOf is the product d belongs to; false when too little is known
+// ProductOf is the product d belongs to; false when too little is known
 // (no manufacturer, or no model, type or operating system) to call others
 // alike.
-func productOf(d *Device) (Product, bool) {
+func ProductOf(d *Device) (Product, bool) {
 	p := Product{Manufacturer: d.Attr(fingerprint.Manufacturer), Model: d.Attr(fingerprint.Model)}
 	if p.Model == "" {
 		p.Type, p.OS = d.Attr(fingerprint.DeviceType), d.Attr(fingerprint.OS)
@@ -70,7 +70,7 @@ func productOf(d *Device) (Product, bool) {
 func (b *batch) sameProduct(p Product) ([]*Device, error) {
 	var out []*Device
 	for _, d := range b.devs {
-		if q, ok := productOf(d); ok && q == p {
+		if q, ok := ProductOf(d); ok && q == p {
 			out = append(out, d)
 		}
 	}

@@ -92,6 +92,7 @@ type run struct {
 	// stored are the baselines of the batch's devices, read in one go
 	// before the observations (nil: none was, read them one by one).
 	stored map[string]*Baseline
+	peers  map[string][]string // device -> the other devices of its product (PeerFinder), per batch
 }
 
 // Observe learns from and checks one batch of observations of site, in
@@ -303,12 +304,106 @@ func (r *run) deviation(o *observe.Observation, d Device, b *Baseline, set Set, 
 		set.add(value, t, r.e.opt.MaxSet)
 		return
 	}
+	// Only a low or medium deviation can be its product's normal: a
+	// cleartext login service opened is raised whatever its fleet does.
+	if sev.Level() >= SeverityHigh.Level() {
+		// judged alone
+	} else if known, err := r.peersKnow(d, name, value, t); err != nil {
+		r.e.log.Warn("peer baselines unreadable; judging the device alone", "device", d.ID, "err", err)
+	} else if known {
+		set.add(value, t, r.e.opt.MaxSet) // what its product does is this device's baseline too
+		return
+	}
 	if len(set) >= r.e.opt.MaxSet {
 		return // saturated: this device is too varied for the set to mean anything
 	}
 	br := Broken{DeviceID: d.ID, Baseline: name, Value: value, Known: set.sample(10), KnownN: len(set)}
 	set.add(value, t, r.e.opt.MaxSet) // alert once; later repeats are known
 	r.raise(d, b, kind, sev, title, inc, br, ev)
+}
+
+// PeerFinder returns the product of a device and other devices of that
+// product; the inventory resolver implements it.
+type PeerFinder interface {
+	Peers(ctx context.Context, site, id string, limit int) (product string, ids []string, err error)
+}
+
+// peerSets are the baselines whose values a device's product shares: what
+// it listens on, speaks and connects to. Peers, destinations and
+// conversations stay the device's own.
+var peerSets = map[string]func(*Baseline) Set{
+	"services":  func(b *Baseline) Set { return b.Services },
+	"protocols": func(b *Baseline) Set { return b.Protocols },
+	"ports_out": func(b *Baseline) Set { return b.PortsOut },
+}
+
+// maxPeers bounds the baselines read for one product.
+const maxPeers = 64
+
+// peersKnow reports whether another device of d's product had value in its
+// baseline at t. A passive sensor learns a service only when someone uses
+// it: a workstation's RDP or a modality's DICOM port can stay quiet through
+// the learning window; the rest of its fleet shows it is the product's.
+func (r *run) peersKnow(d Device, name, value string, t time.Time) (bool, error) {
+	get := peerSets[name]
+	pf, ok := r.e.res.(PeerFinder)
+	if get == nil || !ok {
+		return false, nil
+	}
+	bs, err := r.peerBaselines(pf, d)
+	if err != nil {
+		return false, err
+	}
+	for _, pb := range bs {
+		if e := get(pb)[value]; e != nil && !e.First.After(t) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// peerBaselines returns the baselines of d's product's other devices: this
+// batch's as they are now, the others as stored (read once per batch).
+func (r *run) peerBaselines(pf PeerFinder, d Device) ([]*Baseline, error) {
+	if r.peers == nil {
+		r.peers = map[string][]string{}
+	}
+	ids, ok := r.peers[d.ID]
+	if !ok {
+		_, found, err := pf.Peers(r.ctx, r.site, d.ID, maxPeers)
+		if err != nil {
+			return nil, err
+		}
+		ids = found
+		r.peers[d.ID] = ids
+		var missing []string
+		for _, id := range ids {
+			if _, known := r.stored[id]; !known && r.base[id] == nil {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			m, err := r.e.st.LoadBaselines(r.ctx, r.site, missing)
+			if err != nil {
+				return nil, err
+			}
+			if r.stored == nil {
+				r.stored = map[string]*Baseline{}
+			}
+			for _, id := range missing {
+				r.stored[id] = m[id] // nil: none yet
+			}
+		}
+	}
+	var out []*Baseline
+	for _, id := range ids {
+		if b := r.base[id]; b != nil {
+			out = append(out, b)
+		} else if b := r.stored[id]; b != nil {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 // learning reports whether b is still learning at t; the first time it is

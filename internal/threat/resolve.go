@@ -188,6 +188,31 @@ func (r *InventoryResolver) load(ctx context.Context, site string) error {
 }
 
 // Resolve implements Resolver.
+// Peers returns the product of device id (inventory.Product, as a key;
+// "" when too little is known) and up to limit other devices of site of
+// that product, read from the inventory as it is now.
+func (r *InventoryResolver) Peers(ctx context.Context, site, id string, limit int) (string, []string, error) {
+	ds, _, err := r.inv.ListDevices(ctx, inventory.DeviceFilter{Site: site, IDs: []string{id}})
+	if err != nil || len(ds) == 0 {
+		return "", nil, err
+	}
+	p, ok := inventory.ProductOf(ds[0])
+	if !ok {
+		return "", nil, nil
+	}
+	all, _, err := r.inv.ListDevices(ctx, inventory.DeviceFilter{Site: site, Manufacturer: p.Manufacturer, Sort: "id"})
+	if err != nil {
+		return "", nil, err
+	}
+	var ids []string
+	for _, d := range all {
+		if q, ok := inventory.ProductOf(d); ok && q == p && d.ID != id && len(ids) < limit {
+			ids = append(ids, d.ID)
+		}
+	}
+	return p.Key(), ids, nil
+}
+
 func (r *InventoryResolver) Resolve(ctx context.Context, site string, mac net.HardwareAddr, ip netip.Addr, t time.Time) (Device, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1073,7 +1073,7 @@ func (s *Store) addresses(ctx context.Context, ids []string) ([]*inventory.Devic
 			return fmt.Errorf("decode device document: %w", err)
 		}
 		d := &inventory.Device{ID: a.ID, Site: a.Site, MAC: a.MAC, MACs: a.MACs, Router: a.Router, IPs: a.IPs}
-		for _, at := range []fingerprint.Attribute{fingerprint.Hostname, fingerprint.Model, fingerprint.DeviceType} {
+		for _, at := range []fingerprint.Attribute{fingerprint.Hostname, fingerprint.Manufacturer, fingerprint.Model, fingerprint.DeviceType, fingerprint.OS} {
 			if v := a.Identity[at].Value; v != "" {
 				if d.Identity == nil {
 					d.Identity = identity.Identity{}
