@@ -74,7 +74,11 @@ func newVulnsCmd(g *globalOpts) *cobra.Command {
 				if f.KEV {
 					kev = "KEV"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n", f.DeviceID, f.Status, f.Confidence, f.Advisory, f.MaxCVSS(), kev, oneLine(f.Product, 50), oneLine(f.MatchedRange, 30))
+				rng := f.MatchedRange
+				if rng == "" && f.Source == vuln.SourceICSAdv {
+					rng = "(versions not loaded)" // an advisory-index row: see the reason
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\n", f.DeviceID, f.Status, f.Confidence, f.Advisory, f.MaxCVSS(), kev, oneLine(f.Product, 50), oneLine(rng, 30))
 			}
 			return tw.Flush()
 		},

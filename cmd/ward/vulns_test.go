@@ -48,3 +48,55 @@ func TestVulnsDistroBackport(t *testing.T) {
 		t.Errorf("regreSSHion verdict = %s/%s on %q: %s", got.Status, got.Confidence, got.Product, got.Reason)
 	}
 }
+
+// TestVulnsDICOMToolkit ingests a real capture of DCMTK's storescu
+// (OFFIS_DCMTK_367) and checks the toolkit's advisories reach the device
+// by the version heard: CISA's index row "DCMTK <=3.7.0" affects it, the
+// 2022 advisory (before 3.6.7) does not, and CVE-2022-2121's record no
+// longer claims every version.
+func TestVulnsDICOMToolkit(t *testing.T) {
+	pcap := testutil.SharedData(t, "pcaps/dcmtk/dcmtk_store_ge_ct.pcap")
+	db := filepath.Join(t.TempDir(), "ward.db")
+	runWard(t, "ingest", "--db", db, pcap)
+	var fs []vuln.Finding
+	out := stdoutOf(t, "vulns", "--db", db, "--json", "--all")
+	if err := json.Unmarshal([]byte(out), &fs); err != nil {
+		t.Fatalf("vulns --json: %v\n%s", err, out)
+	}
+	got := map[string]vuln.Finding{}
+	for _, f := range fs {
+		if strings.HasPrefix(f.Reason, `component "dcmtk 3.6.7"`) {
+			got[f.Advisory] = f
+		}
+	}
+	if f, ok := got["ICSMA-26-181-01"]; !ok || f.Status != vuln.Affected || f.Confidence != vuln.Exact || f.Source != vuln.SourceICSAdv {
+		t.Errorf("ICSMA-26-181-01 (DCMTK <=3.7.0) = %+v", f)
+	}
+	if f, ok := got["ICSMA-22-174-01"]; !ok || f.Status != vuln.NotAffected {
+		t.Errorf("ICSMA-22-174-01 (DCMTK before 3.6.7) = %+v", f)
+	}
+	if f, ok := got["CVE-2022-2121"]; ok && f.Status != vuln.NotAffected {
+		t.Errorf("CVE-2022-2121 = %s: its record's CPE entry is < 3.6.7 too", f.Status)
+	}
+}
+
+// TestVulnsTableIndexRows: on the demo hospital, a device an index row
+// names shows "(versions not loaded)" in the table's range column.
+func TestVulnsTableIndexRows(t *testing.T) {
+	pcap := filepath.Join(testutil.RepoRoot(t), "testdata", "demo", "hospital-demo.pcap")
+	db := filepath.Join(t.TempDir(), "ward.db")
+	runWard(t, "ingest", "--db", db, pcap)
+	out := stdoutOf(t, "vulns", "--db", db)
+	rows := 0
+	for line := range strings.SplitSeq(out, "\n") {
+		if strings.Contains(line, "(versions not loaded)") {
+			rows++
+			if !strings.Contains(line, "under_investigation") {
+				t.Errorf("index row not under investigation: %s", line)
+			}
+		}
+	}
+	if rows == 0 {
+		t.Errorf("no index-row finding in the demo's table:\n%s", out)
+	}
+}
