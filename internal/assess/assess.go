@@ -253,7 +253,7 @@ func methodNotes(inv bool) []string {
 		"Severity: each CVE is rated once per scoring source (CISA, NVD, the CNA) by that source's highest base score; sources often disagree, so they are shown side by side.",
 		"Remediation: an advisory counts as 'fix' when a remediation offers a vendor fix, 'no fix / replace' when the texts say no fix will come, the product is end of life or must be replaced, else 'mitigation only'. CSAF labels are unreliable, so the wording is read as well.",
 		"Timeliness: per CVE, the CVE record's publication date (NVD or CVE 5) to the advisory or revision that listed it, and to the first revision whose summary mentions a fix; when no revision does, a fix offered in the advisory is dated at the listing. Remediations carry no dates, so a fix added silently later is dated too early. CVE reservation dates are not in Ward's feed model, so they are not used; where no CVE record date is loaded the report says so rather than guessing.",
-		"Trend: the first and second half of the manufacturer's record are compared on advisories per year, highest CVSS per advisory and share of advisories with a fix.",
+		"Trend: the first and second half of the manufacturer's record are compared on advisories per year, highest CVSS per advisory and share of advisories with a fix (that share over the advisories whose remediation text is loaded, not the index rows).",
 		"Score: 100 is best. Each part is scored from its evidence and the total is scaled over the parts that have evidence, so a missing part neither helps nor hurts.",
 	}
 	if inv {

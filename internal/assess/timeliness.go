@@ -179,37 +179,42 @@ type Trend struct {
 }
 
 func trend(items []AdvisorySummary, _ Timeliness) Trend {
-	// CSAF advisories only: the share with a fix needs remediation text,
-	// which an advisory-index row lacks.
-	var csaf []AdvisorySummary
+	// Every advisory counts for frequency and severity; the share with a
+	// fix only over CSAF advisories, whose remediation text is loaded (an
+	// advisory-index row has none).
+	var advs []AdvisorySummary
 	for _, it := range items {
-		if it.Source == vuln.SourceCSAF {
-			csaf = append(csaf, it)
+		if it.Source == vuln.SourceCSAF || it.Source == vuln.SourceICSAdv {
+			advs = append(advs, it)
 		}
 	}
-	if len(csaf) < 4 || csaf[len(csaf)-1].Published.Sub(csaf[0].Published) < 2*365*24*time.Hour {
+	if len(advs) < 4 || advs[len(advs)-1].Published.Sub(advs[0].Published) < 2*365*24*time.Hour {
 		return Trend{Verdict: TrendNoData, Notes: []string{"fewer than four advisories or less than two years of record"}}
 	}
-	first, last := csaf[0].Published, csaf[len(csaf)-1].Published
+	first, last := advs[0].Published, advs[len(advs)-1].Published
 	mid := first.Add(last.Sub(first) / 2)
 	type half struct {
 		n      int
 		cvss   float64
+		csaf   int // advisories whose remediation is known
 		fix    int
 		period float64 // years
 	}
 	var a, b half
 	a.period = mid.Sub(first).Hours() / 24 / 365.25
 	b.period = last.Sub(mid).Hours() / 24 / 365.25
-	for _, it := range csaf {
+	for _, it := range advs {
 		h := &a
 		if it.Published.After(mid) {
 			h = &b
 		}
 		h.n++
 		h.cvss += it.MaxCVSS
-		if it.Remediation == RemedyFix {
-			h.fix++
+		if it.Source == vuln.SourceCSAF {
+			h.csaf++
+			if it.Remediation == RemedyFix {
+				h.fix++
+			}
 		}
 	}
 	if a.n == 0 || b.n == 0 {
@@ -231,7 +236,11 @@ func trend(items []AdvisorySummary, _ Timeliness) Trend {
 	}
 	cmpf("advisories per year", float64(a.n)/math.Max(a.period, 0.5), float64(b.n)/math.Max(b.period, 0.5), true, "%.1f")
 	cmpf("mean highest CVSS", a.cvss/float64(a.n), b.cvss/float64(b.n), true, "%.1f")
-	cmpf("share with a fix", float64(a.fix)/float64(a.n)*100, float64(b.fix)/float64(b.n)*100, false, "%.0f%%")
+	if a.csaf > 0 && b.csaf > 0 {
+		cmpf("share with a fix", float64(a.fix)/float64(a.csaf)*100, float64(b.fix)/float64(b.csaf)*100, false, "%.0f%%")
+	} else {
+		tr.Notes = append(tr.Notes, "share with a fix: not compared (a half has no advisory whose remediation is loaded)")
+	}
 	switch {
 	case better > worse && worse == 0:
 		tr.Verdict = TrendImproving
