@@ -7,6 +7,7 @@ import (
 
 	"github.com/wardiomt/ward/internal/db"
 	"github.com/wardiomt/ward/internal/db/dbtest"
+	"github.com/wardiomt/ward/internal/fingerprint"
 	"github.com/wardiomt/ward/internal/inventory"
 	"github.com/wardiomt/ward/internal/observe"
 )
@@ -67,4 +68,42 @@ func hasService(d *inventory.Device, port uint16) bool {
 		}
 	}
 	return false
+}
+
+// TestServiceExpectedWithoutModel: devices whose model is unknown are one
+// product by manufacturer, type and operating system (two HP Windows
+// machines known from their OUI and DHCP), through the store's query.
+func TestServiceExpectedWithoutModel(t *testing.T) {
+	const (
+		pc1, pc2 = "00:01:e6:00:00:01", "00:01:e6:00:00:02"
+		client   = "00:50:56:99:99:98"
+	)
+	dhcp := func(at time.Time, mac, host string) observe.Observation {
+		return ob(at, "dhcp", mac, "0.0.0.0", "ff:ff:ff:ff:ff:ff", "255.255.255.255", 68, 67,
+			"dhcp.message_type", "request", "dhcp.client_mac", mac, "dhcp.hostname", host, "dhcp.vendor_class", "MSFT 5.0")
+	}
+	listens := func(at time.Time, mac, ip string, port uint16) observe.Observation {
+		return ob(at, "service", mac, ip, client, "10.1.9.98", port, 40000, "service.port", strconv.Itoa(int(port)))
+	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newServiceWith(t, d, engine(t), nil)
+		// Separate batches: the second PC's fleet comes from the store.
+		ingest(t, s, "", dhcp(t0, pc1, "PC-1"), listens(t0.Add(5*time.Minute), pc1, "10.1.4.21", 445))
+		ingest(t, s, "", dhcp(t0, pc2, "PC-2"))
+		ingest(t, s, "", listens(t0.Add(3*time.Hour), pc2, "10.1.4.22", 445), listens(t0.Add(3*time.Hour+time.Minute), pc2, "10.1.4.22", 5900))
+		d2 := byMAC(t, s, "default", pc2)
+		if d2.Attr(fingerprint.Model) != "" || d2.Attr(fingerprint.Manufacturer) == "" || d2.Attr(fingerprint.OS) == "" {
+			t.Fatalf("test premise: PC-2 identity %q / %q / %q, want a manufacturer and OS and no model",
+				d2.Attr(fingerprint.Manufacturer), d2.Attr(fingerprint.Model), d2.Attr(fingerprint.OS))
+		}
+		var got []string
+		for _, e := range events(t, s) {
+			if e.Type == inventory.EventConfiguration && e.Attribute == "service" && e.DeviceID == d2.ID {
+				got = append(got, e.After)
+			}
+		}
+		if len(got) != 1 || got[0] != "tcp/5900" {
+			t.Errorf("PC-2 service changes = %v, want only tcp/5900 (PC-1 had SMB)", got)
+		}
+	})
 }
