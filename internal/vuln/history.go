@@ -72,12 +72,9 @@ func (m *Matcher) History(ctx context.Context, manufacturer string) ([]HistoryEn
 	// CVEs a CSAF advisory already lists) would be counted twice.
 	var rows []int
 	for _, i := range m.listed[key] {
-		a := m.advs[i]
-		cves := a.CVEs()
-		if csafIDs[BaseAdvisoryID(a.ID)] || len(cves) > 0 && !slices.ContainsFunc(cves, func(c string) bool { return !covered[c] }) {
-			continue
+		if !repeated(m.advs[i], csafIDs, covered) {
+			rows = append(rows, i)
 		}
-		rows = append(rows, i)
 	}
 	for _, i := range rows {
 		for _, c := range m.advs[i].CVEs() {

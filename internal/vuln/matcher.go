@@ -265,13 +265,19 @@ func (m *Matcher) pruneListed() {
 	dup := map[int]bool{}
 	for i, a := range m.advs {
 		if a.Source == SourceICSAdv {
-			cs := a.CVEs()
-			dup[i] = ids[BaseAdvisoryID(a.ID)] || len(cs) > 0 && !slices.ContainsFunc(cs, func(c string) bool { return !cves[c] })
+			dup[i] = repeated(a, ids, cves)
 		}
 	}
 	for k, refs := range m.byMfr {
 		m.byMfr[k] = slices.DeleteFunc(refs, func(r prodRef) bool { return dup[r.adv] })
 	}
+}
+
+// repeated reports whether index row a is an advisory of CSAF ids (by its
+// number without the update letter) or lists only CVEs of CSAF advisories.
+func repeated(a *Advisory, ids, cves map[string]bool) bool {
+	cs := a.CVEs()
+	return ids[BaseAdvisoryID(a.ID)] || len(cs) > 0 && !slices.ContainsFunc(cs, func(c string) bool { return !cves[c] })
 }
 
 // Advisories returns the number of advisories indexed.
@@ -563,23 +569,26 @@ func (m *Matcher) modelCandidates(manufacturer, model string) modelCands {
 	return mc
 }
 
-func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
+// matchModel judges d's manufacturer, model and version against the
+// product entries of every advisory (candidates cached per model).
+func (m *Matcher) matchModel(d Device, c *matchCache, out []Finding) []Finding {
 	mk := [2]string{d.Manufacturer, d.Model}
 	mc, ok := c.models[mk]
 	if !ok {
 		mc = m.modelCandidates(d.Manufacturer, d.Model)
 		c.models[mk] = mc
 	}
-	out := make([]Finding, 0, len(mc.byAdv)+8)
-	var dv deviceVersion
-	if dv.raw = strings.TrimSpace(d.Version); dv.raw != "" {
-		dv.v, dv.err = version.Parse(dv.raw)
-	}
+	dv := parseDeviceVersion(d.Version)
 	for _, ac := range mc.byAdv {
 		if f, ok := m.judge(d, dv, mc.mfr, m.advs[ac.adv], ac.cands); ok {
 			out = append(out, f)
 		}
 	}
+	return out
+}
+
+func (m *Matcher) matchOne(d Device, compKey string, c *matchCache) []Finding {
+	out := m.matchModel(d, c, make([]Finding, 0, 8))
 	out = append(out, m.matchComponentCPEs(d)...)
 	out = append(out, m.matchToolkits(d, c)...)
 	pk := d.Manufacturer + "\x02" + d.OS + "\x02" + compKey
@@ -603,21 +612,11 @@ func (m *Matcher) matchToolkits(d Device, c *matchCache) []Finding {
 		if t == nil || ver == "" {
 			continue
 		}
-		mk := [2]string{t.Vendor, t.Product}
-		mc, ok := c.models[mk]
-		if !ok {
-			mc = m.modelCandidates(t.Vendor, t.Product)
-			c.models[mk] = mc
-		}
-		td := Device{ID: d.ID, Manufacturer: t.Vendor, Model: t.Product, Version: ver}
-		var dv deviceVersion
-		dv.raw = ver
-		dv.v, dv.err = version.Parse(ver)
-		for _, ac := range mc.byAdv {
-			if f, ok := m.judge(td, dv, mc.mfr, m.advs[ac.adv], ac.cands); ok {
-				f.Reason = fmt.Sprintf("component %q (%s %s): %s", comp.Name, t.Vendor, t.Product, f.Reason)
-				out = append(out, f)
-			}
+		n := len(out)
+		out = m.matchModel(Device{ID: d.ID, Manufacturer: t.Vendor, Model: t.Product, Version: ver}, c, out)
+		for i := range out[n:] {
+			f := &out[n+i]
+			f.Reason = fmt.Sprintf("component %q (%s %s): %s", comp.Name, t.Vendor, t.Product, f.Reason)
 		}
 	}
 	return out
@@ -657,10 +656,7 @@ func (m *Matcher) matchComponentCPEs(d Device) []Finding {
 			byAdv[cr.ref.adv] = append(byAdv[cr.ref.adv], candidate{&m.byCPE[w[cpe.Vendor]+":"+w[cpe.Product]][i].ref, ModelMatch, true})
 		}
 		cd := Device{ID: d.ID, Manufacturer: w.Unescaped(cpe.Vendor), Model: comp.CPE, Version: ver}
-		var dv deviceVersion
-		if dv.raw = strings.TrimSpace(ver); dv.raw != "" {
-			dv.v, dv.err = version.Parse(dv.raw)
-		}
+		dv := parseDeviceVersion(ver)
 		for _, ai := range order {
 			if f, ok := m.judge(cd, dv, m.norm.Manufacturer(w.Unescaped(cpe.Vendor)), m.advs[ai], byAdv[ai]); ok {
 				f.Reason = "component " + f.Reason
@@ -671,8 +667,6 @@ func (m *Matcher) matchComponentCPEs(d Device) []Finding {
 	return out
 }
 
-// judge decides the status of one advisory for a device from its best
-// matching product entries.
 // deviceVersion is a device's version parsed once for all advisories.
 type deviceVersion struct {
 	raw string
@@ -680,6 +674,16 @@ type deviceVersion struct {
 	err error
 }
 
+func parseDeviceVersion(s string) deviceVersion {
+	dv := deviceVersion{raw: strings.TrimSpace(s)}
+	if dv.raw != "" {
+		dv.v, dv.err = version.Parse(dv.raw)
+	}
+	return dv
+}
+
+// judge decides the status of one advisory for a device from its best
+// matching product entries.
 func (m *Matcher) judge(d Device, dver deviceVersion, mfr string, a *Advisory, cands []candidate) (Finding, bool) {
 	best := NoMatch
 	for _, c := range cands {
@@ -885,14 +889,15 @@ func appendScores(dst, src []Score) []Score {
 	return dst
 }
 
-// dedupe keeps one finding per advisory, and drops CVE-record findings
-// whose CVEs an affected CSAF finding already reports.
 // judged reports whether a finding from a record with versions (not an
 // index row) lists cve, whatever its verdict.
 func judged(fs []Finding, cve string) bool {
 	return slices.ContainsFunc(fs, func(g Finding) bool { return g.Source != SourceICSAdv && slices.Contains(g.CVEs, cve) })
 }
 
+// dedupe keeps one finding per advisory, drops CVE-record findings whose
+// CVEs an affected CSAF finding already reports, and index-row findings
+// whose CVEs a record with versions judged.
 func dedupe(fs []Finding) []Finding {
 	rank := func(f *Finding) int {
 		s := 0

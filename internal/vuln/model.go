@@ -19,8 +19,8 @@ const (
 	SourceNVD  Source = "nvd"
 	SourceCVE5 Source = "cve5"
 	// SourceICSAdv is a row of the ICS Advisory Project's table of CISA
-	// advisories: an advisory's number, dates, vendors, CVEs and score,
-	// without versions or remediations.
+	// advisories: an advisory's number, dates, vendors, CVEs and score, no
+	// remediation, and product ranges only where its cell lists them.
 	SourceICSAdv Source = "icsadv"
 )
 
@@ -70,7 +70,8 @@ type Product struct {
 
 // StatusListed marks a product an advisory names without saying which
 // versions are affected (an index row, not the advisory). It counts in the
-// manufacturer's record; no device is ever matched against it.
+// manufacturer's record; a device whose model it names is only ever under
+// investigation, never affected (see judge).
 const StatusListed = "listed"
 
 // Vuln is one vulnerability of an advisory.
