@@ -33,11 +33,6 @@ type Product struct {
 	Manufacturer, Model, Type, OS string
 }
 
-// Key is the product as one string, for maps.
-func (p Product) Key() string {
-	return p.Manufacturer + "\x00" + p.Model + "\x00" + p.Type + "\x00" + p.OS
-}
-
 // Tx is the write side, valid inside Store.Update.
 type Tx interface {
 	// BatchSeen reports whether a batch with this digest was already ingested.

@@ -479,12 +479,10 @@ func (e *Engine) decide(d *inventory.Device, it *Item, fx effects, at time.Time)
 		add("How it is attacked", avWords[easiest.AV]+conditions(*easiest),
 			fmt.Sprintf("The easiest of %d published CVSS score(s) (from %s) is CVSS %s by %s: %s.", len(l.CVSS), strings.Join(srcs, ", "), easiest.Version, sourceName(easiest.Source), easiest.Vector),
 			"CVSS ("+strings.Join(srcs, ", ")+")")
+	} else if l.BareScore > 0 {
+		add("How it is attacked", "unknown", fmt.Sprintf("A CVSS base score of %.1f is published without its vector, so how it is attacked is not known; Ward assumes a network attack is possible.", l.BareScore), "CVSS")
 	} else {
-		if l.BareScore > 0 {
-			add("How it is attacked", "unknown", fmt.Sprintf("A CVSS base score of %.1f is published without its vector, so how it is attacked is not known; Ward assumes a network attack is possible.", l.BareScore), "CVSS")
-		} else {
-			add("How it is attacked", "unknown", "No CVSS score is published; Ward assumes a network attack is possible.", "none")
-		}
+		add("How it is attacked", "unknown", "No CVSS score is published; Ward assumes a network attack is possible.", "none")
 	}
 	cf := 0.7
 	if easiest != nil {

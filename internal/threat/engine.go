@@ -92,7 +92,10 @@ type run struct {
 	// stored are the baselines of the batch's devices, read in one go
 	// before the observations (nil: none was, read them one by one).
 	stored map[string]*Baseline
-	peers  map[string][]string // device -> the other devices of its product (PeerFinder), per batch
+	// products and peers cache the PeerFinder's answers for the batch:
+	// each device's product, and each product's devices.
+	products map[string]*inventory.Product // nil: too little known
+	peers    map[inventory.Product][]string
 }
 
 // Observe learns from and checks one batch of observations of site, in
@@ -306,13 +309,15 @@ func (r *run) deviation(o *observe.Observation, d Device, b *Baseline, set Set, 
 	}
 	// Only a low or medium deviation can be its product's normal: a
 	// cleartext login service opened is raised whatever its fleet does.
-	if sev.Level() >= SeverityHigh.Level() {
-		// judged alone
-	} else if known, err := r.peersKnow(d, name, value, t); err != nil {
-		r.e.log.Warn("peer baselines unreadable; judging the device alone", "device", d.ID, "err", err)
-	} else if known {
-		set.add(value, t, r.e.opt.MaxSet) // what its product does is this device's baseline too
-		return
+	if sev.Level() < SeverityHigh.Level() {
+		known, err := r.peersKnow(d, name, value, t)
+		if err != nil {
+			r.e.log.Warn("peer baselines unreadable; judging the device alone", "device", d.ID, "err", err)
+		}
+		if known {
+			set.add(value, t, r.e.opt.MaxSet) // what its product does is this device's baseline too
+			return
+		}
 	}
 	if len(set) >= r.e.opt.MaxSet {
 		return // saturated: this device is too varied for the set to mean anything
@@ -322,10 +327,11 @@ func (r *run) deviation(o *observe.Observation, d Device, b *Baseline, set Set, 
 	r.raise(d, b, kind, sev, title, inc, br, ev)
 }
 
-// PeerFinder returns the product of a device and other devices of that
-// product; the inventory resolver implements it.
+// PeerFinder tells a device's product and the devices of a product; the
+// inventory resolver implements it.
 type PeerFinder interface {
-	Peers(ctx context.Context, site, id string, limit int) (product string, ids []string, err error)
+	Product(ctx context.Context, site, id string) (inventory.Product, bool, error)
+	Peers(ctx context.Context, site string, p inventory.Product, limit int) ([]string, error)
 }
 
 // peerSets are the baselines whose values a device's product shares: what
@@ -365,17 +371,30 @@ func (r *run) peersKnow(d Device, name, value string, t time.Time) (bool, error)
 // peerBaselines returns the baselines of d's product's other devices: this
 // batch's as they are now, the others as stored (read once per batch).
 func (r *run) peerBaselines(pf PeerFinder, d Device) ([]*Baseline, error) {
-	if r.peers == nil {
-		r.peers = map[string][]string{}
+	if r.products == nil {
+		r.products, r.peers = map[string]*inventory.Product{}, map[inventory.Product][]string{}
 	}
-	ids, ok := r.peers[d.ID]
+	p, ok := r.products[d.ID]
 	if !ok {
-		_, found, err := pf.Peers(r.ctx, r.site, d.ID, maxPeers)
+		q, known, err := pf.Product(r.ctx, r.site, d.ID)
 		if err != nil {
 			return nil, err
 		}
-		ids = found
-		r.peers[d.ID] = ids
+		if known {
+			p = &q
+		}
+		r.products[d.ID] = p
+	}
+	if p == nil {
+		return nil, nil
+	}
+	ids, ok := r.peers[*p]
+	if !ok {
+		var err error
+		if ids, err = pf.Peers(r.ctx, r.site, *p, maxPeers+1); err != nil { // +1: d itself may be among them
+			return nil, err
+		}
+		r.peers[*p] = ids
 		var missing []string
 		for _, id := range ids {
 			if _, known := r.stored[id]; !known && r.base[id] == nil {
@@ -397,6 +416,9 @@ func (r *run) peerBaselines(pf PeerFinder, d Device) ([]*Baseline, error) {
 	}
 	var out []*Baseline
 	for _, id := range ids {
+		if id == d.ID || len(out) == maxPeers {
+			continue
+		}
 		if b := r.base[id]; b != nil {
 			out = append(out, b)
 		} else if b := r.stored[id]; b != nil {

@@ -187,32 +187,33 @@ func (r *InventoryResolver) load(ctx context.Context, site string) error {
 	return nil
 }
 
-// Resolve implements Resolver.
-// Peers returns the product of device id (inventory.Product, as a key;
-// "" when too little is known) and up to limit other devices of site of
-// that product, read from the inventory as it is now.
-func (r *InventoryResolver) Peers(ctx context.Context, site, id string, limit int) (string, []string, error) {
+// Product reads device id's product from the inventory as it is now;
+// false when too little is known (inventory.ProductOf).
+func (r *InventoryResolver) Product(ctx context.Context, site, id string) (inventory.Product, bool, error) {
 	ds, _, err := r.inv.ListDevices(ctx, inventory.DeviceFilter{Site: site, IDs: []string{id}})
 	if err != nil || len(ds) == 0 {
-		return "", nil, err
+		return inventory.Product{}, false, err
 	}
 	p, ok := inventory.ProductOf(ds[0])
-	if !ok {
-		return "", nil, nil
-	}
+	return p, ok, nil
+}
+
+// Peers lists up to limit devices of site of product p, by id.
+func (r *InventoryResolver) Peers(ctx context.Context, site string, p inventory.Product, limit int) ([]string, error) {
 	all, _, err := r.inv.ListDevices(ctx, inventory.DeviceFilter{Site: site, Manufacturer: p.Manufacturer, Sort: "id"})
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	var ids []string
 	for _, d := range all {
-		if q, ok := inventory.ProductOf(d); ok && q == p && d.ID != id && len(ids) < limit {
+		if q, ok := inventory.ProductOf(d); ok && q == p && len(ids) < limit {
 			ids = append(ids, d.ID)
 		}
 	}
-	return p.Key(), ids, nil
+	return ids, nil
 }
 
+// Resolve implements Resolver.
 func (r *InventoryResolver) Resolve(ctx context.Context, site string, mac net.HardwareAddr, ip netip.Addr, t time.Time) (Device, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
