@@ -92,14 +92,60 @@ func newNetns(t *testing.T) *netns {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if out, err := ns.command(context.Background(), "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up: %v %s", err, out)
+	// Bring lo up and see that it is: now and then the namespace's lo was
+	// still down afterwards, and every client then failed with "Network
+	// is unreachable" while the server listened.
+	for i := 0; ; i++ {
+		if out, err := ns.command(context.Background(), "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+			t.Fatalf("lo up: %v %s", err, out)
+		}
+		out, _ := ns.command(context.Background(), "ip", "-o", "addr", "show", "dev", "lo").Output()
+		if strings.Contains(string(out), "127.0.0.1") {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("lo in the test namespace has no 127.0.0.1 after 50 tries: %s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return ns
 }
 
 func (n *netns) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, "nsenter", append([]string{"--net=" + n.path, name}, args...)...)
+}
+
+// waitListening waits until something in the namespace listens on TCP
+// port and no connection to it is still open: a server started in the
+// background is not ready at once, and storescp serves one association at
+// a time, so a client that comes while the last one is still closing can
+// find no one to talk to.
+func (n *netns) waitListening(ctx context.Context, t *testing.T, port uint16) {
+	t.Helper()
+	suffix := fmt.Sprintf(":%04X", port)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out, _ := n.command(ctx, "cat", "/proc/net/tcp", "/proc/net/tcp6").Output()
+		listening, open := false, false
+		for line := range strings.SplitSeq(string(out), "\n") {
+			// sl local_address rem_address st ...: st 0A is LISTEN, 06 and
+			// 07 (TIME_WAIT, CLOSE) a connection already gone.
+			f := strings.Fields(line)
+			if len(f) <= 3 || !strings.HasSuffix(f[1], suffix) {
+				continue
+			}
+			switch f[3] {
+			case "0A":
+				listening = true
+			case "06", "07":
+			default:
+				open = true
+			}
+		}
+		if listening && !open {
+			return
+		}
+	}
+	t.Fatalf("tcp/%d in the namespace not listening and idle after 10 s", port)
 }
 
 // capture runs Ward's live capture on the namespace's lo and decodes with
@@ -221,7 +267,7 @@ func TestDCMTKLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = scp.Process.Kill(); _ = scp.Wait() }()
-	time.Sleep(500 * time.Millisecond)
+	ns.waitListening(ctx, t, 11112)
 
 	run := func(name string, args ...string) {
 		t.Helper()
@@ -361,13 +407,14 @@ func TestGDCMLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = scp.Process.Kill(); _ = scp.Wait() }()
-	time.Sleep(500 * time.Millisecond)
+	ns.waitListening(ctx, t, 11112)
 	// gdcmscu 3.0.21 aborts while closing after a successful exchange
 	// ("ProtocolStream as nullptr"): what was sent is judged by storescp and
 	// by the capture, not by its exit status.
 	peer := []string{"--call", "GDCMPACS", "127.0.0.1", "11112"}
 	_, _ = ns.command(ctx, "gdcmscu", append([]string{"--echo", "--aetitle", "GDCMECHO"}, peer...)...).CombinedOutput()
-	out, _ := ns.command(ctx, "gdcmscu", append([]string{"--store", "--aetitle", "GDCMSTORE"}, append(peer, dcm)...)...).CombinedOutput()
+	const store = "GDCMSTORE"
+	out, _ := ns.command(ctx, "gdcmscu", append([]string{"--store", "--aetitle", store}, append(peer, dcm)...)...).CombinedOutput()
 	time.Sleep(500 * time.Millisecond)
 	obs, _ := stopCapture()
 	if files, _ := os.ReadDir(received); len(files) != 1 {
@@ -400,7 +447,7 @@ func TestGDCMLive(t *testing.T) {
 			t.Errorf("%s: %s = %v, want %q among them", a, key, vs, want)
 		}
 	}
-	for _, a := range []string{"GDCMECHO", "GDCMSTORE"} {
+	for _, a := range []string{"GDCMECHO", store} {
 		one(a, "dicom.implementation_version_name", "GDCM 3.0.21")
 		one(a, "dicom.pdu", "associate-rq")
 		one(a, "dicom.result", "accepted")
@@ -410,15 +457,15 @@ func TestGDCMLive(t *testing.T) {
 	}
 	one("GDCMECHO", "dicom.command", "C-ECHO-RQ")
 	one("GDCMECHO", "dicom.command", "C-ECHO-RSP")
-	one("GDCMSTORE", "dicom.command", "C-STORE-RQ")
-	one("GDCMSTORE", "dicom.abstract_syntax", "1.2.840.10008.5.1.4.1.1.2 CT Image Storage")
+	one(store, "dicom.command", "C-STORE-RQ")
+	one(store, "dicom.abstract_syntax", "1.2.840.10008.5.1.4.1.1.2 CT Image Storage")
 	for k, w := range map[string]string{
 		"dicom.modality": "CT", "dicom.manufacturer": "Acme Imaging", "dicom.institution": "Live Test Hospital",
 		"dicom.station_name": "CTLIVE1", "dicom.model": "CT-X 128", "dicom.serial": "ACM-CT-0007",
 		"dicom.software_versions": `VA10\SP2`, "dicom.stores": "1",
 	} {
-		if vs := got["GDCMSTORE"][k]; len(vs) != 1 || vs[0] != w {
-			t.Errorf("GDCMSTORE: %s = %v, want [%s]", k, vs, w)
+		if vs := got[store][k]; len(vs) != 1 || vs[0] != w {
+			t.Errorf("%s: %s = %v, want [%s]", store, k, vs, w)
 		}
 	}
 	medtest.AssertNoCanary(t, obs, nil, liveCanaries...)
