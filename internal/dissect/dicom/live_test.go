@@ -116,36 +116,20 @@ func (n *netns) command(ctx context.Context, name string, args ...string) *exec.
 }
 
 // waitListening waits until something in the namespace listens on TCP
-// port and no connection to it is still open: a server started in the
-// background is not ready at once, and storescp serves one association at
-// a time, so a client that comes while the last one is still closing can
-// find no one to talk to.
+// port: a server started in the background is not ready at once.
 func (n *netns) waitListening(ctx context.Context, t *testing.T, port uint16) {
 	t.Helper()
 	suffix := fmt.Sprintf(":%04X", port)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		out, _ := n.command(ctx, "cat", "/proc/net/tcp", "/proc/net/tcp6").Output()
-		listening, open := false, false
 		for line := range strings.SplitSeq(string(out), "\n") {
-			// sl local_address rem_address st ...: st 0A is LISTEN, 06 and
-			// 07 (TIME_WAIT, CLOSE) a connection already gone.
-			f := strings.Fields(line)
-			if len(f) <= 3 || !strings.HasSuffix(f[1], suffix) {
-				continue
+			// sl local_address rem_address st ...: st 0A is LISTEN.
+			if f := strings.Fields(line); len(f) > 3 && strings.HasSuffix(f[1], suffix) && f[3] == "0A" {
+				return
 			}
-			switch f[3] {
-			case "0A":
-				listening = true
-			case "06", "07":
-			default:
-				open = true
-			}
-		}
-		if listening && !open {
-			return
 		}
 	}
-	t.Fatalf("tcp/%d in the namespace not listening and idle after 10 s", port)
+	t.Fatalf("nothing listens on tcp/%d in the namespace after 10 s", port)
 }
 
 // capture runs Ward's live capture on the namespace's lo and decodes with
